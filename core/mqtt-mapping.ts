@@ -1,0 +1,203 @@
+import type { Parsed } from './telemetry.js';
+
+/**
+ * Turning MQTT topics and payloads into telemetry candidates (validated afterwards by `validateTelemetry`).
+ * Pure: no mqtt.js, no Node-RED.
+ */
+
+/** Fields pulled out of a topic by a template such as `plant/{assetId}/{signal}`. */
+export interface TopicFields {
+  assetId?: string;
+  signal?: string;
+}
+
+export interface TopicTemplate {
+  /** The template as written. */
+  template: string;
+  /** The MQTT subscription filter it stands for (`plant/+/+`). */
+  filter: string;
+  /** Fields of a received topic, or undefined when the topic does not fit the template. */
+  match(topic: string): TopicFields | undefined;
+}
+
+type Level = { kind: 'literal'; text: string } | { kind: 'assetId' } | { kind: 'signal' } | { kind: 'any' } | { kind: 'rest' };
+
+/** Strips an MQTT 5 shared-subscription prefix (`$share/<group>/`), which is not part of the topics received. */
+export function withoutSharePrefix(filter: string): string {
+  if (!filter.startsWith('$share/')) return filter;
+  const rest = filter.slice('$share/'.length);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? '' : rest.slice(slash + 1);
+}
+
+/**
+ * Compiles a topic template. Placeholders `{assetId}` and `{signal}` and the wildcard `+` each take one whole
+ * topic level; `#` may end the template. A `$share/<group>/` prefix is kept in the filter (MQTT 5 shared
+ * subscription) and ignored when matching.
+ */
+export function compileTopicTemplate(template: string): Parsed<TopicTemplate> {
+  const trimmed = template.trim();
+  if (trimmed === '') return { ok: false, reason: 'topic template is empty' };
+  const sharePrefix = trimmed.startsWith('$share/') ? trimmed.slice(0, trimmed.length - withoutSharePrefix(trimmed).length) : '';
+  const body = trimmed.slice(sharePrefix.length);
+  if (sharePrefix !== '' && body === '') return { ok: false, reason: 'shared subscription has no topic after $share/<group>/' };
+  const levels: Level[] = [];
+  const seen = new Set<string>();
+  const parts = body.split('/');
+  for (const [i, part] of parts.entries()) {
+    if (part === '{assetId}' || part === '{signal}') {
+      const kind = part === '{assetId}' ? 'assetId' : 'signal';
+      if (seen.has(kind)) return { ok: false, reason: `${part} appears twice in the topic template` };
+      seen.add(kind);
+      levels.push({ kind });
+    } else if (part === '+') {
+      levels.push({ kind: 'any' });
+    } else if (part === '#') {
+      if (i !== parts.length - 1) return { ok: false, reason: '# must be the last level of the topic template' };
+      levels.push({ kind: 'rest' });
+    } else if (/[{}+#]/.test(part)) {
+      return { ok: false, reason: `topic level "${part}" mixes text with a placeholder or wildcard; use a whole level` };
+    } else {
+      levels.push({ kind: 'literal', text: part });
+    }
+  }
+  const filter =
+    sharePrefix +
+    levels.map((l) => (l.kind === 'literal' ? l.text : l.kind === 'rest' ? '#' : '+')).join('/');
+  const match = (topic: string): TopicFields | undefined => {
+    const got = topic.split('/');
+    const fields: TopicFields = {};
+    for (let i = 0; i < levels.length; i++) {
+      const level = levels[i]!;
+      if (level.kind === 'rest') return fields;
+      const value = got[i];
+      if (value === undefined) return undefined;
+      if (level.kind === 'literal') {
+        if (value !== level.text) return undefined;
+      } else if (level.kind === 'assetId') {
+        if (value === '') return undefined;
+        fields.assetId = value;
+      } else if (level.kind === 'signal') {
+        if (value === '') return undefined;
+        fields.signal = value;
+      }
+    }
+    return got.length === levels.length ? fields : undefined;
+  };
+  return { ok: true, value: { template: trimmed, filter, match } };
+}
+
+/** True when `topic` is matched by the MQTT subscription `filter` (with `+` and `#`, and `$share/` stripped). */
+export function topicMatchesFilter(filter: string, topic: string): boolean {
+  const f = withoutSharePrefix(filter).split('/');
+  const t = topic.split('/');
+  // Topics starting with $ are not matched by wildcards at the first level (MQTT 3.1.1, 4.7.2).
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i]!;
+    if (level === '#') return true;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+export type PayloadFormat = 'auto' | 'value-path';
+
+export interface PayloadOptions {
+  format: PayloadFormat;
+  /** With `value-path`: dotted path to the value in a JSON payload (e.g. `data.v`); empty for a plain number. */
+  valuePath?: string;
+  /** Dotted path to the timestamp in a JSON payload (e.g. `data.t`); empty: receive time. */
+  timestampPath?: string;
+  /** Asset id when the topic does not carry one. */
+  assetId?: string;
+  /** Signal name when the topic does not carry one. */
+  signal?: string;
+  /** Largest payload accepted, in bytes. */
+  maxBytes: number;
+}
+
+/** The keys of a flat JSON object that are not signals. */
+const RESERVED_KEYS = new Set(['assetId', 'ts', 'timestamp', 'time', 'quality']);
+
+function getPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function parseText(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Decodes one MQTT payload into a telemetry candidate `{ assetId, ts, signals, quality }`.
+ *
+ * `auto` understands, in this order:
+ * - a telemetry object `{ assetId?, ts?, signals: {...}, quality? }` (asset from the topic when absent);
+ * - with a `{signal}` in the topic: a plain number, or an object with `value` (and `ts`/`timestamp`);
+ * - a flat object of numbers `{ flow: 12.1, pressure: 3.4, ts: … }`, each numeric key a signal.
+ * `value-path` reads one value (and optionally the timestamp) at declared paths.
+ */
+export function decodePayload(payload: Uint8Array | string, fields: TopicFields, options: PayloadOptions): Parsed<Record<string, unknown>> {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+  if (size > options.maxBytes) {
+    return { ok: false, reason: `payload of ${size} bytes is larger than the limit of ${options.maxBytes}` };
+  }
+  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const data = parseText(text);
+  if (data === undefined) return { ok: false, reason: 'payload is empty' };
+  const assetId = fields.assetId ?? (options.assetId || undefined);
+  const signal = fields.signal ?? (options.signal || undefined);
+
+  if (options.format === 'value-path') {
+    const value = options.valuePath ? getPath(data, options.valuePath) : data;
+    if (value === undefined) return { ok: false, reason: `payload has nothing at "${options.valuePath ?? ''}"` };
+    if (signal === undefined) return { ok: false, reason: 'no signal name: put {signal} in the topic or set one' };
+    const candidate: Record<string, unknown> = { assetId: assetId ?? (getPath(data, 'assetId') as unknown), signals: { [signal]: toNumber(value) } };
+    if (options.timestampPath) candidate.ts = getPath(data, options.timestampPath);
+    return { ok: true, value: candidate };
+  }
+
+  if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+    const object = data as Record<string, unknown>;
+    const ts = options.timestampPath ? getPath(object, options.timestampPath) : (object.ts ?? object.timestamp);
+    if (typeof object.signals === 'object' && object.signals !== null) {
+      return { ok: true, value: { ...object, assetId: object.assetId ?? assetId, ts } };
+    }
+    if (signal !== undefined && 'value' in object) {
+      const candidate: Record<string, unknown> = { assetId: object.assetId ?? assetId, signals: { [signal]: toNumber(object.value) }, ts };
+      if (typeof object.quality === 'string') candidate.quality = { [signal]: object.quality };
+      return { ok: true, value: candidate };
+    }
+    const signals: Record<string, unknown> = {};
+    for (const key of Object.keys(object)) {
+      if (!RESERVED_KEYS.has(key)) signals[key] = toNumber(object[key]);
+    }
+    return { ok: true, value: { assetId: object.assetId ?? assetId, signals, ts } };
+  }
+  if (signal === undefined) {
+    return { ok: false, reason: 'payload is a single value but no signal name is known: put {signal} in the topic or set one' };
+  }
+  return { ok: true, value: { assetId, signals: { [signal]: toNumber(data) } } };
+}
+
+/** Numbers sent as text ("12.5") are common on MQTT; anything else is left for validation to refuse. */
+function toNumber(value: unknown): unknown {
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isNaN(n) ? value : n;
+  }
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}

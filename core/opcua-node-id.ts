@@ -1,0 +1,25 @@
+import type { Parsed } from './telemetry.js';
+
+/**
+ * Node ids as users write them: `ns=2;s=Pump1.Speed`, `i=2258`, or `nsu=urn:plant:plc;s=Pump1.Speed`.
+ * The `nsu=` form names the namespace by its URI, which stays the same when a server restarts and renumbers its
+ * namespaces; it is turned into an `ns=` id against the server's namespace array of the current session.
+ */
+export function resolveNodeId(nodeId: string, namespaceArray: readonly string[]): Parsed<string> {
+  const text = nodeId.trim();
+  if (text === '') return { ok: false, reason: 'node id is empty' };
+  if (!text.startsWith('nsu=')) {
+    if (!/^(ns=\d+;)?[isgb]=.+$/.test(text)) {
+      return { ok: false, reason: `node id "${text}" is not of the form ns=<index>;s=<name> (or i=, g=, b=)` };
+    }
+    return { ok: true, value: text };
+  }
+  const separator = text.indexOf(';');
+  if (separator < 0) return { ok: false, reason: `node id "${text}" has a namespace URI but no identifier` };
+  const uri = text.slice(4, separator);
+  const identifier = text.slice(separator + 1);
+  if (!/^[isgb]=.+$/.test(identifier)) return { ok: false, reason: `node id "${text}" has no identifier after the URI` };
+  const index = namespaceArray.indexOf(uri);
+  if (index < 0) return { ok: false, reason: `the server has no namespace "${uri}"` };
+  return { ok: true, value: `ns=${index};${identifier}` };
+}

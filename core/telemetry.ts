@@ -1,0 +1,155 @@
+/**
+ * The one telemetry shape every sensor adapter emits and `twin-state` ingests.
+ *
+ * `{ assetId, ts, signals: { name: number }, quality?: { name: "good" | "uncertain" | "bad" } }`
+ *
+ * `ts` is the source timestamp in milliseconds since the Unix epoch. A change to this shape is a breaking change
+ * for every saved flow, so it is validated here, in one place, for every adapter.
+ */
+
+export type Quality = 'good' | 'uncertain' | 'bad';
+
+export const QUALITIES: readonly Quality[] = ['good', 'uncertain', 'bad'];
+
+export interface Telemetry {
+  assetId: string;
+  ts: number;
+  signals: Record<string, number>;
+  quality?: Record<string, Quality>;
+}
+
+/** A value that could not be used as a reading, with a sentence saying why. */
+export interface RejectedSignal {
+  signal: string;
+  reason: string;
+}
+
+/** Expected failures are values, not exceptions: callers map `ok: false` to `done(err)` and a status. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export interface TelemetryLimits {
+  /** Refuse a message with more signals than this (protects the store from runaway payloads). */
+  maxSignals: number;
+  /** Longest accepted asset id or signal name. */
+  maxNameLength: number;
+}
+
+export const DEFAULT_TELEMETRY_LIMITS: TelemetryLimits = { maxSignals: 1000, maxNameLength: 200 };
+
+/** Telemetry whose structure is sound; unusable values are listed in `rejected` instead of failing the message. */
+export interface ValidatedTelemetry {
+  telemetry: Telemetry;
+  rejected: RejectedSignal[];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads a timestamp given as milliseconds since the epoch, an ISO 8601 string or a Date.
+ * Seconds are not guessed: a number below 1e11 (before 1973 in ms) is refused, because a wrong guess would
+ * silently put readings in 1970.
+ */
+export function parseTimestamp(value: unknown): Parsed<number> {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { ok: false, reason: `timestamp ${String(value)} is not a finite number` };
+    if (value < 1e11) {
+      return { ok: false, reason: `timestamp ${value} looks like seconds; send milliseconds since the epoch` };
+    }
+    return { ok: true, value };
+  }
+  if (typeof value === 'string' && value.trim() !== '') {
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) return { ok: false, reason: `timestamp "${value.slice(0, 40)}" is not a date` };
+    return { ok: true, value: ms };
+  }
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) return { ok: false, reason: 'timestamp is an invalid Date' };
+    return { ok: true, value: ms };
+  }
+  return { ok: false, reason: `timestamp must be milliseconds since the epoch or an ISO date, got ${typeof value}` };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string "${value.slice(0, 40)}"`;
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/**
+ * Checks that `input` has the telemetry shape.
+ *
+ * The message is refused as a whole only when its structure is broken (no asset id, no signals object, too many
+ * signals, bad timestamp). A single unusable value (NaN, Infinity, a string, a boolean) does not cost the other
+ * signals of the message: it is dropped from `signals` and listed in `rejected` with the reason.
+ *
+ * @param input anything a flow may send
+ * @param now receive time in ms, used when the message carries no timestamp
+ */
+export function validateTelemetry(
+  input: unknown,
+  now: number,
+  limits: TelemetryLimits = DEFAULT_TELEMETRY_LIMITS,
+): Parsed<ValidatedTelemetry> {
+  if (!isPlainObject(input)) {
+    return { ok: false, reason: `telemetry must be an object { assetId, ts, signals }, got ${describe(input)}` };
+  }
+  const { assetId, signals, quality } = input;
+  if (typeof assetId !== 'string' || assetId.trim() === '') {
+    return { ok: false, reason: 'telemetry has no assetId (a non-empty string)' };
+  }
+  if (assetId.length > limits.maxNameLength) {
+    return { ok: false, reason: `assetId is longer than ${limits.maxNameLength} characters` };
+  }
+  let ts = now;
+  if (input.ts !== undefined) {
+    const parsed = parseTimestamp(input.ts);
+    if (!parsed.ok) return parsed;
+    ts = parsed.value;
+  }
+  if (!isPlainObject(signals)) {
+    return { ok: false, reason: `telemetry for ${assetId} has no signals object, got ${describe(signals)}` };
+  }
+  const names = Object.keys(signals);
+  if (names.length === 0) return { ok: false, reason: `telemetry for ${assetId} has no signals` };
+  if (names.length > limits.maxSignals) {
+    return { ok: false, reason: `telemetry for ${assetId} has ${names.length} signals, more than the limit of ${limits.maxSignals}` };
+  }
+  if (quality !== undefined && !isPlainObject(quality)) {
+    return { ok: false, reason: `quality must be an object { signal: "good" | "uncertain" | "bad" }` };
+  }
+
+  const cleanSignals: Record<string, number> = {};
+  const cleanQuality: Record<string, Quality> = {};
+  const rejected: RejectedSignal[] = [];
+  let anyQuality = false;
+  for (const name of names) {
+    if (name.length === 0 || name.length > limits.maxNameLength) {
+      rejected.push({ signal: name.slice(0, 40), reason: 'signal name is empty or too long' });
+      continue;
+    }
+    const value = signals[name];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      rejected.push({ signal: name, reason: `value is ${describe(value)}, not a finite number` });
+      continue;
+    }
+    cleanSignals[name] = value;
+    const q = quality?.[name];
+    if (q !== undefined) {
+      if (q !== 'good' && q !== 'uncertain' && q !== 'bad') {
+        rejected.push({ signal: name, reason: `quality ${describe(q)} is not good, uncertain or bad` });
+        delete cleanSignals[name];
+        continue;
+      }
+      cleanQuality[name] = q;
+      anyQuality = true;
+    }
+  }
+  const telemetry: Telemetry = { assetId, ts, signals: cleanSignals };
+  if (anyQuality) telemetry.quality = cleanQuality;
+  return { ok: true, value: { telemetry, rejected } };
+}

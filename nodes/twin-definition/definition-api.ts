@@ -1,0 +1,11 @@
+import type { TwinStore } from '../../core/twin-store.js';
+import type { Node } from '../shared/node-red.js';
+
+/** What flow nodes find when they look up their `twin-definition`. */
+export interface TwinDefinitionNode extends Node {
+  /** The live store of every asset of this class; undefined when the configuration is invalid. */
+  store: TwinStore | undefined;
+  /** Why the configuration is invalid, for the flow nodes' errors. */
+  configError: string | undefined;
+}
+

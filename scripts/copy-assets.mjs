@@ -1,0 +1,26 @@
+// Copies what Node-RED loads beside each built node .js: its editor .html, its locale catalogs, and the icons
+// its editor file names. Node-RED looks for all three only next to the .js file.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const nodesDir = join(root, 'nodes');
+let copied = 0;
+for (const name of readdirSync(nodesDir)) {
+  const html = join(nodesDir, name, `${name}.html`);
+  if (!existsSync(html)) continue;
+  const out = join(root, 'dist', 'nodes', name);
+  mkdirSync(out, { recursive: true });
+  cpSync(html, join(out, `${name}.html`));
+  const locales = join(nodesDir, name, 'locales');
+  if (existsSync(locales)) cpSync(locales, join(out, 'locales'), { recursive: true });
+  const icons = new Set([...readFileSync(html, 'utf8').matchAll(/icon:\s*["'](twin-[\w-]+\.svg)["']/g)].map((m) => m[1]));
+  for (const icon of icons) {
+    const source = join(root, 'icons', icon);
+    if (!existsSync(source)) throw new Error(`${name}.html names icon ${icon}, which is not in icons/`);
+    mkdirSync(join(out, 'icons'), { recursive: true });
+    cpSync(source, join(out, 'icons', icon));
+  }
+  copied++;
+}
+console.log(`copied editor files, catalogs and icons for ${copied} nodes`);

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { compileTopicTemplate, decodePayload, topicMatchesFilter, resolveNodeId, qualityFromStatusCode } from '../../dist/core/index.js';
+
+const opts = { format: 'auto' as const, maxBytes: 1024 };
+
+describe('MQTT topic templates', () => {
+  it('pulls asset and signal out of the topic', () => {
+    const t = compileTopicTemplate('plant/{assetId}/{signal}');
+    assert.ok(t.ok);
+    assert.equal(t.value.filter, 'plant/+/+');
+    assert.deepEqual(t.value.match('plant/pump-1/flow'), { assetId: 'pump-1', signal: 'flow' });
+    assert.equal(t.value.match('plant/pump-1'), undefined);
+    assert.equal(t.value.match('plant/pump-1/flow/extra'), undefined);
+    assert.equal(t.value.match('other/pump-1/flow'), undefined);
+  });
+
+  it('keeps an MQTT 5 shared-subscription prefix in the filter only', () => {
+    const t = compileTopicTemplate('$share/twins/plant/{assetId}/telemetry');
+    assert.ok(t.ok);
+    assert.equal(t.value.filter, '$share/twins/plant/+/telemetry');
+    assert.deepEqual(t.value.match('plant/p1/telemetry'), { assetId: 'p1' });
+  });
+
+  it('supports a final # and refuses misplaced wildcards with a reason', () => {
+    const t = compileTopicTemplate('site/{assetId}/#');
+    assert.ok(t.ok);
+    assert.deepEqual(t.value.match('site/a/b/c'), { assetId: 'a' });
+    for (const bad of ['a/#/b', 'plant/pump-{assetId}', '{assetId}/{assetId}', '']) {
+      const r = compileTopicTemplate(bad);
+      assert.equal(r.ok, false, bad);
+    }
+  });
+
+  it('matches filters as an MQTT broker does', () => {
+    assert.ok(topicMatchesFilter('a/+/c', 'a/b/c'));
+    assert.ok(topicMatchesFilter('a/#', 'a/b/c'));
+    assert.ok(topicMatchesFilter('$share/g/a/+', 'a/b'));
+    assert.ok(!topicMatchesFilter('a/+', 'a/b/c'));
+    assert.ok(!topicMatchesFilter('#', '$SYS/broker'));
+  });
+});
+
+describe('MQTT payload decoding', () => {
+  it('takes a telemetry object and fills the asset from the topic', () => {
+    const r = decodePayload('{"ts":1732550400000,"signals":{"flow":1}}', { assetId: 'p1' }, opts);
+    assert.deepEqual(r, { ok: true, value: { ts: 1732550400000, signals: { flow: 1 }, assetId: 'p1' } });
+  });
+
+  it('takes a flat object of numbers, numbers as text included', () => {
+    const r = decodePayload(Buffer.from('{"flow":"12.5","pressure":4,"ts":1732550400000}'), { assetId: 'p1' }, opts);
+    assert.deepEqual(r, { ok: true, value: { assetId: 'p1', signals: { flow: 12.5, pressure: 4 }, ts: 1732550400000 } });
+  });
+
+  it('takes a plain number or {value, ts} when the topic names the signal', () => {
+    assert.deepEqual(decodePayload('42.5', { assetId: 'p', signal: 'flow' }, opts), { ok: true, value: { assetId: 'p', signals: { flow: 42.5 } } });
+    const r = decodePayload('{"value":7,"ts":1732550400000,"quality":"uncertain"}', { assetId: 'p', signal: 'flow' }, opts);
+    assert.deepEqual(r, { ok: true, value: { assetId: 'p', signals: { flow: 7 }, ts: 1732550400000, quality: { flow: 'uncertain' } } });
+  });
+
+  it('reads values and timestamps at declared paths', () => {
+    const r = decodePayload('{"data":{"v":3.5,"t":"2026-11-25T12:00:00Z"}}', { assetId: 'p', signal: 's' }, { ...opts, format: 'value-path', valuePath: 'data.v', timestampPath: 'data.t' });
+    assert.deepEqual(r, { ok: true, value: { assetId: 'p', signals: { s: 3.5 }, ts: '2026-11-25T12:00:00Z' } });
+  });
+
+  it('refuses oversize and empty payloads and unnamed single values with a reason', () => {
+    const big = decodePayload('x'.repeat(2000), {}, opts);
+    assert.equal(big.ok, false);
+    assert.match((big as { reason: string }).reason, /larger than the limit of 1024/);
+    assert.equal(decodePayload('  ', {}, opts).ok, false);
+    assert.match((decodePayload('42', { assetId: 'p' }, opts) as { reason: string }).reason, /no signal name/);
+  });
+});
+
+describe('OPC UA helpers', () => {
+  it('maps status code severity to quality', () => {
+    assert.equal(qualityFromStatusCode(0), 'good');
+    assert.equal(qualityFromStatusCode(0x40920000), 'uncertain');
+    assert.equal(qualityFromStatusCode(0x80340000), 'bad');
+  });
+
+  it('turns nsu= node ids into ns= ids against the server namespace array', () => {
+    const ns = ['http://opcfoundation.org/UA/', 'urn:server', 'urn:plant:plc'];
+    assert.deepEqual(resolveNodeId('nsu=urn:plant:plc;s=Pump1.Speed', ns), { ok: true, value: 'ns=2;s=Pump1.Speed' });
+    assert.deepEqual(resolveNodeId('ns=1;i=1001', ns), { ok: true, value: 'ns=1;i=1001' });
+    assert.equal(resolveNodeId('nsu=urn:unknown;s=x', ns).ok, false);
+    assert.equal(resolveNodeId('Pump1.Speed', ns).ok, false);
+  });
+});

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { SignalHistory } from '../../dist/core/index.js';
+
+describe('signal history (ring buffer)', () => {
+  it('keeps the newest points when full, oldest first', () => {
+    const h = new SignalHistory(3);
+    for (let i = 1; i <= 5; i++) h.add(i * 1000, i);
+    assert.equal(h.length, 3);
+    assert.deepEqual(h.series().ts, [3000, 4000, 5000]);
+    assert.deepEqual(h.series().values, [3, 4, 5]);
+  });
+
+  it('inserts a late point at its place in time', () => {
+    const h = new SignalHistory(5);
+    h.add(1000, 1);
+    h.add(3000, 3);
+    h.add(2000, 2);
+    assert.deepEqual(h.series().ts, [1000, 2000, 3000]);
+    assert.deepEqual(h.series().values, [1, 2, 3]);
+  });
+
+  it('inserts a late point into a full, wrapped buffer and drops the oldest', () => {
+    const h = new SignalHistory(4);
+    for (const t of [1, 2, 3, 5, 6]) h.add(t, t); // wrapped: holds 2,3,5,6
+    h.add(4, 4);
+    assert.deepEqual(h.series().ts, [3, 4, 5, 6]);
+    assert.deepEqual(h.series().values, [3, 4, 5, 6]);
+  });
+
+  it('refuses a point older than everything kept in a full buffer', () => {
+    const h = new SignalHistory(2);
+    h.add(10, 1);
+    h.add(20, 2);
+    assert.equal(h.add(5, 0), false);
+    assert.deepEqual(h.series().ts, [10, 20]);
+  });
+
+  it('replaces a point with the same timestamp instead of growing', () => {
+    const h = new SignalHistory(4);
+    h.add(1000, 1);
+    h.add(1000, 1.5, 'uncertain');
+    assert.equal(h.length, 1);
+    assert.deepEqual(h.at(0), { ts: 1000, value: 1.5, quality: 'uncertain' });
+  });
+
+  it('keeps quality per point and filters by time range', () => {
+    const h = new SignalHistory(10);
+    h.add(1, 1, 'good');
+    h.add(2, 2, 'bad');
+    h.add(3, 3, 'uncertain');
+    const s = h.series(2, 3);
+    assert.deepEqual(s, { ts: [2, 3], values: [2, 3], quality: ['bad', 'uncertain'] });
+  });
+
+  it('stores values as float32: about seven significant digits', () => {
+    const h = new SignalHistory(1);
+    h.add(1, 8138.62);
+    assert.ok(Math.abs(h.at(0)!.value - 8138.62) < 1e-3);
+  });
+
+  it('refuses a capacity that is not a positive whole number', () => {
+    assert.throws(() => new SignalHistory(0), /at least 1/);
+    assert.throws(() => new SignalHistory(2.5), /whole number/);
+  });
+});

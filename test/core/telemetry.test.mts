@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { validateTelemetry, parseTimestamp } from '../../dist/core/index.js';
+
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+describe('telemetry validation', () => {
+  it('accepts a well-formed message unchanged', () => {
+    const input = { assetId: 'pump-1', ts: NOW - 1000, signals: { flow: 151.2, pressure: 4.2 }, quality: { flow: 'good' } };
+    const result = validateTelemetry(input, NOW);
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.telemetry, input);
+    assert.deepEqual(result.value.rejected, []);
+  });
+
+  it('uses the receive time when the message has no timestamp', () => {
+    const result = validateTelemetry({ assetId: 'p', signals: { a: 1 } }, NOW);
+    assert.ok(result.ok);
+    assert.equal(result.value.telemetry.ts, NOW);
+  });
+
+  it('reads ISO timestamps and refuses second-based ones with a reason', () => {
+    assert.deepEqual(parseTimestamp('2026-11-25T12:00:00Z'), { ok: true, value: NOW });
+    const seconds = parseTimestamp(NOW / 1000);
+    assert.equal(seconds.ok, false);
+    assert.match((seconds as { reason: string }).reason, /seconds/);
+  });
+
+  it('drops NaN, Infinity, strings and booleans per signal, keeping the rest, each with a reason', () => {
+    const result = validateTelemetry(
+      { assetId: 'p', ts: NOW, signals: { good: 1, nan: NaN, inf: Infinity, text: 'x', flag: true, nothing: null } },
+      NOW,
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.telemetry.signals, { good: 1 });
+    assert.deepEqual(result.value.rejected.map((r) => r.signal).sort(), ['flag', 'inf', 'nan', 'nothing', 'text']);
+    for (const r of result.value.rejected) assert.match(r.reason, /not a finite number/);
+  });
+
+  for (const [label, input, pattern] of [
+    ['a string', 'hello', /must be an object/],
+    ['null', null, /must be an object/],
+    ['an array', [1, 2], /must be an object/],
+    ['no asset id', { signals: { a: 1 } }, /no assetId/],
+    ['an empty asset id', { assetId: ' ', signals: { a: 1 } }, /no assetId/],
+    ['no signals', { assetId: 'p' }, /no signals object/],
+    ['empty signals', { assetId: 'p', signals: {} }, /has no signals/],
+    ['a bad timestamp', { assetId: 'p', ts: 'yesterday', signals: { a: 1 } }, /not a date/],
+    ['a quality that is not an object', { assetId: 'p', signals: { a: 1 }, quality: 'good' }, /quality must be an object/],
+  ] as const) {
+    it(`refuses ${label} with a reason`, () => {
+      const result = validateTelemetry(input, NOW);
+      assert.equal(result.ok, false);
+      assert.match((result as { reason: string }).reason, pattern);
+    });
+  }
+
+  it('refuses more signals than the limit', () => {
+    const signals: Record<string, number> = {};
+    for (let i = 0; i < 11; i++) signals[`s${i}`] = i;
+    const result = validateTelemetry({ assetId: 'p', signals }, NOW, { maxSignals: 10, maxNameLength: 50 });
+    assert.equal(result.ok, false);
+    assert.match((result as { reason: string }).reason, /more than the limit of 10/);
+  });
+
+  it('refuses an unknown quality word for that signal only', () => {
+    const result = validateTelemetry({ assetId: 'p', signals: { a: 1, b: 2 }, quality: { a: 'great', b: 'bad' } }, NOW);
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.telemetry.signals, { b: 2 });
+    assert.deepEqual(result.value.telemetry.quality, { b: 'bad' });
+    assert.equal(result.value.rejected[0]?.signal, 'a');
+  });
+});

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { ManualClock, TwinStore, normaliseDefinition } from '../../dist/core/index.js';
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+function pumpStore(overrides: Record<string, unknown> = {}) {
+  const clock = new ManualClock(T0);
+  const spec = normaliseDefinition({
+    name: 'centrifugal pump',
+    historyPoints: 5,
+    signals: [
+      { name: 'flow', unit: 'm3/h', min: 0, max: 400 },
+      { name: 'bearingTemp', unit: 'degC', min: -20, max: 150 },
+    ],
+    ...overrides,
+  });
+  return { store: new TwinStore(spec, clock), clock };
+}
+
+describe('twin store', () => {
+  it('keeps the latest value, timestamp, quality and unit per signal', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'pump-1', ts: T0, signals: { flow: 150, bearingTemp: 52 } });
+    store.ingest({ assetId: 'pump-1', ts: T0 + 1000, signals: { flow: 151 } });
+    const snap = store.snapshot('pump-1')!;
+    assert.equal(snap.assetClass, 'centrifugal pump');
+    assert.deepEqual(snap.signals.flow, { value: 151, ts: T0 + 1000, quality: 'good', unit: 'm3/h' });
+    assert.deepEqual(snap.signals.bearingTemp, { value: 52, ts: T0, quality: 'good', unit: 'degC' });
+    assert.equal(snap.ts, T0 + 1000);
+  });
+
+  it('increases the version with every accepted update, not with repeats', () => {
+    const { store } = pumpStore();
+    assert.equal(store.ingest({ assetId: 'p', ts: T0, signals: { flow: 1 } }).version, 1);
+    assert.equal(store.ingest({ assetId: 'p', ts: T0 + 1, signals: { flow: 2 } }).version, 2);
+    const repeat = store.ingest({ assetId: 'p', ts: T0 + 1, signals: { flow: 2 } });
+    assert.equal(repeat.accepted, false);
+    assert.equal(repeat.version, 2);
+    assert.equal(store.history('p', 'flow').values.length, 2);
+  });
+
+  it('lets the newest source timestamp win; a late reading only goes to history', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'p', ts: T0 + 2000, signals: { flow: 20 } });
+    const late = store.ingest({ assetId: 'p', ts: T0 + 1000, signals: { flow: 10 } });
+    assert.equal(late.accepted, true);
+    assert.deepEqual(late.changed, []);
+    assert.equal(store.snapshot('p')!.signals.flow!.value, 20);
+    assert.deepEqual(store.history('p', 'flow').values, [10, 20]);
+  });
+
+  it('keeps out-of-range readings in history as bad, never as the latest value', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'p', ts: T0, signals: { bearingTemp: 50 } });
+    const out = store.ingest({ assetId: 'p', ts: T0 + 1, signals: { bearingTemp: 999 } });
+    assert.match(out.rejected[0]!.reason, /above the maximum 150/);
+    assert.equal(store.snapshot('p')!.signals.bearingTemp!.value, 50);
+    assert.deepEqual(store.history('p', 'bearingTemp').quality, ['good', 'bad']);
+  });
+
+  it('never takes a reading the source marked bad as the latest value', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'p', ts: T0, signals: { flow: 100 } });
+    store.ingest({ assetId: 'p', ts: T0 + 1, signals: { flow: 0 }, quality: { flow: 'bad' } });
+    assert.equal(store.snapshot('p')!.signals.flow!.value, 100);
+    store.ingest({ assetId: 'p', ts: T0 + 2, signals: { flow: 90 }, quality: { flow: 'uncertain' } });
+    assert.deepEqual(store.snapshot('p')!.signals.flow, { value: 90, ts: T0 + 2, quality: 'uncertain', unit: 'm3/h' });
+  });
+
+  it('refuses undeclared signals when told to, with a reason, and stores the rest', () => {
+    const { store } = pumpStore({ acceptUndeclaredSignals: false });
+    const out = store.ingest({ assetId: 'p', ts: T0, signals: { flow: 1, colour: 3 } });
+    assert.equal(out.accepted, true);
+    assert.match(out.rejected[0]!.reason, /not declared/);
+    assert.deepEqual(Object.keys(store.snapshot('p')!.signals), ['flow']);
+  });
+
+  it('refuses asset ids that do not match the pattern, and stores nothing for them', () => {
+    const { store } = pumpStore({ assetIdPattern: '^pump-\\d+$' });
+    const out = store.ingest({ assetId: 'fan-1', ts: T0, signals: { flow: 1 } });
+    assert.equal(out.accepted, false);
+    assert.match(out.rejected[0]!.reason, /does not match/);
+    assert.equal(store.has('fan-1'), false);
+  });
+
+  it('bounds history per signal to the definition length', () => {
+    const { store } = pumpStore();
+    for (let i = 0; i < 12; i++) store.ingest({ assetId: 'p', ts: T0 + i, signals: { flow: i } });
+    assert.deepEqual(store.history('p', 'flow').values, [7, 8, 9, 10, 11]);
+  });
+
+  it('answers "changed since version N" with only the signals changed after it', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'p', ts: T0, signals: { flow: 1, bearingTemp: 40 } });
+    const v = store.version('p');
+    store.ingest({ assetId: 'p', ts: T0 + 1, signals: { flow: 2, bearingTemp: 40 } });
+    assert.deepEqual(Object.keys(store.snapshot('p', v)!.signals), ['flow']);
+  });
+
+  it('stamps updatedAt from the injected clock', () => {
+    const { store, clock } = pumpStore();
+    clock.advance(5000);
+    store.ingest({ assetId: 'p', ts: T0, signals: { flow: 1 } });
+    assert.equal(store.snapshot('p')!.updatedAt, T0 + 5000);
+  });
+
+  it('keeps stored data through a changed definition, resizing history', () => {
+    const { store } = pumpStore();
+    for (let i = 0; i < 5; i++) store.ingest({ assetId: 'p', ts: T0 + i, signals: { flow: i } });
+    store.reconfigure(normaliseDefinition({ name: 'pump', historyPoints: 3, signals: [{ name: 'flow', unit: 'l/s' }] }));
+    assert.deepEqual(store.history('p', 'flow').values, [2, 3, 4]);
+    assert.equal(store.snapshot('p')!.signals.flow!.unit, 'l/s');
+    assert.equal(store.snapshot('p')!.version, 5);
+  });
+
+  it('forgets one asset or all on reset', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'a', ts: T0, signals: { flow: 1 } });
+    store.ingest({ assetId: 'b', ts: T0, signals: { flow: 1 } });
+    store.reset('a');
+    assert.deepEqual(store.assetIds(), ['b']);
+    store.reset();
+    assert.equal(store.assetCount, 0);
+  });
+});
+
+describe('twin definition', () => {
+  it('reads numbers given as text, as the editor stores them', () => {
+    const spec = normaliseDefinition({ name: 'x', historyPoints: '20', signals: [{ name: 'a', min: '0', max: '10', staleAfterMs: '5000' }] });
+    assert.equal(spec.historyPoints, 20);
+    assert.deepEqual(spec.signals[0], { name: 'a', min: 0, max: 10, staleAfterMs: 5000 });
+  });
+
+  it('lists every problem at once', () => {
+    assert.throws(
+      () => normaliseDefinition({ name: 'x', historyPoints: 0, signals: [{ name: 'a', min: 5, max: 1 }, { name: 'a' }, { unit: 'm' }], assetIdPattern: '(' }),
+      (err: Error) =>
+        /history length/.test(err.message) &&
+        /min is above max/.test(err.message) &&
+        /declared twice/.test(err.message) &&
+        /signal 3 has no name/.test(err.message) &&
+        /not a valid regular expression/.test(err.message),
+    );
+  });
+});
