@@ -1,0 +1,99 @@
+/** Node-RED test runtime (node-red-node-test-helper on the real Node-RED 5) and this package's built nodes. */
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+export interface TestHelper {
+  init(runtimePath: string, settings?: Record<string, unknown>): void;
+  settings(settings: Record<string, unknown>): Record<string, unknown>;
+  load(nodes: unknown, flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+  startServer(): Promise<void>;
+  stopServer(): Promise<void>;
+  clearFlows(): Promise<void>;
+  log(): { args: unknown[][] };
+}
+
+export interface TestNode {
+  id: string;
+  on(event: string, listener: (...args: any[]) => void): void;
+  receive(msg: Record<string, unknown>): void;
+  status: (...args: unknown[]) => void;
+  [key: string]: any;
+}
+
+export const helper = require('node-red-node-test-helper') as TestHelper;
+helper.init(require.resolve('node-red'));
+
+const dist = (name: string) => require(`../../dist/nodes/${name}/${name}.js`) as unknown;
+
+const core = (path: string) => require(require.resolve(`@node-red/nodes/core/${path}`, { paths: [require.resolve('node-red')] })) as unknown;
+
+/** Node-RED's own Catch and Complete nodes: the helper does not preload them on Node-RED 5. */
+export const coreNodes = {
+  catch: core('common/25-catch.js'),
+  complete: core('common/24-complete.js'),
+  status: core('common/25-status.js'),
+};
+
+export const nodes = {
+  definition: dist('twin-definition'),
+  state: dist('twin-state'),
+  simulator: dist('twin-simulator'),
+  mqttBroker: dist('twin-mqtt-broker'),
+  mqttIn: dist('twin-mqtt-in'),
+  opcuaEndpoint: dist('twin-opcua-endpoint'),
+  opcuaIn: dist('twin-opcua-in'),
+};
+
+/** A fresh temporary folder, removed by the returned function. */
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Resolves with the first message (or event args) matching `predicate`, or rejects after `ms`. */
+export function nextMessage<T = Record<string, any>>(node: TestNode, predicate: (msg: T) => boolean = () => true, ms = 5000, event = 'input'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching ${event} on ${node.id} within ${ms} ms`)), ms);
+    node.on(event, (msg: T) => {
+      try {
+        if (!predicate(msg)) return;
+      } catch {
+        return;
+      }
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** A unique id, so twin stores (which outlive redeploys by design) never leak between tests. */
+let counter = 0;
+export function uid(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}`;
+}
+
+/** Waits until `condition` is true, polling every 20 ms. */
+export async function until(condition: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Puts nodes on one flow tab, as the editor does: Catch, Status and Complete nodes only see nodes of their tab. */
+const CONFIG_TYPES = new Set(['twin-definition', 'twin-mqtt-broker', 'twin-opcua-endpoint', 'mqtt-broker']);
+export function onTab(flowNodes: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  // Node-RED tells flow nodes from config nodes by their x/y position.
+  return [
+    { id: 'tab', type: 'tab', label: 'test' },
+    ...flowNodes.map((n) => (CONFIG_TYPES.has(n.type as string) ? n : { z: 'tab', x: 100, y: 100, ...n })),
+  ];
+}
