@@ -2,6 +2,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 
 export interface EmbeddedBroker {
   port: number;
+  /** MQTT clients connected right now. */
+  connectedClients(): number;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export async function startEmbeddedBroker(port = 0, host = '127.0.0.1'): Promise
   });
   return {
     port: (server.address() as AddressInfo).port,
+    connectedClients: () => aedes.connectedClients,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

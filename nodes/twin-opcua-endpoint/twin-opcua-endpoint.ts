@@ -83,6 +83,12 @@ export = function register(RED: NodeAPI): void {
           await item.terminate();
           return;
         }
+        // A wrong node id does not fail `monitor`: the server answers with a bad status for the item.
+        if (item.statusCode.isNotGood()) {
+          request.onError(`${variable.nodeId}: ${item.statusCode.name}`);
+          await item.terminate();
+          continue;
+        }
         item.on('changed', (value: DataValue) => request.onValue(index, value));
         item.on('err', (message: string) => request.onError(`${variable.nodeId}: ${message}`));
         items.push(item);

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import mqtt from 'mqtt';
+import { coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
+
+const require = createRequire(import.meta.url);
+const { startEmbeddedBroker } = require('../../dist/scripts/embedded-broker.js') as typeof import('../../dist/scripts/embedded-broker.js');
+
+describe('twin-mqtt-in against an in-process aedes broker over TCP', function () {
+  let broker: Awaited<ReturnType<typeof startEmbeddedBroker>>;
+  let publisher: mqtt.MqttClient;
+
+  before(async () => {
+    broker = await startEmbeddedBroker(0);
+    publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4 });
+  });
+  after(async () => {
+    await publisher.endAsync();
+    await broker.close();
+  });
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  const brokerNode = () => ({ id: 'broker', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${broker.port}`, protocolVersion: '4', cleanSession: true });
+
+  /** Publishes until the subscriber's first message arrives (the subscription may still be on its way). */
+  async function publishUntil(received: Promise<unknown>, topic: string, payload: string): Promise<void> {
+    let done = false;
+    void received.then(() => (done = true), () => (done = true));
+    while (!done) {
+      await publisher.publishAsync(topic, payload, { qos: 1 });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('reads asset and signal from the topic and a plain number from the payload', async () => {
+    await helper.load([nodes.mqttBroker, nodes.mqttIn], onTab([brokerNode(), { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'plant/{assetId}/{signal}', qos: '1', format: 'auto', wires: [['out']] }, { id: 'out', type: 'helper' }]));
+    const received = nextMessage(helper.getNode('out'));
+    await publishUntil(received, 'plant/pump-7/flow', '151.25');
+    const msg = await received;
+    assert.equal(msg.topic, 'plant/pump-7/flow');
+    assert.equal(msg.payload.assetId, 'pump-7');
+    assert.deepEqual(msg.payload.signals, { flow: 151.25 });
+    assert.ok(Math.abs(msg.payload.ts - Date.now()) < 5000);
+  });
+
+  it('feeds twin-state end to end from JSON telemetry, with the source timestamp', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn, nodes.definition, nodes.state],
+      onTab([
+        brokerNode(),
+        { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '10', acceptUndeclared: true, signals: [] },
+        { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'plant/{assetId}/telemetry', qos: '1', format: 'auto', wires: [['state']] },
+        { id: 'state', type: 'twin-state', definition: def, wires: [['out'], []] },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const ts = Date.UTC(2026, 10, 25, 12);
+    const received = nextMessage(helper.getNode('out'));
+    await publishUntil(received, 'plant/pump-3/telemetry', JSON.stringify({ ts, signals: { flow: 150, pressure: 4.2 } }));
+    const snap = (await received).payload;
+    assert.equal(snap.assetId, 'pump-3');
+    assert.deepEqual(snap.signals.pressure, { value: 4.2, ts, quality: 'good' });
+  });
+
+  it('raises an error a Catch node handles for a payload it cannot read, and keeps going', async () => {
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn, coreNodes.catch],
+      onTab([
+        brokerNode(),
+        { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'bad/{assetId}/telemetry', qos: '1', format: 'auto', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['in'], wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+    );
+    const caught = nextMessage(helper.getNode('caught'));
+    await publishUntil(caught, 'bad/pump-1/telemetry', '{"flow": "lots"}');
+    const err = await caught;
+    assert.match(err.error.message, /bad\/pump-1\/telemetry: no usable signal \(flow: value is the string "lots"/);
+    assert.equal(err.topic, 'bad/pump-1/telemetry');
+
+    const good = nextMessage(helper.getNode('out'));
+    await publisher.publishAsync('bad/pump-1/telemetry', '{"flow": 3}', { qos: 1 });
+    assert.deepEqual((await good).payload.signals, { flow: 3 });
+  });
+
+  it('shares one connection between nodes, shows it in their status, and closes it on redeploy', async () => {
+    const before = broker.connectedClients();
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn],
+      onTab([
+        brokerNode(),
+        { id: 'a', type: 'twin-mqtt-in', broker: 'broker', topic: 'x/{assetId}/{signal}', wires: [[]] },
+        { id: 'b', type: 'twin-mqtt-in', broker: 'broker', topic: 'y/{assetId}/{signal}', wires: [[]] },
+      ]),
+    );
+    const statuses: any[] = [];
+    helper.getNode('a').on('call:status', (call: any) => statuses.push(call.args[0]));
+    await until(() => broker.connectedClients() === before + 1, 5000, 'one connection');
+    await until(() => statuses.some((s) => s.fill === 'green' && s.text === 'node-red:common.status.connected'), 5000, 'connected status');
+    await helper.unload();
+    await until(() => broker.connectedClients() === before, 5000, 'connection closed after unload');
+  });
+
+  it('refuses a topic template it cannot use, with a status and an error', async () => {
+    await helper.load([nodes.mqttBroker, nodes.mqttIn], onTab([brokerNode(), { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'plant/#/x', wires: [[]] }]));
+    const node = helper.getNode('in');
+    await until(() => node.error.called, 2000, 'an error');
+    assert.match(String(node.error.firstCall.args[0]), /# must be the last level/);
+    assert.equal(node.status.lastCall.args[0].fill, 'red');
+  });
+});
