@@ -17,7 +17,7 @@ export interface TopicTemplate {
   /** The MQTT subscription filter it stands for (`plant/+/+`). */
   filter: string;
   /** Fields of a received topic, or undefined when the topic does not fit the template. */
-  match(topic: string): TopicFields | undefined;
+  match: (topic: string) => TopicFields | undefined;
 }
 
 type Level = { kind: 'literal'; text: string } | { kind: 'assetId' } | { kind: 'signal' } | { kind: 'any' } | { kind: 'rest' };
@@ -164,7 +164,7 @@ export function decodePayload(payload: Uint8Array | string, fields: TopicFields,
     const value = options.valuePath ? getPath(data, options.valuePath) : data;
     if (value === undefined) return { ok: false, reason: `payload has nothing at "${options.valuePath ?? ''}"` };
     if (signal === undefined) return { ok: false, reason: 'no signal name: put {signal} in the topic or set one' };
-    const candidate: Record<string, unknown> = { assetId: assetId ?? (getPath(data, 'assetId') as unknown), signals: { [signal]: toNumber(value) } };
+    const candidate: Record<string, unknown> = { assetId: assetId ?? getPath(data, 'assetId'), signals: { [signal]: toNumber(value) } };
     if (options.timestampPath) candidate.ts = getPath(data, options.timestampPath);
     return { ok: true, value: candidate };
   }

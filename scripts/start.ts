@@ -2,15 +2,18 @@
  * `npm start`: the runnable demo. An embedded MQTT broker, Node-RED with this package loaded and the demo flow from
  * `flows/` deployed, all on 127.0.0.1. Ctrl-C stops everything cleanly.
  *
- * Environment: PORT (editor, default 1880), TWIN_DEMO_MQTT_PORT (broker, default 1883; 0 picks a free one).
+ * Environment: PORT (editor, default 1880), TWIN_DEMO_MQTT_PORT (broker, default 1883), TWIN_DEMO_OPCUA_PORT
+ * (virtual PLC, default 4840); 0 picks a free port. TWIN_DEMO_USER_DIR (default .node-red-demo in the project).
  */
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { startNodeRed } from './node-red-instance.js';
+import { startPlantServer } from './opcua-plant-server.js';
+import { PumpSimulator } from '../core/pump-simulator.js';
 
 const root = resolve(__dirname, '..', '..');
-const userDir = join(root, '.node-red-demo');
+const userDir = process.env.TWIN_DEMO_USER_DIR || join(root, '.node-red-demo');
 const demoFlow = join(root, 'flows', 'demo.json');
 const deployedFlow = join(userDir, 'flows.json');
 
@@ -36,11 +39,23 @@ async function main(): Promise<void> {
   process.env.TWIN_DEMO_MQTT_PORT = String(broker.port);
   process.env.TWIN_DEMO_MQTT_URL = `mqtt://127.0.0.1:${broker.port}`;
 
+  // A virtual PLC: an OPC UA server whose Pump1 variables follow a simulated pump, so the demo crosses OPC UA too.
+  const plc = await startPlantServer({ port: portFromEnv('TWIN_DEMO_OPCUA_PORT', 4840), pkiFolder: join(userDir, 'virtual-plc-pki') });
+  process.env.TWIN_DEMO_OPCUA_URL = plc.endpointUrl;
+  const plcPump = new PumpSimulator({ assetId: 'pump-4', seed: 4, frictionGrowthPerHour: 0.05 });
+  const plcTimer = setInterval(() => {
+    const { signals } = plcPump.step(Date.now(), 60);
+    plc.set('Speed', signals.speed!);
+    plc.set('Flow', signals.flow!);
+    plc.set('BearingTemp', signals.bearingTemp!);
+  }, 1000);
+
   const nodeRed = await startNodeRed({ userDir, flowFile: 'flows.json', port: editorPort, nodesDir: [root] });
   console.log('');
   console.log(`  Digital twin demo is running.`);
   console.log(`  Node-RED editor:  ${nodeRed.url}`);
   console.log(`  MQTT broker:      mqtt://127.0.0.1:${broker.port}  (twin snapshots on twin/<asset>/snapshot)`);
+  console.log(`  Virtual PLC:      ${plc.endpointUrl}  (OPC UA, namespace urn:twinflow:virtual-plc)`);
   console.log(`  Stop with Ctrl-C.`);
   console.log('');
 
@@ -48,13 +63,15 @@ async function main(): Promise<void> {
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n  ${signal}: stopping Node-RED and the broker…`);
+    console.log(`\n  ${signal}: stopping Node-RED, the virtual PLC and the broker…`);
     const force = setTimeout(() => {
       console.error('  shutdown took longer than 10 s; exiting anyway');
       process.exit(1);
     }, 10_000);
     force.unref();
     await nodeRed.stop();
+    clearInterval(plcTimer);
+    await plc.close();
     await broker.close();
     clearTimeout(force);
     console.log('  stopped.');

@@ -67,7 +67,7 @@ describe('pump simulator', () => {
     const sim = new PumpSimulator({ assetId: 'p', seed: 1, noise: 0, speedRampRpmPerS: 100 });
     sim.setSpeedSetpoint(1200);
     assert.equal(sim.step(1e12, 1).signals.speed, 1380);
-    let s = sim.step(1e12, 10).signals;
+    const s = sim.step(1e12, 10).signals;
     assert.equal(s.speed, 1200);
     close(s.flow!, operatingPoint(DEFAULT_PUMP, 1200).flowM3h, 1e-3);
     assert.throws(() => sim.setSpeedSetpoint(NaN), /finite/);

@@ -22,7 +22,7 @@ export interface TestNode {
   id: string;
   on(event: string, listener: (...args: any[]) => void): void;
   receive(msg: Record<string, unknown>): void;
-  status: (...args: unknown[]) => void;
+  status: any;
   [key: string]: any;
 }
 
