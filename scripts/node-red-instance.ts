@@ -52,7 +52,8 @@ export async function startNodeRed(options: NodeRedInstanceOptions): Promise<Nod
     httpAdminRoot: '/',
     httpNodeRoot: '/api',
     telemetry: { enabled: false, updateNotification: false },
-    editorTheme: { tours: false },
+    // Plant networks are often offline: no tours, and no palette catalogue fetched from the internet.
+    editorTheme: { tours: false, palette: { catalogues: [] } },
     diagnostics: { enabled: false },
     logging: logger,
     functionExternalModules: false,

@@ -1,0 +1,59 @@
+/** Runs the built demo (`dist/scripts/start.js`, what `npm start` runs) in a child process on free ports. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { tempDir } from './red.mts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+export interface RunningDemo {
+  editorUrl: string;
+  brokerUrl: string;
+  child: ChildProcess;
+  output(): string;
+  /** Sends SIGINT and resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Kills the process if still running and removes its user directory. */
+  dispose(): Promise<void>;
+}
+
+export async function startDemo(): Promise<RunningDemo> {
+  const dir = tempDir('twin-demo');
+  let output = '';
+  const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'start.js')], {
+    env: { ...process.env, PORT: '0', TWIN_DEMO_MQTT_PORT: '0', TWIN_DEMO_OPCUA_PORT: '0', TWIN_DEMO_USER_DIR: dir.path },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const started = Date.now();
+  while (!/Node-RED editor:\s+http:\/\/127\.0\.0\.1:\d+\//.test(output)) {
+    if (child.exitCode !== null) {
+      dir.remove();
+      throw new Error(`the demo exited early:\n${output}`);
+    }
+    if (Date.now() - started > 60_000) {
+      child.kill('SIGKILL');
+      dir.remove();
+      throw new Error(`the demo did not start within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    editorUrl: /Node-RED editor:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!,
+    brokerUrl: /MQTT broker:\s+(mqtt:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!,
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+    dispose: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      dir.remove();
+    },
+  };
+}
