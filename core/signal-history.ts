@@ -19,6 +19,21 @@ export interface HistorySeries {
   quality: Quality[];
 }
 
+/** Statistics over the usable (not `bad`) points of a history window. */
+export interface WindowStatistics {
+  /** Usable points in the window. */
+  count: number;
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 with fewer than two points. */
+  std: number;
+  min: number;
+  max: number;
+  /** Least-squares slope of value over time, in units per second; 0 with fewer than two points. */
+  slopePerSecond: number;
+}
+
+const BAD = 2;
+
 /**
  * A bounded, time-ordered history of one signal in typed-array ring buffers.
  *
@@ -39,6 +54,24 @@ export class SignalHistory {
   private head = 0;
   private count = 0;
 
+  // Running sums over the usable points, so mean, std and slope cost O(1) as the window slides. Time enters as
+  // seconds since the first point ever stored, which keeps t² far from the limits of float64 precision.
+  private origin = NaN;
+  /** Values enter the sums relative to the first value, which avoids cancellation in Σv² − n·mean². */
+  private valueOrigin = NaN;
+  private n = 0;
+  private sumT = 0;
+  private sumV = 0;
+  private sumVV = 0;
+  private sumTT = 0;
+  private sumTV = 0;
+  /** Min and max are recomputed lazily when the point that held them leaves the window. */
+  private extremesValid = true;
+  private minValue = Infinity;
+  private maxValue = -Infinity;
+  /** Sliding sums drift by rounding; they are recomputed from the buffer after this many removals. */
+  private removalsSinceRecompute = 0;
+
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new Error(`history capacity must be a whole number of at least 1, got ${capacity}`);
@@ -49,8 +82,8 @@ export class SignalHistory {
     this.qualities = new Uint8Array(capacity);
   }
 
-  /** Bytes held by the buffers, for memory accounting. */
-  static bytesPerPoint = 8 + 4 + 1;
+  /** Bytes held by the buffers per point, for memory accounting. */
+  static readonly bytesPerPoint = 8 + 4 + 1;
 
   get length(): number {
     return this.count;
@@ -87,13 +120,16 @@ export class SignalHistory {
     while (index >= 0 && this.times[this.slot(index)]! > ts) index--;
     if (index >= 0 && this.times[this.slot(index)] === ts) {
       const s = this.slot(index);
+      this.forget(ts, this.values[s]!, this.qualities[s]!);
       this.values[s] = value;
       this.qualities[s] = code;
+      this.remember(ts, this.values[s], code);
       return true;
     }
     if (this.count === this.capacity && index < 0) return false;
     // Insert after `index`: drop the oldest if full, then shift the newer points one place towards the end.
     if (this.count === this.capacity) {
+      this.forget(this.times[this.head]!, this.values[this.head]!, this.qualities[this.head]!);
       this.head = this.slot(1);
       this.count--;
       index--;
@@ -110,6 +146,7 @@ export class SignalHistory {
     this.values[s] = value;
     this.qualities[s] = code;
     this.count++;
+    this.remember(ts, this.values[s], code);
     return true;
   }
 
@@ -120,11 +157,116 @@ export class SignalHistory {
       this.count++;
     } else {
       s = this.head;
+      this.forget(this.times[s]!, this.values[s]!, this.qualities[s]!);
       this.head = this.slot(1);
     }
     this.times[s] = ts;
     this.values[s] = value;
     this.qualities[s] = code;
+    // The stored (float32) value enters the sums, so they always describe exactly what the window holds.
+    this.remember(ts, this.values[s]!, code);
+  }
+
+  /** Drops every point older than `ts`; returns how many were dropped. For time-bounded histories. */
+  dropOlderThan(ts: number): number {
+    let dropped = 0;
+    while (this.count > 0 && this.times[this.head]! < ts) {
+      this.forget(this.times[this.head]!, this.values[this.head]!, this.qualities[this.head]!);
+      this.head = this.slot(1);
+      this.count--;
+      dropped++;
+    }
+    return dropped;
+  }
+
+  private remember(ts: number, value: number, code: number): void {
+    if (code === BAD) return;
+    if (Number.isNaN(this.origin)) {
+      this.origin = ts;
+      this.valueOrigin = value;
+    }
+    const t = (ts - this.origin) / 1000;
+    const v = value - this.valueOrigin;
+    this.n++;
+    this.sumT += t;
+    this.sumV += v;
+    this.sumVV += v * v;
+    this.sumTT += t * t;
+    this.sumTV += t * v;
+    if (this.extremesValid) {
+      if (value < this.minValue) this.minValue = value;
+      if (value > this.maxValue) this.maxValue = value;
+    }
+  }
+
+  private forget(ts: number, value: number, code: number): void {
+    if (code === BAD) return;
+    const t = (ts - this.origin) / 1000;
+    const v = value - this.valueOrigin;
+    this.n--;
+    this.sumT -= t;
+    this.sumV -= v;
+    this.sumVV -= v * v;
+    this.sumTT -= t * t;
+    this.sumTV -= t * v;
+    if (value <= this.minValue || value >= this.maxValue) this.extremesValid = false;
+    this.removalsSinceRecompute++;
+    if (this.removalsSinceRecompute >= this.capacity) this.needsRecompute = true;
+  }
+
+  private needsRecompute = false;
+
+  /** Rebuilds the sums and extremes from the buffer (bounded rounding drift; lazy min and max). */
+  private recompute(): void {
+    this.n = 0;
+    this.sumT = this.sumV = this.sumVV = this.sumTT = this.sumTV = 0;
+    this.minValue = Infinity;
+    this.maxValue = -Infinity;
+    this.extremesValid = true;
+    for (let i = 0; i < this.count; i++) {
+      const s = this.slot(i);
+      this.remember(this.times[s]!, this.values[s]!, this.qualities[s]!);
+    }
+    this.removalsSinceRecompute = 0;
+    this.needsRecompute = false;
+  }
+
+  /**
+   * Mean, sample standard deviation, min, max and least-squares slope of the usable points in the window.
+   * O(1) while the window slides; min and max cost one pass after the point holding them left the window.
+   */
+  statistics(): WindowStatistics {
+    if (this.needsRecompute) this.recompute();
+    else if (!this.extremesValid) this.recomputeExtremes();
+    const n = this.n;
+    if (n === 0) return { count: 0, mean: NaN, std: NaN, min: NaN, max: NaN, slopePerSecond: 0 };
+    const shiftedMean = this.sumV / n;
+    // Sample variance from the running sums: (Σv² − n·mean²)/(n − 1), clamped at 0 against rounding.
+    const variance = n > 1 ? Math.max(0, (this.sumVV - n * shiftedMean * shiftedMean) / (n - 1)) : 0;
+    const mean = this.valueOrigin + shiftedMean;
+    const sxx = this.sumTT - (this.sumT * this.sumT) / n;
+    const sxy = this.sumTV - (this.sumT * this.sumV) / n;
+    return {
+      count: n,
+      mean,
+      std: Math.sqrt(variance),
+      min: this.minValue,
+      max: this.maxValue,
+      slopePerSecond: n > 1 && sxx > 0 ? sxy / sxx : 0,
+    };
+  }
+
+  private recomputeExtremes(): void {
+    this.minValue = Infinity;
+    this.maxValue = -Infinity;
+    for (let i = 0; i < this.count; i++) {
+      const s = this.slot(i);
+      if (this.qualities[s] === BAD) continue;
+      const v = this.values[s]!;
+      if (v < this.minValue) this.minValue = v;
+      if (v > this.maxValue) this.maxValue = v;
+    }
+    this.extremesValid = true;
   }
 
   /** The i-th point, oldest first. */
@@ -151,5 +293,7 @@ export class SignalHistory {
   clear(): void {
     this.head = 0;
     this.count = 0;
+    this.origin = NaN;
+    this.recompute();
   }
 }

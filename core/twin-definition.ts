@@ -17,12 +17,33 @@ export interface SignalDefinition {
   staleAfterMs?: number;
 }
 
+/** A point the twin can command (a setpoint), with the limits every command must respect. */
+export interface ActuationPoint {
+  name: string;
+  unit?: string;
+  min?: number;
+  max?: number;
+  /** Largest change per second a command may ask for (0 or absent: no limit). */
+  maxRatePerS?: number;
+  /** Where commands go: an MQTT topic or an OPC UA node id (used by twin-actuator). */
+  binding?: string;
+  /** The signal that reports the point's actual value (default: the signal with the point's name). */
+  reportedSignal?: string;
+  /** |reported − desired| at or below this counts as reached (default 0). */
+  tolerance?: number;
+}
+
 export interface TwinDefinitionSpec {
   /** Asset class name, e.g. "centrifugal pump". */
   name: string;
   signals: SignalDefinition[];
   /** Points kept per signal and asset. */
   historyPoints: number;
+  /** Points older than this (ms, behind the newest) are dropped too; 0 or absent: keep by count only. */
+  historyMaxAgeMs?: number;
+  actuationPoints?: ActuationPoint[];
+  /** Weight of the newest reading in each signal's exponentially weighted moving average (0 < α ≤ 1). */
+  ewmaAlpha?: number;
   /** Store signals that the definition does not declare (handy while commissioning). */
   acceptUndeclaredSignals: boolean;
   /** Regular expression an asset id must match (empty: any). */
@@ -50,8 +71,11 @@ export function normaliseDefinition(raw: {
   name?: unknown;
   signals?: unknown;
   historyPoints?: unknown;
+  historyMaxAgeMs?: unknown;
   acceptUndeclaredSignals?: unknown;
   assetIdPattern?: unknown;
+  actuationPoints?: unknown;
+  ewmaAlpha?: unknown;
 }): TwinDefinitionSpec {
   const errors: string[] = [];
   const name = typeof raw.name === 'string' && raw.name.trim() !== '' ? raw.name.trim() : 'asset';
@@ -101,8 +125,57 @@ export function normaliseDefinition(raw: {
   if (!acceptUndeclaredSignals && signals.length === 0) {
     errors.push('no signals are declared and undeclared signals are refused: nothing could be stored');
   }
+  const actuationPoints = normaliseActuationPoints(raw.actuationPoints, errors);
+  const historyMaxAgeMs = optionalNumber(raw.historyMaxAgeMs, 'history age', errors);
+  if (historyMaxAgeMs !== undefined && historyMaxAgeMs < 0) errors.push('history age must not be negative');
+  const ewmaAlpha = optionalNumber(raw.ewmaAlpha, 'EWMA weight', errors) ?? DEFAULT_EWMA_ALPHA;
+  if (!(ewmaAlpha > 0 && ewmaAlpha <= 1)) errors.push('EWMA weight must be above 0 and at most 1');
   if (errors.length > 0) throw new Error(`twin definition "${name}": ${errors.join('; ')}`);
-  const spec: TwinDefinitionSpec = { name, signals, historyPoints, acceptUndeclaredSignals };
+  const spec: TwinDefinitionSpec = { name, signals, historyPoints, acceptUndeclaredSignals, actuationPoints, ewmaAlpha };
   if (assetIdPattern !== undefined) spec.assetIdPattern = assetIdPattern;
+  if (historyMaxAgeMs !== undefined && historyMaxAgeMs > 0) spec.historyMaxAgeMs = historyMaxAgeMs;
   return spec;
+}
+
+export const DEFAULT_EWMA_ALPHA = 0.1;
+
+function normaliseActuationPoints(raw: unknown, errors: string[]): ActuationPoint[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    errors.push('actuation points must be a list');
+    return [];
+  }
+  const points: ActuationPoint[] = [];
+  const seen = new Set<string>();
+  for (const [i, entry] of raw.entries()) {
+    const p = (entry ?? {}) as Record<string, unknown>;
+    const name = typeof p.name === 'string' ? p.name.trim() : '';
+    if (name === '') {
+      errors.push(`actuation point ${i + 1} has no name`);
+      continue;
+    }
+    if (seen.has(name)) errors.push(`actuation point "${name}" is declared twice`);
+    seen.add(name);
+    const point: ActuationPoint = { name };
+    if (typeof p.unit === 'string' && p.unit.trim() !== '') point.unit = p.unit.trim();
+    const min = optionalNumber(p.min, `${name}: min`, errors);
+    const max = optionalNumber(p.max, `${name}: max`, errors);
+    const rate = optionalNumber(p.maxRatePerS, `${name}: max rate`, errors);
+    const tolerance = optionalNumber(p.tolerance, `${name}: tolerance`, errors);
+    if (min !== undefined) point.min = min;
+    if (max !== undefined) point.max = max;
+    if (min !== undefined && max !== undefined && min > max) errors.push(`${name}: min is above max`);
+    if (rate !== undefined) {
+      if (rate < 0) errors.push(`${name}: max rate must not be negative`);
+      else if (rate > 0) point.maxRatePerS = rate;
+    }
+    if (tolerance !== undefined) {
+      if (tolerance < 0) errors.push(`${name}: tolerance must not be negative`);
+      else point.tolerance = tolerance;
+    }
+    if (typeof p.binding === 'string' && p.binding.trim() !== '') point.binding = p.binding.trim();
+    if (typeof p.reportedSignal === 'string' && p.reportedSignal.trim() !== '') point.reportedSignal = p.reportedSignal.trim();
+    points.push(point);
+  }
+  return points;
 }

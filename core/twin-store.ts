@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
-import { SignalHistory, type HistorySeries } from './signal-history.js';
-import type { SignalDefinition, TwinDefinitionSpec } from './twin-definition.js';
-import type { Quality, RejectedSignal, Telemetry } from './telemetry.js';
+import { SignalHistory, type HistorySeries, type WindowStatistics } from './signal-history.js';
+import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
+import type { Parsed, Quality, RejectedSignal, Telemetry } from './telemetry.js';
 
 /** The latest usable reading of one signal, as the snapshot shows it. */
 export interface SignalSnapshot {
@@ -10,6 +10,46 @@ export interface SignalSnapshot {
   ts: number;
   quality: Quality;
   unit?: string;
+  /** Present (true) while the signal has had no update within its staleness timeout. */
+  stale?: true;
+}
+
+/**
+ * What the twin wants an actuation point to be, against what the device reports.
+ * - `pending`: not reached yet and not expired: the only state in which a command may still be applied.
+ * - `reached`: the reported value came within tolerance.
+ * - `expired`: its time to live ran out before it was reached; it must never be applied later.
+ * - `overridden`: the device reported a different value newer than the settle time after the command (someone changed
+ *   it at the machine): the device wins.
+ */
+export type DesiredState = 'pending' | 'reached' | 'expired' | 'overridden';
+
+export interface DesiredValue {
+  value: number;
+  /** When the desired value was set (ms, store clock). */
+  ts: number;
+  /** After this (ms) a pending desired value expires; undefined: never. */
+  expiresAt?: number;
+  /** Who asked for it (a node name, a user), for the audit trail. */
+  source?: string;
+  state: DesiredState;
+  /** Latest reported value of the point, when known. */
+  reported?: number;
+  /** desired − reported, when the reported value is known. */
+  delta?: number;
+}
+
+export type MaintenanceKind = 'part-replaced' | 'inspection' | 'repair' | 'note';
+export const MAINTENANCE_KINDS: readonly MaintenanceKind[] = ['part-replaced', 'inspection', 'repair', 'note'];
+
+export interface MaintenanceEntry {
+  ts: number;
+  kind: MaintenanceKind;
+  /** The part concerned, e.g. "bearing A". */
+  part?: string;
+  note?: string;
+  /** Who did it or logged it. */
+  by?: string;
 }
 
 /**
@@ -27,9 +67,22 @@ export interface AssetSnapshot {
   /** Receive time of the last accepted update (ms, the store's clock). */
   updatedAt: number;
   signals: Record<string, SignalSnapshot>;
+  /** How many signals are stale right now. */
+  staleCount: number;
+  /** Desired values per actuation point, when any were set. */
+  desired?: Record<string, DesiredValue>;
+  /** The latest maintenance log entry, when any. */
+  lastMaintenance?: MaintenanceEntry;
+  /** Window statistics per signal, when asked for. */
+  statistics?: Record<string, SignalStatistics>;
 }
 
-/** What an ingest did, for the node to turn into messages and status. */
+export interface SignalStatistics extends WindowStatistics {
+  /** Exponentially weighted moving average of the usable readings, in time order. */
+  ewma: number;
+}
+
+/** What an ingest did, for the node to turn into messages, events and status. */
 export interface IngestOutcome {
   assetId: string;
   /** True when anything was stored (the version increased). */
@@ -39,6 +92,18 @@ export interface IngestOutcome {
   changed: string[];
   /** Readings that were not stored, or stored as `bad`, with the reason. */
   rejected: RejectedSignal[];
+  /** Signals that were stale and have a fresh reading again. */
+  cameBack: string[];
+  /** Desired values whose state changed because of a reported value. */
+  desiredChanged: Array<{ point: string; state: DesiredState }>;
+}
+
+/** A change of staleness found by `checkStaleness`. */
+export interface StalenessChange {
+  assetId: string;
+  signal: string;
+  /** Time of the last update of the signal (ms, store clock). */
+  lastUpdate: number;
 }
 
 interface SignalState {
@@ -50,6 +115,10 @@ interface SignalState {
   quality: Quality;
   /** Asset version at which the latest value last changed. */
   changedAtVersion: number;
+  ewma: number;
+  /** Receive time of the last reading of any quality (store clock), for staleness. */
+  receivedAt: number;
+  stale: boolean;
 }
 
 interface AssetState {
@@ -58,27 +127,46 @@ interface AssetState {
   ts: number;
   updatedAt: number;
   signals: Map<string, SignalState>;
+  desired: Map<string, DesiredValue>;
+  maintenance: MaintenanceEntry[];
+  staleCount: number;
 }
 
+/** Readings with a source timestamp further ahead of the store clock than this are refused. */
+export const MAX_FUTURE_MS = 5 * 60 * 1000;
+
+/** Commands older than this are not judged against reports: the device needs time to apply them. */
+export const DEFAULT_SETTLE_MS = 2000;
+
 /**
- * The live store of every asset of one class: latest value, source timestamp and quality per signal, and a
- * bounded, time-ordered history. Pure: no I/O, time from the injected clock.
+ * The live store of every asset of one class: latest value, source timestamp and quality per signal, a bounded,
+ * time-ordered history with running statistics, desired values of actuation points, staleness and a maintenance log.
+ * Pure: no I/O, time from the injected clock.
  *
  * Rules:
  * - The newest source timestamp wins: a late reading goes into history at its place but does not replace a newer
  *   latest value. A repeated reading (same timestamp and value) changes nothing and does not bump the version.
  * - A reading outside the declared range is stored in history as `bad`, with the reason, and never becomes the
  *   latest value; neither does a reading the source itself marked `bad`.
+ * - A reading stamped more than five minutes ahead of the store clock is refused (a wrong clock at the source would
+ *   otherwise freeze the latest value until that time).
  */
 export class TwinStore {
   private spec: TwinDefinitionSpec;
   private definitions = new Map<string, SignalDefinition>();
+  private points = new Map<string, ActuationPoint>();
+  /** Reported signal name → actuation point, to judge desired values as reports arrive. */
+  private pointsByReportedSignal = new Map<string, ActuationPoint>();
   private assetPattern: RegExp | undefined;
+  private alpha = DEFAULT_EWMA_ALPHA;
   private readonly assets = new Map<string, AssetState>();
+  /** Assets changed since the last `takeDirty()`, for persistence. */
+  private dirty = new Set<string>();
 
   constructor(
     spec: TwinDefinitionSpec,
     private readonly clock: Clock = systemClock,
+    readonly settleMs = DEFAULT_SETTLE_MS,
   ) {
     this.spec = spec;
     this.applySpec(spec);
@@ -106,20 +194,29 @@ export class TwinStore {
 
   private applySpec(spec: TwinDefinitionSpec): void {
     this.definitions = new Map(spec.signals.map((s) => [s.name, s]));
+    this.points = new Map((spec.actuationPoints ?? []).map((p) => [p.name, p]));
+    this.pointsByReportedSignal = new Map((spec.actuationPoints ?? []).map((p) => [p.reportedSignal ?? p.name, p]));
     this.assetPattern = spec.assetIdPattern ? new RegExp(spec.assetIdPattern) : undefined;
+    this.alpha = spec.ewmaAlpha ?? DEFAULT_EWMA_ALPHA;
   }
 
   /** Stores one telemetry message. Never throws for bad data: refusals are in the outcome. */
   ingest(telemetry: Telemetry): IngestOutcome {
     const { assetId, ts } = telemetry;
-    const outcome: IngestOutcome = { assetId, accepted: false, version: 0, changed: [], rejected: [] };
+    const outcome: IngestOutcome = { assetId, accepted: false, version: 0, changed: [], rejected: [], cameBack: [], desiredChanged: [] };
     if (this.assetPattern && !this.assetPattern.test(assetId)) {
       outcome.rejected.push({ signal: '*', reason: `asset id "${assetId}" does not match /${this.spec.assetIdPattern}/` });
       return outcome;
     }
+    const now = this.clock.now();
+    if (ts > now + MAX_FUTURE_MS) {
+      outcome.rejected.push({ signal: '*', reason: `timestamp ${new Date(ts).toISOString()} is more than 5 minutes in the future` });
+      outcome.version = this.version(assetId);
+      return outcome;
+    }
     let asset = this.assets.get(assetId);
     const isNewAsset = asset === undefined;
-    asset ??= { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map() };
+    asset ??= newAsset(assetId);
     const nextVersion = asset.version + 1;
     let stored = false;
 
@@ -132,14 +229,7 @@ export class TwinStore {
           outcome.rejected.push({ signal: name, reason: `signal "${name}" is not declared in "${this.spec.name}"` });
           continue;
         }
-        signal = {
-          definition,
-          history: new SignalHistory(this.spec.historyPoints),
-          value: NaN,
-          ts: -Infinity,
-          quality: 'bad',
-          changedAtVersion: 0,
-        };
+        signal = newSignal(definition, this.spec.historyPoints);
         asset.signals.set(name, signal);
       }
       let quality: Quality = telemetry.quality?.[name] ?? 'good';
@@ -159,26 +249,170 @@ export class TwinStore {
         outcome.rejected.push({ signal: name, reason: 'reading is older than the whole kept history' });
         continue;
       }
+      if (this.spec.historyMaxAgeMs !== undefined) signal.history.dropOlderThan(signal.history.newestTs - this.spec.historyMaxAgeMs);
       stored = true;
+      signal.receivedAt = now;
+      if (signal.stale) {
+        signal.stale = false;
+        asset.staleCount--;
+        outcome.cameBack.push(name);
+      }
       if (quality !== 'bad' && ts >= signal.ts) {
         if (value !== signal.value || quality !== signal.quality) {
           signal.changedAtVersion = nextVersion;
           outcome.changed.push(name);
         }
+        signal.ewma = Number.isNaN(signal.ewma) ? value : signal.ewma + this.alpha * (value - signal.ewma);
         signal.value = value;
         signal.ts = ts;
         signal.quality = quality;
+        const point = this.pointsByReportedSignal.get(name);
+        if (point !== undefined) this.judgeDesired(asset, point, value, ts, outcome);
       }
     }
     if (stored) {
       if (isNewAsset) this.assets.set(assetId, asset);
       asset.version = nextVersion;
       if (ts > asset.ts) asset.ts = ts;
-      asset.updatedAt = this.clock.now();
+      asset.updatedAt = now;
       outcome.accepted = true;
+      this.dirty.add(assetId);
     }
     outcome.version = asset.version;
     return outcome;
+  }
+
+  /** Compares a fresh reported value with the point's pending desired value. */
+  private judgeDesired(asset: AssetState, point: ActuationPoint, reported: number, ts: number, outcome: IngestOutcome): void {
+    const desired = asset.desired.get(point.name);
+    if (desired === undefined) return;
+    desired.reported = reported;
+    desired.delta = desired.value - reported;
+    if (desired.state !== 'pending') return;
+    if (this.expireIfDue(desired)) {
+      outcome.desiredChanged.push({ point: point.name, state: desired.state });
+      return;
+    }
+    if (Math.abs(desired.delta) <= (point.tolerance ?? 0)) {
+      desired.state = 'reached';
+      outcome.desiredChanged.push({ point: point.name, state: 'reached' });
+    } else if (ts > desired.ts + this.settleMs) {
+      desired.state = 'overridden';
+      outcome.desiredChanged.push({ point: point.name, state: 'overridden' });
+    }
+  }
+
+  private expireIfDue(desired: DesiredValue): boolean {
+    if (desired.state === 'pending' && desired.expiresAt !== undefined && this.clock.now() >= desired.expiresAt) {
+      desired.state = 'expired';
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Sets what an actuation point should become. Checked against the point's limits; the actuator applies its own
+   * guards (rate, interlocks) before writing.
+   */
+  setDesired(assetId: string, pointName: string, value: unknown, options: { ttlMs?: number; source?: string } = {}): Parsed<DesiredValue> {
+    const point = this.points.get(pointName);
+    if (point === undefined) return { ok: false, reason: `"${pointName}" is not an actuation point of "${this.spec.name}"` };
+    if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, reason: `desired ${pointName} must be a finite number` };
+    if (point.min !== undefined && value < point.min) return { ok: false, reason: `desired ${pointName} ${value} is below the minimum ${point.min}` };
+    if (point.max !== undefined && value > point.max) return { ok: false, reason: `desired ${pointName} ${value} is above the maximum ${point.max}` };
+    if (options.ttlMs !== undefined && !(options.ttlMs > 0)) return { ok: false, reason: 'time to live must be a positive number of ms' };
+    if (this.assetPattern && !this.assetPattern.test(assetId)) return { ok: false, reason: `asset id "${assetId}" does not match /${this.spec.assetIdPattern}/` };
+    let asset = this.assets.get(assetId);
+    if (asset === undefined) {
+      asset = newAsset(assetId);
+      this.assets.set(assetId, asset);
+    }
+    const now = this.clock.now();
+    const desired: DesiredValue = { value, ts: now, state: 'pending' };
+    if (options.ttlMs !== undefined) desired.expiresAt = now + options.ttlMs;
+    if (options.source) desired.source = options.source;
+    const reported = asset.signals.get(point.reportedSignal ?? point.name);
+    if (reported !== undefined && !Number.isNaN(reported.value)) {
+      desired.reported = reported.value;
+      desired.delta = value - reported.value;
+      if (Math.abs(desired.delta) <= (point.tolerance ?? 0)) desired.state = 'reached';
+    }
+    asset.desired.set(pointName, desired);
+    asset.version++;
+    asset.updatedAt = now;
+    this.dirty.add(assetId);
+    return { ok: true, value: { ...desired } };
+  }
+
+  /** The desired value of a point with its state brought up to date (expiry), or undefined. */
+  desired(assetId: string, pointName: string): DesiredValue | undefined {
+    const desired = this.assets.get(assetId)?.desired.get(pointName);
+    if (desired === undefined) return undefined;
+    this.expireIfDue(desired);
+    return { ...desired };
+  }
+
+  /** Appends to an asset's maintenance log (the RUL predictor restarts from the last part replacement). */
+  logMaintenance(assetId: string, entry: { kind?: unknown; part?: unknown; note?: unknown; by?: unknown; ts?: unknown }): Parsed<MaintenanceEntry> {
+    const kind = entry.kind ?? 'note';
+    if (typeof kind !== 'string' || !(MAINTENANCE_KINDS as readonly string[]).includes(kind)) {
+      return { ok: false, reason: `maintenance kind must be one of ${MAINTENANCE_KINDS.join(', ')}` };
+    }
+    const ts = entry.ts === undefined ? this.clock.now() : entry.ts;
+    if (typeof ts !== 'number' || !Number.isFinite(ts)) return { ok: false, reason: 'maintenance time must be ms since the epoch' };
+    const logged: MaintenanceEntry = { ts, kind: kind as MaintenanceKind };
+    for (const key of ['part', 'note', 'by'] as const) {
+      const text = entry[key];
+      if (text === undefined) continue;
+      if (typeof text !== 'string' || text.length > 1000) return { ok: false, reason: `maintenance ${key} must be text of at most 1000 characters` };
+      logged[key] = text;
+    }
+    if (this.assetPattern && !this.assetPattern.test(assetId)) return { ok: false, reason: `asset id "${assetId}" does not match /${this.spec.assetIdPattern}/` };
+    let asset = this.assets.get(assetId);
+    if (asset === undefined) {
+      asset = newAsset(assetId);
+      this.assets.set(assetId, asset);
+    }
+    // Kept in time order: entries may be logged after the fact.
+    const at = asset.maintenance.findIndex((m) => m.ts > ts);
+    if (at < 0) asset.maintenance.push(logged);
+    else asset.maintenance.splice(at, 0, logged);
+    asset.version++;
+    asset.updatedAt = this.clock.now();
+    this.dirty.add(assetId);
+    return { ok: true, value: { ...logged } };
+  }
+
+  maintenanceLog(assetId: string): MaintenanceEntry[] {
+    return (this.assets.get(assetId)?.maintenance ?? []).map((m) => ({ ...m }));
+  }
+
+  /**
+   * Marks signals stale whose last update is older than their staleness timeout.
+   * @returns the signals that became stale with this check (each reported once, until it comes back)
+   */
+  checkStaleness(): StalenessChange[] {
+    const now = this.clock.now();
+    const changes: StalenessChange[] = [];
+    for (const asset of this.assets.values()) {
+      for (const [name, signal] of asset.signals) {
+        const timeout = signal.definition?.staleAfterMs;
+        if (timeout === undefined || signal.stale || signal.receivedAt === 0) continue;
+        if (now - signal.receivedAt > timeout) {
+          signal.stale = true;
+          asset.staleCount++;
+          changes.push({ assetId: asset.assetId, signal: name, lastUpdate: signal.receivedAt });
+        }
+      }
+    }
+    return changes;
+  }
+
+  /** Stale signals over all assets. */
+  get staleCount(): number {
+    let count = 0;
+    for (const asset of this.assets.values()) count += asset.staleCount;
+    return count;
   }
 
   has(assetId: string): boolean {
@@ -201,24 +435,47 @@ export class TwinStore {
    * The asset's state; with `sinceVersion`, only the signals whose latest value changed after that version.
    * @returns undefined for an unknown asset
    */
-  snapshot(assetId: string, sinceVersion = 0): AssetSnapshot | undefined {
+  snapshot(assetId: string, options: { sinceVersion?: number; statistics?: boolean } = {}): AssetSnapshot | undefined {
     const asset = this.assets.get(assetId);
     if (asset === undefined) return undefined;
+    const sinceVersion = options.sinceVersion ?? 0;
     const signals: Record<string, SignalSnapshot> = {};
     for (const [name, signal] of asset.signals) {
       if (Number.isNaN(signal.value) || signal.changedAtVersion <= sinceVersion) continue;
       const entry: SignalSnapshot = { value: signal.value, ts: signal.ts, quality: signal.quality };
       if (signal.definition?.unit !== undefined) entry.unit = signal.definition.unit;
+      if (signal.stale) entry.stale = true;
       signals[name] = entry;
     }
-    return {
+    const snapshot: AssetSnapshot = {
       assetId,
       assetClass: this.spec.name,
       version: asset.version,
       ts: asset.ts,
       updatedAt: asset.updatedAt,
       signals,
+      staleCount: asset.staleCount,
     };
+    if (asset.desired.size > 0) {
+      snapshot.desired = {};
+      for (const [point, desired] of asset.desired) {
+        this.expireIfDue(desired);
+        snapshot.desired[point] = { ...desired };
+      }
+    }
+    const last = asset.maintenance[asset.maintenance.length - 1];
+    if (last !== undefined) snapshot.lastMaintenance = { ...last };
+    if (options.statistics) {
+      snapshot.statistics = {};
+      for (const [name, signal] of asset.signals) snapshot.statistics[name] = { ...signal.history.statistics(), ewma: signal.ewma };
+    }
+    return snapshot;
+  }
+
+  /** Window statistics of one signal, or undefined for unknown assets or signals. */
+  statistics(assetId: string, signal: string): SignalStatistics | undefined {
+    const state = this.assets.get(assetId)?.signals.get(signal);
+    return state ? { ...state.history.statistics(), ewma: state.ewma } : undefined;
   }
 
   /** History of one signal, oldest first (empty for unknown assets or signals). */
@@ -229,9 +486,142 @@ export class TwinStore {
 
   /** Forgets one asset, or every asset when no id is given. */
   reset(assetId?: string): void {
-    if (assetId === undefined) this.assets.clear();
-    else this.assets.delete(assetId);
+    if (assetId === undefined) {
+      for (const id of this.assets.keys()) this.dirty.add(id);
+      this.assets.clear();
+    } else {
+      this.assets.delete(assetId);
+      this.dirty.add(assetId);
+    }
   }
+
+  /** Asset ids changed (or removed) since the last call: what persistence must write. */
+  takeDirty(): string[] {
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    return ids;
+  }
+
+  /** A JSON-safe copy of one asset for persistence (histories as base64 typed arrays), or undefined if unknown. */
+  exportAsset(assetId: string): PersistedAsset | undefined {
+    const asset = this.assets.get(assetId);
+    if (asset === undefined) return undefined;
+    const signals: PersistedAsset['signals'] = {};
+    for (const [name, signal] of asset.signals) {
+      const series = signal.history.series();
+      signals[name] = {
+        value: Number.isNaN(signal.value) ? null : signal.value,
+        ts: Number.isFinite(signal.ts) ? signal.ts : null,
+        quality: signal.quality,
+        ewma: Number.isNaN(signal.ewma) ? null : signal.ewma,
+        changedAtVersion: signal.changedAtVersion,
+        history: {
+          ts: encode(new Float64Array(series.ts)),
+          values: encode(new Float32Array(series.values)),
+          quality: encode(Uint8Array.from(series.quality, (q) => (q === 'good' ? 0 : q === 'uncertain' ? 1 : 2))),
+        },
+      };
+    }
+    return {
+      format: PERSISTED_FORMAT,
+      assetId,
+      version: asset.version,
+      ts: Number.isFinite(asset.ts) ? asset.ts : null,
+      updatedAt: asset.updatedAt,
+      signals,
+      desired: Object.fromEntries([...asset.desired].map(([k, v]) => [k, { ...v }])),
+      maintenance: asset.maintenance.map((m) => ({ ...m })),
+    };
+  }
+
+  /**
+   * Restores a persisted asset, merging with anything that arrived live meanwhile: histories are merged point by
+   * point, the newest latest value wins, the higher version wins, maintenance entries are united.
+   */
+  importAsset(data: unknown): Parsed<string> {
+    const checked = checkPersistedAsset(data);
+    if (!checked.ok) return checked;
+    const saved = checked.value;
+    let asset = this.assets.get(saved.assetId);
+    if (asset === undefined) {
+      asset = newAsset(saved.assetId);
+      this.assets.set(saved.assetId, asset);
+    }
+    for (const [name, s] of Object.entries(saved.signals)) {
+      let signal = asset.signals.get(name);
+      if (signal === undefined) {
+        signal = newSignal(this.definitions.get(name), this.spec.historyPoints);
+        asset.signals.set(name, signal);
+      }
+      const ts = decodeFloat64(s.history.ts);
+      const values = decodeFloat32(s.history.values);
+      const qualities = decodeUint8(s.history.quality);
+      for (let i = 0; i < ts.length; i++) signal.history.add(ts[i]!, values[i]!, QUALITY_BY_CODE[qualities[i]!] ?? 'bad');
+      if (s.value !== null && s.ts !== null && s.ts >= signal.ts) {
+        signal.value = s.value;
+        signal.ts = s.ts;
+        signal.quality = s.quality;
+        signal.changedAtVersion = s.changedAtVersion;
+        if (s.ewma !== null) signal.ewma = s.ewma;
+      }
+      // Restored signals count as fresh: staleness restarts from now, not from before the restart.
+      signal.receivedAt = this.clock.now();
+    }
+    asset.version = Math.max(asset.version, saved.version);
+    if (saved.ts !== null && saved.ts > asset.ts) asset.ts = saved.ts;
+    asset.updatedAt = Math.max(asset.updatedAt, saved.updatedAt);
+    for (const [point, desired] of Object.entries(saved.desired)) {
+      const live = asset.desired.get(point);
+      if (live === undefined || live.ts < desired.ts) asset.desired.set(point, { ...desired });
+    }
+    const known = new Set(asset.maintenance.map((m) => JSON.stringify(m)));
+    for (const entry of saved.maintenance) if (!known.has(JSON.stringify(entry))) asset.maintenance.push({ ...entry });
+    asset.maintenance.sort((a, b) => a.ts - b.ts);
+    return { ok: true, value: saved.assetId };
+  }
+}
+
+export const PERSISTED_FORMAT = 'twinflow-asset-1';
+
+export interface PersistedAsset {
+  format: typeof PERSISTED_FORMAT;
+  assetId: string;
+  version: number;
+  ts: number | null;
+  updatedAt: number;
+  signals: Record<
+    string,
+    {
+      value: number | null;
+      ts: number | null;
+      quality: Quality;
+      ewma: number | null;
+      changedAtVersion: number;
+      history: { ts: string; values: string; quality: string };
+    }
+  >;
+  desired: Record<string, DesiredValue>;
+  maintenance: MaintenanceEntry[];
+}
+
+const QUALITY_BY_CODE: readonly Quality[] = ['good', 'uncertain', 'bad'];
+
+function newAsset(assetId: string): AssetState {
+  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], staleCount: 0 };
+}
+
+function newSignal(definition: SignalDefinition | undefined, historyPoints: number): SignalState {
+  return {
+    definition,
+    history: new SignalHistory(historyPoints),
+    value: NaN,
+    ts: -Infinity,
+    quality: 'bad',
+    changedAtVersion: 0,
+    ewma: NaN,
+    receivedAt: 0,
+    stale: false,
+  };
 }
 
 function copyHistory(from: SignalHistory, capacity: number): SignalHistory {
@@ -241,4 +631,59 @@ function copyHistory(from: SignalHistory, capacity: number): SignalHistory {
     to.add(p.ts, p.value, p.quality);
   }
   return to;
+}
+
+function encode(array: Float64Array | Float32Array | Uint8Array): string {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
+}
+
+function decodeBytes(text: string, bytesPerItem: number): Buffer {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength % bytesPerItem !== 0) throw new Error('history data has a broken length');
+  // Copy into a fresh, aligned buffer: typed arrays need their offset to be a multiple of the item size.
+  return Buffer.from(bytes);
+}
+
+function decodeFloat64(text: string): Float64Array {
+  const b = decodeBytes(text, 8);
+  return new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8).slice();
+}
+
+function decodeFloat32(text: string): Float32Array {
+  const b = decodeBytes(text, 4);
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4).slice();
+}
+
+function decodeUint8(text: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(text, 'base64'));
+}
+
+/** Checks a persisted asset read back from a context store: anything malformed is refused with a reason. */
+function checkPersistedAsset(data: unknown): Parsed<PersistedAsset> {
+  const fail = (reason: string): Parsed<PersistedAsset> => ({ ok: false, reason: `saved twin data: ${reason}` });
+  if (typeof data !== 'object' || data === null) return fail('not an object');
+  const d = data as Record<string, unknown>;
+  if (d.format !== PERSISTED_FORMAT) return fail(`unknown format ${JSON.stringify(d.format)}`);
+  if (typeof d.assetId !== 'string' || d.assetId === '') return fail('no asset id');
+  if (typeof d.version !== 'number' || typeof d.updatedAt !== 'number') return fail(`asset ${d.assetId}: no version`);
+  if (typeof d.signals !== 'object' || d.signals === null) return fail(`asset ${d.assetId}: no signals`);
+  for (const [name, raw] of Object.entries(d.signals as Record<string, unknown>)) {
+    const s = raw as Record<string, unknown> | null;
+    const h = s?.history as Record<string, unknown> | undefined;
+    if (!s || !h || typeof h.ts !== 'string' || typeof h.values !== 'string' || typeof h.quality !== 'string') {
+      return fail(`asset ${d.assetId}, signal ${name}: history missing`);
+    }
+    try {
+      const n = decodeBytes(h.ts, 8).byteLength / 8;
+      if (decodeBytes(h.values, 4).byteLength / 4 !== n || Buffer.from(h.quality, 'base64').byteLength !== n) {
+        return fail(`asset ${d.assetId}, signal ${name}: history arrays differ in length`);
+      }
+    } catch (err) {
+      return fail(`asset ${d.assetId}, signal ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!QUALITY_BY_CODE.includes(s.quality as Quality)) return fail(`asset ${d.assetId}, signal ${name}: bad quality`);
+  }
+  if (typeof d.desired !== 'object' || d.desired === null) return fail(`asset ${d.assetId}: no desired values`);
+  if (!Array.isArray(d.maintenance)) return fail(`asset ${d.assetId}: no maintenance log`);
+  return { ok: true, value: data as PersistedAsset };
 }

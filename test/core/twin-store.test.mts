@@ -94,7 +94,7 @@ describe('twin store', () => {
     store.ingest({ assetId: 'p', ts: T0, signals: { flow: 1, bearingTemp: 40 } });
     const v = store.version('p');
     store.ingest({ assetId: 'p', ts: T0 + 1, signals: { flow: 2, bearingTemp: 40 } });
-    assert.deepEqual(Object.keys(store.snapshot('p', v)!.signals), ['flow']);
+    assert.deepEqual(Object.keys(store.snapshot('p', { sinceVersion: v })!.signals), ['flow']);
   });
 
   it('stamps updatedAt from the injected clock', () => {
