@@ -15,6 +15,8 @@ export interface NodeRedInstanceOptions {
   nodesDir: string[];
   /** Log level: 'info' for the demo, 'warn' for tests. */
   logLevel?: string;
+  /** Node-RED context stores (settings.contextStorage), e.g. a `localfilesystem` store for persistence. */
+  contextStorage?: Record<string, unknown>;
   /** Called with every log line Node-RED writes at or above the level. */
   onLog?: (level: number, message: string) => void;
 }
@@ -57,6 +59,7 @@ export async function startNodeRed(options: NodeRedInstanceOptions): Promise<Nod
     diagnostics: { enabled: false },
     logging: logger,
     functionExternalModules: false,
+    ...(options.contextStorage ? { contextStorage: options.contextStorage } : {}),
   };
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use(settings.httpAdminRoot, RED.httpAdmin);
@@ -65,7 +68,10 @@ export async function startNodeRed(options: NodeRedInstanceOptions): Promise<Nod
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
+  // RED.start() can resolve before the flows run; callers (and the demo banner) want them running.
+  const flowsStarted = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
   await RED.start();
+  await Promise.race([flowsStarted, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,

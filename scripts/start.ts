@@ -50,7 +50,14 @@ async function main(): Promise<void> {
     plc.set('BearingTemp', signals.bearingTemp!);
   }, 1000);
 
-  const nodeRed = await startNodeRed({ userDir, flowFile: 'flows.json', port: editorPort, nodesDir: [root] });
+  // The demo twin is kept in a file-backed context store ("file"), so it survives a restart of the demo.
+  const nodeRed = await startNodeRed({
+    userDir,
+    flowFile: 'flows.json',
+    port: editorPort,
+    nodesDir: [root],
+    contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 10 } } },
+  });
   console.log('');
   console.log(`  Digital twin demo is running.`);
   console.log(`  Node-RED editor:  ${nodeRed.url}`);

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { TwinStore } from '../../core/twin-store.js';
 import type { Node } from '../shared/node-red.js';
 
@@ -7,5 +8,9 @@ export interface TwinDefinitionNode extends Node {
   store: TwinStore | undefined;
   /** Why the configuration is invalid, for the flow nodes' errors. */
   configError: string | undefined;
+  /** Settles when the saved twin (if any) has been read back after a start. */
+  restored: Promise<void> | undefined;
+  /** Emits 'stale' with the `StalenessChange[]` found by the once-a-second staleness check. */
+  events: EventEmitter;
 }
 

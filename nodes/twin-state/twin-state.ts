@@ -1,8 +1,10 @@
 import { validateTelemetry } from '../../core/telemetry.js';
-import type { TwinStore } from '../../core/twin-store.js';
-import { findStore } from '../shared/definition.js';
+import type { IngestOutcome, StalenessChange, TwinStore } from '../../core/twin-store.js';
+import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
+import { findDefinition } from '../shared/definition.js';
 import {
   errorMessage,
+  numberSetting,
   type DoneFn,
   type Node,
   type NodeAPI,
@@ -15,22 +17,22 @@ import { StatusTicker } from '../shared/status-ticker.js';
 
 interface TwinStateConfig extends NodeDef {
   definition: string;
+  /** At most one snapshot per asset per this many ms (0: every update). */
+  throttleMs: string | number;
+  includeStatistics: boolean;
 }
 
-/** An event on output 2: something a plant engineer wants to see besides the values. */
-interface TwinEvent {
-  type: 'rejected';
-  assetId: string;
-  signal: string;
-  reason: string;
-  ts: number;
-}
+/** Commands on `msg.topic`; anything else is telemetry. */
+const COMMANDS = new Set(['snapshot', 'reset', 'maintenance', 'desired', 'history']);
 
 export = function register(RED: NodeAPI): void {
   function TwinState(this: Node, config: TwinStateConfig): void {
     RED.nodes.createNode(this, config);
-    const found = findStore(RED, config.definition);
-    const store: TwinStore | undefined = 'store' in found ? found.store : undefined;
+    const found = findDefinition(RED, config.definition);
+    const definition: TwinDefinitionNode | undefined = 'node' in found ? found.node : undefined;
+    const store: TwinStore | undefined = definition?.store;
+    const throttleMs = Math.max(0, numberSetting(config.throttleMs, 0));
+    const snapshotOptions = { statistics: config.includeStatistics === true };
     let updates = 0;
     let lastTick = Date.now();
     let lastError: string | undefined;
@@ -41,12 +43,50 @@ export = function register(RED: NodeAPI): void {
       const rate = Math.round((updates * 1000) / Math.max(1, now - lastTick));
       updates = 0;
       lastTick = now;
-      const text = RED._('twin-state.status.tracking', { assets: store.assetCount, rate });
-      if (lastError) return { fill: 'yellow', shape: 'ring', text };
+      const stale = store.staleCount;
+      const text = stale > 0
+        ? RED._('twin-state.status.tracking-stale', { assets: store.assetCount, rate, stale })
+        : RED._('twin-state.status.tracking', { assets: store.assetCount, rate });
+      if (lastError || stale > 0) return { fill: 'yellow', shape: 'ring', text };
       return { fill: store.assetCount > 0 ? 'green' : 'grey', shape: 'dot', text };
     });
     ticker.refresh();
     if ('error' in found) this.error(found.error);
+
+    // Throttling: the first update of an asset goes out at once; later ones within the window are folded into one
+    // snapshot sent when the window ends, so the last state is never held back.
+    const lastSent = new Map<string, number>();
+    const pending = new Map<string, NodeJS.Timeout>();
+    const sendLater = (assetId: string, delay: number): void => {
+      if (pending.has(assetId)) return;
+      pending.set(
+        assetId,
+        setTimeout(() => {
+          pending.delete(assetId);
+          lastSent.set(assetId, Date.now());
+          const snapshot = store?.snapshot(assetId, snapshotOptions);
+          if (snapshot) this.send([{ topic: assetId, payload: snapshot }, null]);
+        }, delay),
+      );
+    };
+    /** True when the asset's snapshot may go out now; otherwise it is scheduled. */
+    const mayEmitNow = (assetId: string, now: number): boolean => {
+      if (throttleMs === 0) return true;
+      const last = lastSent.get(assetId);
+      if (last === undefined || now - last >= throttleMs) {
+        lastSent.set(assetId, now);
+        return true;
+      }
+      sendLater(assetId, last + throttleMs - now);
+      return false;
+    };
+
+    const onStale = (changes: StalenessChange[]): void => {
+      const now = Date.now();
+      this.send([null, changes.map((c) => ({ topic: c.assetId, payload: { type: 'stale', assetId: c.assetId, signal: c.signal, lastUpdate: c.lastUpdate, ts: now } }))]);
+      ticker.refresh();
+    };
+    definition?.events.on('stale', onStale);
 
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
       if (!store) {
@@ -55,18 +95,8 @@ export = function register(RED: NodeAPI): void {
       }
       try {
         const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
-        if (command === 'snapshot') {
-          sendSnapshots(store, msg, send);
-          done();
-          return;
-        }
-        if (command === 'reset') {
-          const assetId = assetIdOf(msg.payload);
-          store.reset(assetId);
-          done();
-          return;
-        }
-        ingest(store, msg, send, done);
+        if (COMMANDS.has(command)) runCommand(store, command, msg, send, done);
+        else ingest(store, msg, send, done);
       } catch (err) {
         // A broken invariant in the core: report it for Catch nodes, keep the runtime alive.
         done(new Error(errorMessage(err)));
@@ -76,7 +106,6 @@ export = function register(RED: NodeAPI): void {
     const ingest = (store: TwinStore, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
       const batch = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
       const now = Date.now();
-      const outputs: NodeMessage[] = [];
       const events: NodeMessage[] = [];
       const failures: string[] = [];
       const changedAssets = new Set<string>();
@@ -88,23 +117,19 @@ export = function register(RED: NodeAPI): void {
         }
         const { telemetry, rejected } = parsed.value;
         const outcome = store.ingest(telemetry);
-        for (const r of [...rejected, ...outcome.rejected]) {
-          const event: TwinEvent = { type: 'rejected', assetId: telemetry.assetId, signal: r.signal, reason: r.reason, ts: telemetry.ts };
-          events.push({ topic: telemetry.assetId, payload: event });
-        }
+        collectEvents(outcome, rejected, telemetry.ts, events);
         if (outcome.accepted) {
           updates++;
           changedAssets.add(telemetry.assetId);
         }
       }
-      let reuse = true;
+      const outputs: NodeMessage[] = [];
       for (const assetId of changedAssets) {
-        const snapshot = store.snapshot(assetId);
+        if (!mayEmitNow(assetId, now)) continue;
         // The incoming message carries on (keeping its properties, as Node-RED nodes do); copies for further assets.
-        const out: NodeMessage = reuse ? msg : RED.util.cloneMessage(msg);
-        reuse = false;
+        const out: NodeMessage = outputs.length === 0 ? msg : RED.util.cloneMessage(msg);
         out.topic = assetId;
-        out.payload = snapshot;
+        out.payload = store.snapshot(assetId, snapshotOptions);
         outputs.push(out);
       }
       if (outputs.length > 0 || events.length > 0) {
@@ -121,25 +146,77 @@ export = function register(RED: NodeAPI): void {
       done();
     };
 
-    const sendSnapshots = (store: TwinStore, msg: NodeMessageInFlow, send: SendFn): void => {
+    const runCommand = (store: TwinStore, command: string, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+      const payload = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
       const assetId = assetIdOf(msg.payload);
-      if (assetId !== undefined) {
-        const snapshot = store.snapshot(assetId);
-        if (snapshot === undefined) throw new Error(`unknown asset "${assetId}"`);
-        msg.payload = snapshot;
-      } else {
-        msg.payload = store.assetIds().map((id) => store.snapshot(id));
+      switch (command) {
+        case 'snapshot': {
+          if (assetId !== undefined) {
+            const snapshot = store.snapshot(assetId, snapshotOptions);
+            if (snapshot === undefined) throw new Error(`unknown asset "${assetId}"`);
+            msg.payload = snapshot;
+          } else {
+            msg.payload = store.assetIds().map((id) => store.snapshot(id, snapshotOptions));
+          }
+          send([msg, null]);
+          break;
+        }
+        case 'reset':
+          store.reset(assetId);
+          break;
+        case 'maintenance': {
+          if (assetId === undefined) throw new Error('maintenance needs msg.payload.assetId');
+          const logged = store.logMaintenance(assetId, payload);
+          if (!logged.ok) throw new Error(logged.reason);
+          msg.topic = assetId;
+          msg.payload = store.snapshot(assetId, snapshotOptions);
+          send([msg, { topic: assetId, payload: { type: 'maintenance', assetId, entry: logged.value, ts: Date.now() } }]);
+          break;
+        }
+        case 'desired': {
+          if (assetId === undefined) throw new Error('desired needs msg.payload.assetId');
+          const ttl = payload.ttl === undefined ? undefined : Number(payload.ttl) * 1000;
+          const source = typeof payload.source === 'string' ? payload.source : this.name || this.id;
+          const set = store.setDesired(assetId, typeof payload.point === 'string' ? payload.point : '', payload.value, ttl === undefined ? { source } : { ttlMs: ttl, source });
+          if (!set.ok) throw new Error(set.reason);
+          msg.topic = assetId;
+          msg.payload = store.snapshot(assetId, snapshotOptions);
+          send([msg, null]);
+          break;
+        }
+        case 'history': {
+          if (assetId === undefined || typeof payload.signal !== 'string') throw new Error('history needs msg.payload.assetId and msg.payload.signal');
+          if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}"`);
+          const from = typeof payload.from === 'number' ? payload.from : undefined;
+          const to = typeof payload.to === 'number' ? payload.to : undefined;
+          msg.topic = assetId;
+          msg.payload = { assetId, signal: payload.signal, ...store.history(assetId, payload.signal, from, to) };
+          send([msg, null]);
+          break;
+        }
       }
-      send([msg, null]);
+      done();
     };
 
     this.on('close', (done: () => void) => {
       ticker.close();
+      for (const timer of pending.values()) clearTimeout(timer);
+      pending.clear();
+      definition?.events.off('stale', onStale);
       done();
     });
   }
   RED.nodes.registerType('twin-state', TwinState);
 };
+
+/** Turns what an ingest found into messages for the events output. */
+function collectEvents(outcome: IngestOutcome, validationRejects: Array<{ signal: string; reason: string }>, ts: number, events: NodeMessage[]): void {
+  const { assetId } = outcome;
+  for (const r of validationRejects) events.push({ topic: assetId, payload: { type: 'rejected', assetId, signal: r.signal, reason: r.reason, ts } });
+  for (const r of outcome.rejected) events.push({ topic: assetId, payload: { type: 'rejected', assetId, signal: r.signal, reason: r.reason, ts } });
+  for (const signal of outcome.cameBack) events.push({ topic: assetId, payload: { type: 'back', assetId, signal, ts } });
+  for (const d of outcome.desiredChanged) events.push({ topic: assetId, payload: { type: 'desired', assetId, point: d.point, state: d.state, ts } });
+}
 
 /** The asset a command is about: `msg.payload` as a string, or `msg.payload.assetId`. */
 function assetIdOf(payload: unknown): string | undefined {

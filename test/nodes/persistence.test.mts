@@ -1,0 +1,131 @@
+/**
+ * The restart scenario of issue 5 in a real Node-RED process with the localfilesystem context store:
+ * stop Node-RED, start it again, and the twin is back.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-process.mts';
+import { tempDir } from '../support/red.mts';
+
+const CONTEXT = { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 1 } } };
+
+/** A flow that feeds twin-state over HTTP: POST /telemetry, POST /command/<topic>; answers with the snapshot. */
+function flow(contextStore: string) {
+  const z = 'tab';
+  return [
+    { id: z, type: 'tab', label: 'persistence' },
+    { id: 'def', type: 'twin-definition', assetClass: 'pump', historyPoints: '500', acceptUndeclared: true, contextStore,
+      signals: [{ name: 'speed', unit: 'rpm', min: 0, max: 3000 }, { name: 'flow', unit: 'm3/h' }],
+      actuationPoints: [{ name: 'speed', unit: 'rpm', min: 0, max: 1800, tolerance: 5 }] },
+    { id: 'telemetry', type: 'http in', z, url: '/telemetry', method: 'post', x: 100, y: 100, wires: [['state']] },
+    { id: 'command', type: 'http in', z, url: '/command/:topic', method: 'post', x: 100, y: 200, wires: [['topic']] },
+    { id: 'topic', type: 'change', z, rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'req.params.topic', tot: 'msg' }], x: 300, y: 200, wires: [['state']] },
+    { id: 'state', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 500, y: 150, wires: [['response'], []] },
+    { id: 'response', type: 'http response', z, statusCode: '', x: 700, y: 150, wires: [] },
+    { id: 'catch', type: 'catch', z, scope: ['state'], x: 500, y: 300, wires: [['status500']] },
+    { id: 'status500', type: 'change', z, rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '400', tot: 'num' }, { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], x: 700, y: 300, wires: [['response']] },
+  ];
+}
+
+async function post(nr: NodeRedProcess, path: string, body: unknown): Promise<any> {
+  const res = await fetch(new URL(`api/${path}`, nr.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+function findContextFile(dir: string): string | undefined {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      const found = findContextFile(path);
+      if (found) return found;
+    } else if (name.endsWith('.json') && readFileSync(path, 'utf8').includes('twinflow-twin-1')) {
+      return path;
+    }
+  }
+  return undefined;
+}
+
+describe('twin persistence through Node-RED restarts (localfilesystem context store)', function () {
+  this.timeout(120_000);
+  let dir: ReturnType<typeof tempDir>;
+  let nr: NodeRedProcess | undefined;
+
+  beforeEach(() => {
+    dir = tempDir('twin-persist');
+    writeFileSync(join(dir.path, 'flows.json'), JSON.stringify(flow('file')));
+  });
+  afterEach(async () => {
+    await nr?.kill();
+    nr = undefined;
+    dir.remove();
+  });
+
+  const start = async () => (nr = await startNodeRedProcess({ userDir: dir.path, flowFile: 'flows.json', contextStorage: CONTEXT }));
+
+  it('brings back latest values, history, statistics, desired values, versions and the maintenance log', async () => {
+    await start();
+    const t0 = Date.now() - 100_000;
+    for (let i = 0; i < 60; i++) await post(nr!, 'telemetry', { assetId: 'pump-1', ts: t0 + i * 1000, signals: { speed: 1400 + i, flow: 150 + i / 10 } });
+    await post(nr!, 'telemetry', { assetId: 'pump-2', ts: t0, signals: { speed: 1000 } });
+    await post(nr!, 'command/desired', { assetId: 'pump-1', point: 'speed', value: 1300, ttl: 3600 });
+    const before = await post(nr!, 'command/maintenance', { assetId: 'pump-1', kind: 'part-replaced', part: 'bearing A', by: 'test' });
+    const historyBefore = await post(nr!, 'command/history', { assetId: 'pump-1', signal: 'speed' });
+    assert.equal(historyBefore.values.length, 60);
+    assert.equal(await nr!.stop(), 0);
+
+    await start();
+    const after = await post(nr!, 'command/snapshot', { assetId: 'pump-1' });
+    assert.deepEqual(after, before);
+    assert.equal(after.desired.speed.value, 1300);
+    assert.equal(after.lastMaintenance.part, 'bearing A');
+    assert.deepEqual(await post(nr!, 'command/history', { assetId: 'pump-1', signal: 'speed' }), historyBefore);
+    assert.equal((await post(nr!, 'command/snapshot', { assetId: 'pump-2' })).signals.speed.value, 1000);
+    assert.match(nr!.output(), /restored 2 assets from context store "file"/);
+
+    // And it keeps going: the next update continues the version count.
+    const next = await post(nr!, 'telemetry', { assetId: 'pump-1', ts: t0 + 61_000, signals: { speed: 1470 } });
+    assert.equal(next.version, before.version + 1);
+  });
+
+  it('starts empty with a clear warning when the saved twin is unreadable, and never crashes', async () => {
+    await start();
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { speed: 1400 } });
+    await post(nr!, 'telemetry', { assetId: 'pump-2', ts: Date.now(), signals: { speed: 1200 } });
+    assert.equal(await nr!.stop(), 0);
+
+    // Damage one asset's history, then the whole saved twin.
+    const file = findContextFile(join(dir.path, 'context'));
+    assert.ok(file, 'the twin was saved in a context file');
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    saved.twin.assets['pump-1'].signals.speed.history.ts = 'AAAA';
+    writeFileSync(file, JSON.stringify(saved));
+    await start();
+    assert.match(nr!.output(), /saved twin data: asset pump-1, signal speed: history data has a broken length: asset pump-1 starts empty/);
+    assert.equal((await post(nr!, 'command/snapshot', { assetId: 'pump-2' })).signals.speed.value, 1200, 'the other asset is restored');
+    assert.equal(await nr!.stop(), 0);
+
+    saved.twin = { format: 'something else' };
+    writeFileSync(file, JSON.stringify(saved));
+    await start();
+    assert.match(nr!.output(), /is not in a format this version reads; starting empty/);
+    const res = await fetch(new URL('api/command/snapshot', nr!.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"assetId":"pump-2"}' });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /unknown asset "pump-2"/);
+    // Still ingesting.
+    assert.equal((await post(nr!, 'telemetry', { assetId: 'pump-3', ts: Date.now(), signals: { speed: 900 } })).signals.speed.value, 900);
+  });
+
+  it('starts empty without a saved twin, and persists nothing when no context store is chosen', async () => {
+    writeFileSync(join(dir.path, 'flows.json'), JSON.stringify(flow('')));
+    await start();
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { speed: 1400 } });
+    assert.equal(await nr!.stop(), 0);
+    await start();
+    const res = await fetch(new URL('api/command/snapshot', nr!.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"assetId":"pump-1"}' });
+    assert.equal(res.status, 400);
+    assert.doesNotMatch(nr!.output(), /warn.*twin/i);
+  });
+});

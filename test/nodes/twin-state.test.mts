@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
+
+function definition(id: string) {
+  return {
+    id,
+    type: 'twin-definition',
+    assetClass: 'pump',
+    historyPoints: '100',
+    acceptUndeclared: true,
+    signals: [
+      { name: 'speed', unit: 'rpm', min: 0, max: 3000, staleAfterS: 1 },
+      { name: 'flow', unit: 'm3/h' },
+    ],
+    actuationPoints: [{ name: 'speed', unit: 'rpm', min: 0, max: 1800, tolerance: 5 }],
+  };
+}
+
+async function load(extra: Record<string, unknown> = {}) {
+  const def = uid('def');
+  await helper.load(
+    [nodes.definition, nodes.state, coreNodes.catch],
+    onTab([
+      definition(def),
+      { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', ...extra, wires: [['out'], ['events']] },
+      { id: 'out', type: 'helper' },
+      { id: 'events', type: 'helper' },
+      { id: 'catch', type: 'catch', scope: ['state'], wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ]),
+  );
+  return { state: helper.getNode('state'), out: helper.getNode('out'), events: helper.getNode('events'), caught: helper.getNode('caught') };
+}
+
+describe('twin-state node', function () {
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('throttles snapshots per asset and still sends the last state', async () => {
+    const { state, out } = await load({ throttleMs: '300' });
+    const got: any[] = [];
+    out.on('input', (m: any) => got.push(m.payload));
+    const ts = Date.now();
+    for (let i = 0; i < 20; i++) state.receive({ payload: { assetId: 'p', ts: ts + i, signals: { flow: i } } });
+    await until(() => got.length >= 2, 3000, 'the trailing snapshot');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(got.length, 2, 'one at once, one when the window ends');
+    assert.equal(got[0].signals.flow.value, 0);
+    assert.equal(got[1].signals.flow.value, 19);
+    assert.equal(got[1].version, 20);
+  });
+
+  it('reports a signal going stale and coming back on the events output, and in the status', async () => {
+    const { state, events } = await load();
+    const stale = nextMessage(events, (m: any) => m.payload.type === 'stale', 5000);
+    state.receive({ payload: { assetId: 'p', ts: Date.now(), signals: { speed: 1480 } } });
+    const event = (await stale).payload;
+    assert.deepEqual([event.assetId, event.signal], ['p', 'speed']);
+    await until(() => state.status.args.some((a: any[]) => a[0].text === 'twin-state.status.tracking-stale'), 3000, 'a stale status');
+    const back = nextMessage(events, (m: any) => m.payload.type === 'back');
+    state.receive({ payload: { assetId: 'p', ts: Date.now(), signals: { speed: 1479 } } });
+    assert.equal((await back).payload.signal, 'speed');
+  });
+
+  it('logs maintenance, sets desired values and returns history on command', async () => {
+    const { state, out, events } = await load();
+    const ts = Date.now() - 10_000;
+    for (let i = 0; i < 5; i++) state.receive({ payload: { assetId: 'p', ts: ts + i * 1000, signals: { speed: 1400 + i } } });
+    const logged = nextMessage(events, (m: any) => m.payload.type === 'maintenance');
+    const snap = nextMessage(out, (m: any) => m.payload.lastMaintenance !== undefined);
+    state.receive({ topic: 'maintenance', payload: { assetId: 'p', kind: 'part-replaced', part: 'bearing A', by: 'J. Doe' } });
+    assert.equal((await logged).payload.entry.part, 'bearing A');
+    assert.equal((await snap).payload.lastMaintenance.by, 'J. Doe');
+
+    const desired = nextMessage(out, (m: any) => m.payload.desired !== undefined);
+    state.receive({ topic: 'desired', payload: { assetId: 'p', point: 'speed', value: 1300, ttl: 60 } });
+    const d = (await desired).payload.desired.speed;
+    assert.deepEqual([d.value, d.state, d.reported, d.delta], [1300, 'pending', 1404, -104]);
+    assert.equal(d.expiresAt - d.ts, 60_000);
+
+    const reached = nextMessage(events, (m: any) => m.payload.type === 'desired');
+    state.receive({ payload: { assetId: 'p', ts: Date.now(), signals: { speed: 1302 } } });
+    assert.equal((await reached).payload.state, 'reached');
+
+    const history = nextMessage(out, (m: any) => Array.isArray(m.payload.values));
+    state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed' } });
+    assert.deepEqual((await history).payload.values, [1400, 1401, 1402, 1403, 1404, 1302]);
+  });
+
+  it('includes window statistics in snapshots when asked', async () => {
+    const { state, out } = await load({ includeStatistics: true });
+    const ts = Date.now() - 10_000;
+    const last = nextMessage(out, (m: any) => m.payload.version === 3);
+    for (const [i, v] of [10, 20, 30].entries()) state.receive({ payload: { assetId: 'p', ts: ts + i * 1000, signals: { flow: v } } });
+    const stats = (await last).payload.statistics.flow;
+    assert.deepEqual([stats.count, stats.mean, stats.min, stats.max, stats.std], [3, 20, 10, 30, 10]);
+    assert.equal(stats.slopePerSecond, 10);
+  });
+
+  it('refuses bad commands through done(err) with a reason', async () => {
+    const { state, caught } = await load();
+    for (const [msg, pattern] of [
+      [{ topic: 'maintenance', payload: { kind: 'note' } }, /needs msg.payload.assetId/],
+      [{ topic: 'maintenance', payload: { assetId: 'p', kind: 'party' } }, /must be one of/],
+      [{ topic: 'desired', payload: { assetId: 'p', point: 'valve', value: 1 } }, /not an actuation point/],
+      [{ topic: 'desired', payload: { assetId: 'p', point: 'speed', value: 5000 } }, /above the maximum 1800/],
+      [{ topic: 'history', payload: { assetId: 'nobody', signal: 'speed' } }, /unknown asset "nobody"/],
+    ] as const) {
+      const err = nextMessage(caught);
+      state.receive(msg);
+      assert.match((await err).error.message, pattern);
+    }
+  });
+
+  it('reports future timestamps as rejected readings on the events output', async () => {
+    const { state, events } = await load();
+    const rejected = nextMessage(events, (m: any) => m.payload.type === 'rejected');
+    state.receive({ payload: { assetId: 'p', ts: Date.now() + 3_600_000, signals: { speed: 1 } } });
+    assert.match((await rejected).payload.reason, /more than 5 minutes in the future/);
+  });
+});
