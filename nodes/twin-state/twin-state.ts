@@ -152,7 +152,9 @@ export = function register(RED: NodeAPI): void {
       switch (command) {
         case 'snapshot': {
           if (assetId !== undefined) {
-            const snapshot = store.snapshot(assetId, snapshotOptions);
+            // "What changed since version N": only the signals whose latest value changed after it.
+            const sinceVersion = typeof payload.sinceVersion === 'number' ? payload.sinceVersion : 0;
+            const snapshot = store.snapshot(assetId, { ...snapshotOptions, sinceVersion });
             if (snapshot === undefined) throw new Error(`unknown asset "${assetId}"`);
             msg.payload = snapshot;
           } else {

@@ -85,6 +85,14 @@ describe('twin-state node', function () {
     state.receive({ payload: { assetId: 'p', ts: Date.now(), signals: { speed: 1302 } } });
     assert.equal((await reached).payload.state, 'reached');
 
+    const current = nextMessage(out, (m: any) => m.topic === 'snapshot');
+    state.receive({ topic: 'snapshot', payload: { assetId: 'p' } });
+    const version = (await current).payload.version;
+    const changedSince = nextMessage(out, (m: any) => m.topic === 'snapshot');
+    state.receive({ payload: { assetId: 'p', ts: Date.now() + 1, signals: { flow: 150 } } });
+    state.receive({ topic: 'snapshot', payload: { assetId: 'p', sinceVersion: version } });
+    assert.deepEqual(Object.keys((await changedSince).payload.signals), ['flow'], 'only what changed after that version');
+
     const history = nextMessage(out, (m: any) => Array.isArray(m.payload.values));
     state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed' } });
     assert.deepEqual((await history).payload.values, [1400, 1401, 1402, 1403, 1404, 1302]);
