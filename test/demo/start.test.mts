@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
 
-const SPINE_TYPES = ['twin-definition', 'twin-mqtt-broker', 'twin-opcua-endpoint', 'twin-simulator', 'twin-mqtt-in', 'twin-opcua-in', 'twin-state'];
+const NODE_TYPES = ['twin-definition', 'twin-mqtt-broker', 'twin-opcua-endpoint', 'twin-simulator', 'twin-mqtt-in', 'twin-opcua-in', 'twin-sensor', 'twin-state'];
 
 describe('npm start (the demo)', function () {
   this.timeout(90_000);
@@ -16,13 +16,13 @@ describe('npm start (the demo)', function () {
   });
   after(() => demo.dispose());
 
-  it('lists the seven spine node types on GET /nodes', async () => {
+  it('lists every node type of the package on GET /nodes', async () => {
     const res = await fetch(new URL('nodes', demo.editorUrl), { headers: { Accept: 'application/json' } });
     assert.equal(res.status, 200);
     const sets = (await res.json()) as Array<{ module: string; types: string[]; err?: string }>;
     const ours = sets.filter((s) => s.module === '@twinflow/node-red-digital-twin');
     for (const set of ours) assert.equal(set.err, undefined, `${set.types.join()} failed to load: ${set.err}`);
-    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...SPINE_TYPES].sort());
+    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...NODE_TYPES].sort());
   });
 
   it('produces twin snapshots from MQTT (pumps 1-3) and OPC UA (pump-4)', async () => {

@@ -48,6 +48,7 @@ export const nodes = {
   mqttIn: dist('twin-mqtt-in'),
   opcuaEndpoint: dist('twin-opcua-endpoint'),
   opcuaIn: dist('twin-opcua-in'),
+  sensor: dist('twin-sensor'),
 };
 
 /** A fresh temporary folder, removed by the returned function. */

@@ -1,0 +1,36 @@
+import { validateTelemetry, type Parsed, type ValidatedTelemetry } from './telemetry.js';
+
+/**
+ * Builds telemetry from values picked out of any message (Modbus registers, an HTTP body, a file row …) by the
+ * `twin-sensor` node's declared mappings. Numbers sent as text and booleans are read as numbers, as the MQTT
+ * adapter does; anything else is left to telemetry validation to refuse with a reason.
+ */
+export function telemetryFromMapping(
+  assetId: unknown,
+  ts: unknown,
+  values: ReadonlyArray<readonly [signal: string, value: unknown]>,
+  now: number,
+): Parsed<ValidatedTelemetry> {
+  if (typeof assetId === 'number' && Number.isFinite(assetId)) assetId = String(assetId);
+  const signals: Record<string, unknown> = {};
+  for (const [signal, value] of values) signals[signal] = readNumber(value);
+  const candidate: Record<string, unknown> = { assetId, signals };
+  if (ts !== undefined && ts !== null && ts !== '') candidate.ts = ts;
+  const checked = validateTelemetry(candidate, now);
+  if (!checked.ok) return checked;
+  if (Object.keys(checked.value.telemetry.signals).length === 0) {
+    const reasons = checked.value.rejected.map((r) => `${r.signal}: ${r.reason}`).join('; ');
+    return { ok: false, reason: `no usable signal (${reasons})` };
+  }
+  return checked;
+}
+
+/** Numbers as text ("12.5") and booleans (1/0) are common in field data; other values pass unchanged. */
+export function readNumber(value: unknown): unknown {
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isNaN(n) ? value : n;
+  }
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}

@@ -1,0 +1,61 @@
+import { telemetryFromMapping } from '../../core/sensor-mapping.js';
+import { errorMessage, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import { compileTypedValue, type PropertyReader, type TypedValue } from '../shared/typed-property.js';
+
+interface SignalMapping {
+  signal: string;
+  value: string;
+  valueType: string;
+}
+
+interface TwinSensorConfig extends NodeDef {
+  assetId: string;
+  assetIdType: string;
+  timestamp: string;
+  timestampType: string;
+  mappings: SignalMapping[];
+}
+
+export = function register(RED: NodeAPI): void {
+  function TwinSensor(this: Node, config: TwinSensorConfig): void {
+    RED.nodes.createNode(this, config);
+    let readAsset: PropertyReader;
+    let readTimestamp: PropertyReader;
+    let readSignals: Array<readonly [string, PropertyReader]>;
+    try {
+      readAsset = compileTypedValue(RED, this, { value: config.assetId ?? 'topic', type: config.assetIdType || 'msg' });
+      readTimestamp = compileTypedValue(RED, this, { value: config.timestamp ?? '', type: config.timestampType || 'date' });
+      const mappings = (Array.isArray(config.mappings) ? config.mappings : []).filter((m) => m.signal);
+      if (mappings.length === 0) throw new Error(RED._('twin-sensor.errors.no-mappings'));
+      readSignals = mappings.map((m) => [m.signal, compileTypedValue(RED, this, { value: m.value, type: m.valueType || 'msg' } satisfies TypedValue)] as const);
+    } catch (err) {
+      const message = errorMessage(err);
+      this.status({ fill: 'red', shape: 'ring', text: RED._('twin-sensor.status.bad-config') });
+      this.error(message);
+      this.on('input', (_msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => done(new Error(message)));
+      return;
+    }
+    let lastFailed = false;
+
+    this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
+      void (async () => {
+        const [assetId, ts, ...values] = await Promise.all([readAsset(msg), readTimestamp(msg), ...readSignals.map(([, read]) => read(msg))]);
+        const result = telemetryFromMapping(assetId, ts, readSignals.map(([signal], i) => [signal, values[i]] as const), Date.now());
+        if (!result.ok) throw new Error(result.reason);
+        msg.payload = result.value.telemetry;
+        msg.topic = result.value.telemetry.assetId;
+        if (result.value.rejected.length > 0) msg.rejected = result.value.rejected;
+        else delete msg.rejected;
+        if (lastFailed) this.status({});
+        lastFailed = false;
+        send(msg);
+        done();
+      })().catch((err: unknown) => {
+        lastFailed = true;
+        this.status({ fill: 'red', shape: 'ring', text: RED._('twin-sensor.status.failed') });
+        done(new Error(errorMessage(err)));
+      });
+    });
+  }
+  RED.nodes.registerType('twin-sensor', TwinSensor);
+};
