@@ -198,6 +198,6 @@ export function makeTestPki(): TestPki {
     clientCert: p('client.crt'),
     clientKey: p('client.key'),
     otherCa: p('other-ca.crt'),
-    remove: tmp.remove,
+    remove: () => tmp.remove(),
   };
 }
