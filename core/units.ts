@@ -147,7 +147,7 @@ function compileRule(rule: unknown, index: number): Parsed<{ signal: string; con
   } else if (r.kind === 'unit' || r.kind === undefined) {
     compiled = compileUnitConversion(typeof r.from === 'string' ? r.from : '', typeof r.to === 'string' ? r.to : '');
   } else {
-    return { ok: false, reason: `conversion for ${signal}: kind must be "unit" or "scale", got ${String(r.kind).slice(0, 20)}` };
+    return { ok: false, reason: `conversion for ${signal}: kind must be "unit" or "scale", got ${typeof r.kind === 'string' ? r.kind.slice(0, 20) : typeof r.kind}` };
   }
   if (!compiled.ok) return { ok: false, reason: `conversion for ${signal}: ${compiled.reason}` };
   return { ok: true, value: { signal, convert: compiled.value } };
