@@ -219,6 +219,32 @@ describe('twin-mqtt-in against Mosquitto', function () {
       assert.ok(report('unload, clean session', seqs).length > 0);
     });
 
+    it('ends the broker-side subscription of a persistent session when its node is deleted, not when redeployed', async () => {
+      const setFlows = (flow: unknown) => (helper as unknown as { setFlows(flow: unknown, type: string): Promise<void> }).setFlows(flow, 'nodes');
+      const brokerNode = { id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: '4', cleanSession: false, clientId: 'twin-delete' };
+      const keeper = { id: 'keeper', type: 'twin-mqtt-in', broker: 'broker', topic: 'keep/{assetId}/{signal}', wires: [[]] };
+      const withNode = onTab([brokerNode, keeper, { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'gone/{assetId}/{signal}', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+      await helper.load([nodes.mqttBroker, nodes.mqttIn], withNode);
+      const out: Array<Record<string, any>> = [];
+      collect(helper.getNode('out'), out);
+      const publisher = await mqtt.connectAsync(broker.url);
+      try {
+        await publishUntil(publisher, () => out.length > 0, 'gone/pump-1/flow', '1');
+        // Deleted (the keeper holds the connection open): the broker stops keeping messages for it.
+        await setFlows(onTab([brokerNode, keeper, { id: 'out', type: 'helper' }]));
+        await publisher.publishAsync('gone/pump-1/flow', '2', { qos: 1 });
+        await new Promise((r) => setTimeout(r, 200));
+        await setFlows(withNode);
+        const back: Array<Record<string, any>> = [];
+        collect(helper.getNode('in'), back);
+        collect(helper.getNode('out'), back);
+        await publishUntil(publisher, () => back.some((m) => m.payload.signals.flow === 3), 'gone/pump-1/flow', '3');
+        assert.ok(!back.some((m) => m.payload.signals.flow === 2), 'nothing kept for a deleted node');
+      } finally {
+        await publisher.endAsync();
+      }
+    });
+
     it('subscribes again when the broker lost the session (restart without persistence), and tells the flow', async () => {
       await helper.load(
         [nodes.mqttBroker, nodes.mqttIn],
