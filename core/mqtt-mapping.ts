@@ -180,10 +180,8 @@ export function decodePayload(payload: Uint8Array | string, fields: TopicFields,
       if (typeof object.quality === 'string') candidate.quality = { [signal]: object.quality };
       return { ok: true, value: candidate };
     }
-    const signals: Record<string, unknown> = {};
-    for (const key of Object.keys(object)) {
-      if (!RESERVED_KEYS.has(key)) signals[key] = toNumber(object[key]);
-    }
+    // fromEntries defines own properties, so a key such as "__proto__" stays a key instead of changing the prototype.
+    const signals = Object.fromEntries(Object.keys(object).filter((key) => !RESERVED_KEYS.has(key)).map((key) => [key, toNumber(object[key])]));
     return { ok: true, value: { assetId: object.assetId ?? assetId, signals, ts } };
   }
   if (signal === undefined) {

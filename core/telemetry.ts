@@ -132,6 +132,11 @@ export function validateTelemetry(
       rejected.push({ signal: name.slice(0, 40), reason: 'signal name is empty or too long' });
       continue;
     }
+    if (name === '__proto__') {
+      // Would silently vanish from every plain object downstream (it sets the prototype instead of a key).
+      rejected.push({ signal: name, reason: 'signal name "__proto__" is reserved' });
+      continue;
+    }
     const value = signals[name];
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       rejected.push({ signal: name, reason: `value is ${describe(value)}, not a finite number` });

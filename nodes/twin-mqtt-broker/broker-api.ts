@@ -5,20 +5,44 @@ import type { Node, NodeStatus } from '../shared/node-red.js';
 export interface Credentials {
   user?: string;
   password?: string;
+  /** Passphrase of an encrypted TLS client key (the key itself stays in its file). */
+  tlsPassphrase?: string;
 }
 
+/**
+ * - `connecting`: opening the connection (first time or after a clean disconnect);
+ * - `connected`: CONNACK received, subscriptions sent;
+ * - `disconnected`: the network or the broker went away; reconnecting every 2 s;
+ * - `error`: something a person must fix (TLS, authorisation, a refused subscription, a bad setting); retried too.
+ */
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'error';
 
+/** What flows see of a connection change (second output of twin-mqtt-in). */
+export interface ConnectionEvent {
+  state: ConnectionState;
+  /** Why it is not connected, when known. Never contains credentials. */
+  error?: string;
+  /** Broker URL without user or password. */
+  broker: string;
+}
+
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+
+/**
+ * Ends one node's subscription. `removed` (from Node-RED's close): the node was deleted or disabled, so a
+ * persistent session stops keeping messages for it; otherwise (redeploy, restart) the broker keeps queueing.
+ */
+export type Unsubscribe = (removed?: boolean) => void;
 
 /** What `twin-mqtt-in` (and later `twin-actuator`) use of their broker node. */
 export interface TwinMqttBrokerNode extends Node<Credentials> {
   readonly events: EventEmitter;
   state: ConnectionState;
   lastError: string | undefined;
-  /** Subscribes; the returned function unsubscribes. The connection opens with the first subscription. */
-  subscribe(filter: string, qos: 0 | 1 | 2, handler: MessageHandler): () => void;
+  /** The current state as flows see it. */
+  connectionEvent(): ConnectionEvent;
+  /** Subscribes; the connection opens with the first subscription. */
+  subscribe(filter: string, qos: 0 | 1 | 2, handler: MessageHandler): Unsubscribe;
   /** Status for a node using this broker. */
   statusFor(state: ConnectionState): NodeStatus;
 }
-

@@ -1,24 +1,30 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import { connect, type DoneCallback, type IPublishPacket, type MqttClient } from 'mqtt';
 import { topicMatchesFilter } from '../../core/mqtt-mapping.js';
-import { errorMessage, numberSetting, type Node, type NodeAPI, type NodeDef } from '../shared/node-red.js';
-
-interface TwinMqttBrokerConfig extends NodeDef {
-  url: string;
-  clientId: string;
-  protocolVersion: string | number;
-  cleanSession: boolean;
-  sessionExpiry: string | number;
-  keepalive: string | number;
-}
-
-import type { ConnectionState, Credentials, MessageHandler, TwinMqttBrokerNode } from './broker-api.js';
+import { errorMessage, shortText, type Node, type NodeAPI } from '../shared/node-red.js';
+import type { ConnectionEvent, ConnectionState, Credentials, MessageHandler, TwinMqttBrokerNode } from './broker-api.js';
+import { connectionPlan, displayUrl, type TwinMqttBrokerConfig } from './connection-options.js';
 
 interface Subscription {
   qos: 0 | 1 | 2;
   handlers: Set<MessageHandler>;
+  /** Set while no node handles the filter but one is expected back (redeploy of a persistent session). */
+  parkedTimer?: NodeJS.Timeout;
 }
+
+/** A message received for a parked filter: not acknowledged yet, so the broker still owns it. */
+interface HeldMessage {
+  packet: IPublishPacket;
+  ack: DoneCallback;
+}
+
+/** How long a persistent-session filter waits for its node to come back after a redeploy before it is dropped. */
+const PARK_MS = 10_000;
+
+/** Network failures that fix themselves when the broker is back: shown as "disconnected", not "error". */
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
 export = function register(RED: NodeAPI): void {
   function TwinMqttBroker(this: Node<Credentials>, config: TwinMqttBrokerConfig): void {
@@ -30,73 +36,119 @@ export = function register(RED: NodeAPI): void {
     node.lastError = undefined;
     const subscriptions = new Map<string, Subscription>();
     let client: MqttClient | undefined;
+    let held: HeldMessage | undefined;
     let closing = false;
+    /** The last error logged, so a broker refusing us every 2 s does not fill the log. */
+    let loggedError: string | undefined;
+
+    const plan = connectionPlan(config, node.credentials ?? {}, (path) => readFileSync(path), `twinflow-${randomBytes(4).toString('hex')}`);
+    const broker = displayUrl(plan.ok ? plan.value.url : config.url || '');
+    const clean = plan.ok ? plan.value.options.clean !== false : true;
+    if (plan.ok) for (const warning of plan.value.warnings) node.warn(warning);
 
     const setState = (state: ConnectionState, error?: string): void => {
+      if (state === node.state && error === node.lastError) return;
       node.state = state;
       node.lastError = error;
       node.events.emit('state', state, error);
     };
 
-    const protocolVersion = Number(config.protocolVersion) === 5 ? 5 : 4;
-    const clean = config.cleanSession !== false;
-    // A persistent session is found again only under the same client id, so one is made up only for clean sessions.
-    const clientId = config.clientId?.trim() || `twinflow-${randomBytes(4).toString('hex')}`;
-
-    const open = (): MqttClient => {
-      const options: IClientOptions = {
-        clientId,
-        protocolVersion,
-        clean,
-        keepalive: numberSetting(config.keepalive, 60),
-        reconnectPeriod: 2000,
-        connectTimeout: 10_000,
-        // Subscriptions are restored by this node when the broker lost the session (see 'connect' below).
-        resubscribe: false,
-      };
-      if (node.credentials?.user) options.username = node.credentials.user;
-      if (node.credentials?.password) options.password = node.credentials.password;
-      if (protocolVersion === 5) {
-        const expiry = numberSetting(config.sessionExpiry, clean ? 0 : 3600);
-        options.properties = { sessionExpiryInterval: expiry };
+    const fail = (reason: string, state: ConnectionState = 'error'): void => {
+      setState(state, reason);
+      if (reason !== loggedError) {
+        loggedError = reason;
+        // mqtt.js errors carry the broker's or the TLS layer's reason, never the credentials.
+        node.warn(`MQTT ${broker}: ${reason}`);
       }
+    };
+
+    if (!plan.ok) fail(plan.reason);
+
+    node.connectionEvent = (): ConnectionEvent => {
+      const event: ConnectionEvent = { state: node.state, broker };
+      if (node.lastError !== undefined) event.error = node.lastError;
+      return event;
+    };
+
+    /** Hands a message to the nodes of every matching filter; acknowledges it only once a node has taken it. */
+    const dispatch = (packet: IPublishPacket, ack: DoneCallback): void => {
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      let delivered = false;
+      let parked = false;
+      for (const [filter, sub] of subscriptions) {
+        if (!topicMatchesFilter(filter, packet.topic)) continue;
+        if (sub.parkedTimer) parked = true;
+        for (const handler of sub.handlers) {
+          delivered = true;
+          handler(packet.topic, payload, packet);
+        }
+      }
+      if (!delivered && parked && !clean) {
+        // The node for this filter is being redeployed. Withholding the PUBACK pauses mqtt.js's input (it handles
+        // one packet at a time), and if the connection closes first the broker redelivers the message later.
+        held = { packet, ack };
+        return;
+      }
+      ack();
+    };
+
+    const releaseHeld = (): void => {
+      const message = held;
+      held = undefined;
+      if (message && !closing) dispatch(message.packet, message.ack);
+    };
+
+    const subscribeOnBroker = (c: MqttClient, filter: string, qos: 0 | 1 | 2): void => {
+      // rh 1 (MQTT 5): retained messages only for a new subscription, not again on every reconnect.
+      c.subscribe(filter, { qos, rh: 1 }, (err, granted) => {
+        if (closing) return;
+        const refused = granted?.find((g) => g.qos >= 128);
+        if (err || refused) fail(`subscription ${filter} refused: ${err ? errorMessage(err) : `reason code ${refused?.qos ?? ''}`}`);
+      });
+    };
+
+    const open = (): MqttClient | undefined => {
+      if (!plan.ok) return undefined;
       setState('connecting');
-      const c = connect(config.url || 'mqtt://127.0.0.1:1883', options);
-      c.on('connect', (connack) => {
+      const c = connect(plan.value.url, plan.value.options);
+      c.handleMessage = dispatch;
+      c.on('connect', () => {
+        loggedError = undefined;
         setState('connected');
-        // The broker kept our subscriptions only when it reports a present session.
-        if (!connack.sessionPresent) {
-          for (const [filter, sub] of subscriptions) subscribeOnBroker(c, filter, sub.qos);
-        }
+        // Subscribing again is harmless when the broker kept the session, and restores it when the broker lost it
+        // (restart without persistence, session expired), including filters added while the session was away.
+        for (const [filter, sub] of subscriptions) subscribeOnBroker(c, filter, sub.qos);
       });
-      c.on('reconnect', () => setState('connecting'));
+      c.on('reconnect', () => {
+        if (node.state !== 'error') setState('connecting');
+      });
       c.on('close', () => {
-        if (!closing && node.state !== 'error') setState('disconnected');
+        if (!closing && node.state === 'connected') setState('disconnected');
       });
-      c.on('offline', () => setState('disconnected'));
-      c.on('error', (err) => {
-        // Never log credentials: mqtt.js errors carry only the broker's reason.
-        setState('error', errorMessage(err));
-        node.warn(`MQTT ${config.url}: ${errorMessage(err)}`);
-      });
-      c.on('message', (topic, payload, packet) => {
-        for (const [filter, sub] of subscriptions) {
-          if (!topicMatchesFilter(filter, topic)) continue;
-          for (const handler of sub.handlers) handler(topic, payload, packet);
-        }
+      c.on('error', (err: Error & { code?: string | number }) => {
+        fail(errorMessage(err), typeof err.code === 'string' && TRANSIENT_CODES.has(err.code) ? 'disconnected' : 'error');
       });
       return c;
     };
 
-    const subscribeOnBroker = (c: MqttClient, filter: string, qos: 0 | 1 | 2): void => {
-      c.subscribe(filter, { qos }, (err, granted) => {
-        const refused = granted?.find((g) => g.qos === 128);
-        if (err || refused) {
-          const reason = err ? errorMessage(err) : 'the broker refused the subscription';
-          setState('error', `${filter}: ${reason}`);
-          node.warn(`MQTT subscribe ${filter}: ${reason}`);
-        }
-      });
+    const release = (filter: string, sub: Subscription, removed: boolean): void => {
+      if (sub.handlers.size > 0 || subscriptions.get(filter) !== sub) return;
+      if (!clean && !removed && !closing) {
+        // Persistent session and the node is only being redeployed: keep the broker queueing for it.
+        sub.parkedTimer = setTimeout(() => {
+          sub.parkedTimer = undefined;
+          release(filter, sub, true);
+        }, PARK_MS);
+        return;
+      }
+      subscriptions.delete(filter);
+      if (client?.connected && !closing) client.unsubscribe(filter);
+      // A message held for this filter has no taker any more: acknowledge it so the input flows again.
+      if (held && ![...subscriptions.keys()].some((f) => topicMatchesFilter(f, held!.packet.topic))) {
+        const message = held;
+        held = undefined;
+        message.ack();
+      }
     };
 
     node.subscribe = (filter, qos, handler) => {
@@ -110,16 +162,16 @@ export = function register(RED: NodeAPI): void {
         if (client?.connected) subscribeOnBroker(client, filter, qos);
       }
       sub.handlers.add(handler);
+      if (sub.parkedTimer) {
+        clearTimeout(sub.parkedTimer);
+        sub.parkedTimer = undefined;
+        releaseHeld();
+      }
       client ??= open();
-      return () => {
-        const current = subscriptions.get(filter);
-        if (!current) return;
-        current.handlers.delete(handler);
-        if (current.handlers.size === 0) {
-          subscriptions.delete(filter);
-          // With a persistent session the broker keeps queueing for us while the flow is redeployed: keep it.
-          if (clean && client?.connected && !closing) client.unsubscribe(filter);
-        }
+      const mine = sub;
+      return (removed = false) => {
+        mine.handlers.delete(handler);
+        release(filter, mine, removed);
       };
     };
 
@@ -130,7 +182,7 @@ export = function register(RED: NodeAPI): void {
         case 'connecting':
           return { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' };
         case 'error':
-          return { fill: 'red', shape: 'ring', text: 'node-red:common.status.error' };
+          return { fill: 'red', shape: 'ring', text: RED._('twin-mqtt-broker.status.error', { reason: shortText(node.lastError ?? '', 24) }) };
         default:
           return { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' };
       }
@@ -138,25 +190,34 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (done: () => void) => {
       closing = true;
+      for (const sub of subscriptions.values()) clearTimeout(sub.parkedTimer);
       subscriptions.clear();
+      // Never acknowledged: with a persistent session the broker delivers it again on the next connect.
+      held = undefined;
       const c = client;
       client = undefined;
-      if (!c) {
-        done();
-        return;
-      }
-      // A broker that does not answer must not hold up a redeploy: force the socket shut after 2 s.
-      const force = setTimeout(() => c.end(true, {}, () => undefined), 2000);
-      c.end(false, {}, () => {
-        clearTimeout(force);
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
         setState('disconnected');
         node.events.removeAllListeners();
         done();
+      };
+      if (!c) {
+        finish();
+        return;
+      }
+      // A broker that does not answer must not hold up a redeploy: force the socket shut after 2 s.
+      const force = setTimeout(() => c.end(true, {}, finish), 2000);
+      c.end(false, {}, () => {
+        clearTimeout(force);
+        finish();
       });
     });
   }
 
   RED.nodes.registerType<Node<Credentials>, TwinMqttBrokerConfig, object, Credentials>('twin-mqtt-broker', TwinMqttBroker, {
-    credentials: { user: { type: 'text' }, password: { type: 'password' } },
+    credentials: { user: { type: 'text' }, password: { type: 'password' }, tlsPassphrase: { type: 'password' } },
   });
 };

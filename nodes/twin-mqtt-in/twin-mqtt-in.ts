@@ -1,7 +1,8 @@
-import { compileTopicTemplate, decodePayload, type PayloadOptions } from '../../core/mqtt-mapping.js';
+import { compileTopicTemplate, decodePayload, type PayloadOptions, type TopicTemplate } from '../../core/mqtt-mapping.js';
 import { validateTelemetry } from '../../core/telemetry.js';
+import { compileSignalConversions, type SignalConverter } from '../../core/units.js';
 import type { ConnectionState, TwinMqttBrokerNode } from '../twin-mqtt-broker/broker-api.js';
-import { numberSetting, type Node, type NodeAPI, type NodeDef } from '../shared/node-red.js';
+import { numberSetting, type Node, type NodeAPI, type NodeDef, type NodeMessage } from '../shared/node-red.js';
 
 interface TwinMqttInConfig extends NodeDef {
   broker: string;
@@ -13,21 +14,36 @@ interface TwinMqttInConfig extends NodeDef {
   assetId: string;
   signal: string;
   maxBytes: string | number;
+  /** Per-signal unit conversions and scalings (absent in flows saved before they existed). */
+  conversions?: unknown;
+  /** Adds a second output with connection changes. */
+  stateOutput?: boolean;
+}
+
+/** Everything that can refuse the node's settings at deploy, checked before anything connects. */
+type Settings = { ok: true; template: TopicTemplate; convert: SignalConverter } | { ok: false; status: string; reason: string };
+
+function compileSettings(config: TwinMqttInConfig): Settings {
+  const template = compileTopicTemplate(config.topic || 'plant/{assetId}/telemetry');
+  if (!template.ok) return { ok: false, status: 'twin-mqtt-in.status.bad-topic', reason: template.reason };
+  const conversions = compileSignalConversions(config.conversions);
+  if (!conversions.ok) return { ok: false, status: 'twin-mqtt-in.status.bad-conversion', reason: conversions.reason };
+  return { ok: true, template: template.value, convert: conversions.value };
 }
 
 export = function register(RED: NodeAPI): void {
   function TwinMqttIn(this: Node, config: TwinMqttInConfig): void {
     RED.nodes.createNode(this, config);
     const broker = RED.nodes.getNode(config.broker) as TwinMqttBrokerNode | null;
-    const template = compileTopicTemplate(config.topic || 'plant/{assetId}/telemetry');
     if (!broker) {
       this.status({ fill: 'red', shape: 'ring', text: RED._('twin-mqtt-in.status.no-broker') });
       this.error(RED._('twin-mqtt-in.errors.no-broker'));
       return;
     }
-    if (!template.ok) {
-      this.status({ fill: 'red', shape: 'ring', text: RED._('twin-mqtt-in.status.bad-topic') });
-      this.error(template.reason);
+    const settings = compileSettings(config);
+    if (!settings.ok) {
+      this.status({ fill: 'red', shape: 'ring', text: RED._(settings.status) });
+      this.error(settings.reason);
       return;
     }
     const qosSetting = Math.round(numberSetting(config.qos, 1));
@@ -40,39 +56,58 @@ export = function register(RED: NodeAPI): void {
       signal: config.signal || '',
       maxBytes: numberSetting(config.maxBytes, 256 * 1024),
     };
-    const { match } = template.value;
+    const { template, convert } = settings;
+    const { match } = template;
+    const stateOutput = config.stateOutput === true;
 
-    const onState = (state: ConnectionState): void => this.status(broker.statusFor(state));
+    /** Sends telemetry on output 1 (and nothing on the connection output). */
+    const sendTelemetry = (msg: NodeMessage): void => this.send(stateOutput ? [msg, null] : msg);
+
+    let constructed = false;
+    let reportedError: string | undefined;
+    const onState = (state: ConnectionState): void => {
+      this.status(broker.statusFor(state));
+      const event = broker.connectionEvent();
+      if (state === 'error' && event.error !== reportedError) {
+        // Once per distinct reason, so a Catch node hears about a refused certificate without a flood every 2 s.
+        reportedError = event.error;
+        this.error(`MQTT ${event.broker}: ${event.error ?? 'error'}`, { topic: 'connection', payload: event });
+      }
+      if (state === 'connected') reportedError = undefined;
+      // Changes during construction (the first "connecting") would go to nodes that do not exist yet.
+      if (stateOutput && constructed) this.send([null, { topic: 'connection', payload: event }]);
+    };
     broker.events.on('state', onState);
     onState(broker.state);
 
-    const unsubscribe = broker.subscribe(template.value.filter, qos, (topic, payload) => {
+    const refuse = (topic: string, payload: Buffer, reason: string): void => {
+      this.error(`${topic}: ${reason}`, { topic, payload: payload.toString('utf8', 0, 1000) });
+    };
+
+    const unsubscribe = broker.subscribe(template.filter, qos, (topic, payload) => {
       const fields = match(topic);
       if (fields === undefined) return; // another node's subscription on the same connection
       const decoded = decodePayload(payload, fields, options);
-      if (!decoded.ok) {
-        this.error(`${topic}: ${decoded.reason}`, { topic, payload: payload.toString('utf8', 0, 1000) });
-        return;
+      if (!decoded.ok) return refuse(topic, payload, decoded.reason);
+      const candidate = decoded.value;
+      if (typeof candidate.signals === 'object' && candidate.signals !== null && !Array.isArray(candidate.signals)) {
+        candidate.signals = convert(candidate.signals as Record<string, unknown>);
       }
-      const checked = validateTelemetry(decoded.value, Date.now());
-      if (!checked.ok) {
-        this.error(`${topic}: ${checked.reason}`, { topic, payload: payload.toString('utf8', 0, 1000) });
-        return;
-      }
+      const checked = validateTelemetry(candidate, Date.now());
+      if (!checked.ok) return refuse(topic, payload, checked.reason);
       const { telemetry, rejected } = checked.value;
       if (Object.keys(telemetry.signals).length === 0) {
-        const reasons = rejected.map((r) => `${r.signal}: ${r.reason}`).join('; ');
-        this.error(`${topic}: no usable signal (${reasons})`, { topic, payload: payload.toString('utf8', 0, 1000) });
-        return;
+        return refuse(topic, payload, `no usable signal (${rejected.map((r) => `${r.signal}: ${r.reason}`).join('; ')})`);
       }
-      const msg: Record<string, unknown> = { topic, payload: telemetry };
+      const msg: NodeMessage & { rejected?: unknown } = { topic, payload: telemetry };
       if (rejected.length > 0) msg.rejected = rejected;
-      this.send(msg);
+      sendTelemetry(msg);
     });
+    constructed = true;
 
-    this.on('close', (done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
       broker.events.off('state', onState);
-      unsubscribe();
+      unsubscribe(removed === true);
       done();
     });
   }

@@ -113,6 +113,34 @@ describe('editor in Chromium', function () {
     });
   }
 
+  it('saves twin-mqtt-in conversions from the editable list and adds the connection output', async () => {
+    const id = await openDialogFor('twin-mqtt-in');
+    await page.waitForSelector('.node-input-conversions-row .red-ui-editableList-addButton', { state: 'visible' });
+    await page.click('.node-input-conversions-row .red-ui-editableList-addButton');
+    await page.fill('.twin-conv-signal', 'bearingTemp');
+    await page.fill('.twin-conv-from', 'degF');
+    await page.fill('.twin-conv-to', '°C');
+    await page.click('.node-input-conversions-row .red-ui-editableList-addButton');
+    const second = page.locator('.node-input-conversions-row .red-ui-editableList-item-content').nth(1);
+    await second.locator('.twin-conv-signal').fill('pressure');
+    await second.locator('.twin-conv-kind').selectOption('scale');
+    for (const [k, v] of [['rawMin', '4'], ['rawMax', '20'], ['engMin', '0'], ['engMax', '10']]) await second.locator(`.twin-conv-${k}`).fill(v!);
+    await page.check('#node-input-stateOutput');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#node-input-name', { state: 'detached' });
+    const saved = await page.evaluate((nodeId) => {
+      const n = (window as any).RED.nodes.node(nodeId);
+      return { conversions: n.conversions, outputs: n.outputs };
+    }, id);
+    assert.deepEqual(saved, {
+      conversions: [
+        { signal: 'bearingTemp', kind: 'unit', from: 'degF', to: '°C' },
+        { signal: 'pressure', kind: 'scale', rawMin: '4', rawMax: '20', engMin: '0', engMax: '10' },
+      ],
+      outputs: 2,
+    });
+  });
+
   it('shows help for a node in the help sidebar', async () => {
     await page.evaluate(() => (window as any).RED.sidebar.help.show('twin-state'));
     await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-help')].some((el) => el.textContent?.includes('The live mirror of your assets')));

@@ -114,4 +114,60 @@ describe('twin-mqtt-in against an in-process aedes broker over TCP', function ()
     assert.match(String(node.error.firstCall.args[0]), /# must be the last level/);
     assert.equal(node.status.lastCall.args[0].fill, 'red');
   });
+
+  it('converts units and scales raw values per signal before validation', async () => {
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn],
+      onTab([
+        brokerNode(),
+        {
+          id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'conv/{assetId}/telemetry', wires: [['out']],
+          conversions: [
+            { signal: 'bearingTemp', kind: 'unit', from: 'degF', to: '°C' },
+            { signal: 'speed', kind: 'unit', from: 'rpm', to: 'rad/s' },
+            { signal: 'pressure', kind: 'scale', rawMin: '4', rawMax: '20', engMin: '0', engMax: '1000' },
+          ],
+        },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const received = nextMessage(helper.getNode('out'));
+    await publishUntil(received, 'conv/pump-5/telemetry', '{"bearingTemp": 212, "speed": 1500, "pressure": 12, "flow": 80}');
+    const { signals } = (await received).payload;
+    assert.equal(signals.bearingTemp, 100);
+    assert.ok(Math.abs(signals.speed - 50 * Math.PI) < 1e-9);
+    assert.equal(signals.pressure, 500);
+    assert.equal(signals.flow, 80);
+  });
+
+  it('refuses at deploy a conversion between units of different quantities, naming the signal', async () => {
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn],
+      onTab([brokerNode(), { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'x/{assetId}/t', conversions: [{ signal: 'speed', kind: 'unit', from: 'rpm', to: 'kPa' }], wires: [[]] }]),
+    );
+    const node = helper.getNode('in');
+    await until(() => node.error.called, 2000, 'an error');
+    assert.equal(String(node.error.firstCall.args[0]), 'conversion for speed: cannot convert rpm (rotational speed) to kPa (pressure)');
+    assert.deepEqual(node.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'twin-mqtt-in.status.bad-conversion' });
+  });
+
+  it('sends connection changes on a second output when asked, telemetry staying on the first', async () => {
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn],
+      onTab([
+        brokerNode(),
+        { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'state/{assetId}/{signal}', stateOutput: true, wires: [['out'], ['state']] },
+        { id: 'out', type: 'helper' },
+        { id: 'state', type: 'helper' },
+      ]),
+    );
+    const connected = nextMessage(helper.getNode('state'));
+    assert.deepEqual((await connected).payload, { state: 'connected', broker: `mqtt://127.0.0.1:${broker.port}` });
+    const states: unknown[] = [];
+    helper.getNode('state').on('input', (m: any) => states.push(m));
+    const received = nextMessage(helper.getNode('out'));
+    await publishUntil(received, 'state/pump-1/flow', '5');
+    assert.deepEqual((await received).payload.signals, { flow: 5 });
+    assert.deepEqual(states, []);
+  });
 });
