@@ -1,4 +1,4 @@
-import type { Parsed } from './telemetry.js';
+import { readNumber, type Parsed } from './telemetry.js';
 
 /**
  * Turning MQTT topics and payloads into telemetry candidates (validated afterwards by `validateTelemetry`).
@@ -164,7 +164,7 @@ export function decodePayload(payload: Uint8Array | string, fields: TopicFields,
     const value = options.valuePath ? getPath(data, options.valuePath) : data;
     if (value === undefined) return { ok: false, reason: `payload has nothing at "${options.valuePath ?? ''}"` };
     if (signal === undefined) return { ok: false, reason: 'no signal name: put {signal} in the topic or set one' };
-    const candidate: Record<string, unknown> = { assetId: assetId ?? getPath(data, 'assetId'), signals: { [signal]: toNumber(value) } };
+    const candidate: Record<string, unknown> = { assetId: assetId ?? getPath(data, 'assetId'), signals: { [signal]: readNumber(value) } };
     if (options.timestampPath) candidate.ts = getPath(data, options.timestampPath);
     return { ok: true, value: candidate };
   }
@@ -176,26 +176,16 @@ export function decodePayload(payload: Uint8Array | string, fields: TopicFields,
       return { ok: true, value: { ...object, assetId: object.assetId ?? assetId, ts } };
     }
     if (signal !== undefined && 'value' in object) {
-      const candidate: Record<string, unknown> = { assetId: object.assetId ?? assetId, signals: { [signal]: toNumber(object.value) }, ts };
+      const candidate: Record<string, unknown> = { assetId: object.assetId ?? assetId, signals: { [signal]: readNumber(object.value) }, ts };
       if (typeof object.quality === 'string') candidate.quality = { [signal]: object.quality };
       return { ok: true, value: candidate };
     }
     // fromEntries defines own properties, so a key such as "__proto__" stays a key instead of changing the prototype.
-    const signals = Object.fromEntries(Object.keys(object).filter((key) => !RESERVED_KEYS.has(key)).map((key) => [key, toNumber(object[key])]));
+    const signals = Object.fromEntries(Object.keys(object).filter((key) => !RESERVED_KEYS.has(key)).map((key) => [key, readNumber(object[key])]));
     return { ok: true, value: { assetId: object.assetId ?? assetId, signals, ts } };
   }
   if (signal === undefined) {
     return { ok: false, reason: 'payload is a single value but no signal name is known: put {signal} in the topic or set one' };
   }
-  return { ok: true, value: { assetId, signals: { [signal]: toNumber(data) } } };
-}
-
-/** Numbers sent as text ("12.5") are common on MQTT; anything else is left for validation to refuse. */
-function toNumber(value: unknown): unknown {
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isNaN(n) ? value : n;
-  }
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
+  return { ok: true, value: { assetId, signals: { [signal]: readNumber(data) } } };
 }

@@ -1,4 +1,4 @@
-import { validateTelemetry, type Parsed, type ValidatedTelemetry } from './telemetry.js';
+import { readNumber, validateTelemetry, type Parsed, type ValidatedTelemetry } from './telemetry.js';
 
 /**
  * Builds telemetry from values picked out of any message (Modbus registers, an HTTP body, a file row …) by the
@@ -23,14 +23,4 @@ export function telemetryFromMapping(
     return { ok: false, reason: `no usable signal (${reasons})` };
   }
   return checked;
-}
-
-/** Numbers as text ("12.5") and booleans (1/0) are common in field data; other values pass unchanged. */
-export function readNumber(value: unknown): unknown {
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isNaN(n) ? value : n;
-  }
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
 }

@@ -158,3 +158,13 @@ export function validateTelemetry(
   if (anyQuality) telemetry.quality = cleanQuality;
   return { ok: true, value: { telemetry, rejected } };
 }
+
+/** Numbers as text ("12.5") and booleans (1/0) are common in field data; other values pass unchanged. */
+export function readNumber(value: unknown): unknown {
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isNaN(n) ? value : n;
+  }
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
