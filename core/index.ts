@@ -10,3 +10,5 @@ export * from './random.js';
 export * from './mqtt-mapping.js';
 export * from './opcua-quality.js';
 export * from './opcua-node-id.js';
+export * from './cmapss.js';
+export * from './fault-injection.js';
