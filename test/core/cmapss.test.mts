@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CMAPSS_SIGNALS, CmapssReplay, parseCmapss, parseCmapssRul, parseUnitSelection } from '../../dist/core/index.js';
+import { CMAPSS_SIGNALS, CmapssReplay, parseCmapss, parseCmapssRul, parseUnitSelection, type Telemetry } from '../../dist/core/index.js';
 
 const DATA = process.env.CMAPSS_DIR ?? '/work/shared/data/cmapss';
 
@@ -174,7 +174,7 @@ describe('C-MAPSS replay', () => {
     assert.ok(parsed.ok);
     const built = CmapssReplay.create(parsed.value, { units: [3], assetPrefix: 'engine-', cyclesPerTick: 10, loop: false });
     assert.ok(built.ok);
-    let last;
+    let last: Telemetry | undefined;
     let ticks = 0;
     while (!built.value.complete) {
       const step = built.value.tick(1_700_000_000_000 + ticks * 1000);
