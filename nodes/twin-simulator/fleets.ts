@@ -25,6 +25,8 @@ export interface SimulatedFleet {
   step(now: number, dtSeconds: number, faults: FaultInjector, simSeconds: number): FleetStep;
   /** False once a replay without loop has played everything. */
   readonly running: boolean;
+  /** Assets still sending (a replay's engines drop out at their last cycle), for the status. */
+  readonly activeAssets: number;
 }
 
 /** Applies the sensor faults to fresh readings; a message whose every reading dropped out is not sent. */
@@ -46,6 +48,10 @@ export class PumpFleet implements SimulatedFleet {
 
   get assetIds(): string[] {
     return this.pumps.map((p) => p.assetId);
+  }
+
+  get activeAssets(): number {
+    return this.pumps.length;
   }
 
   step(now: number, dtSeconds: number, faults: FaultInjector, simSeconds: number): FleetStep {
@@ -74,6 +80,10 @@ export class ReplayFleet implements SimulatedFleet {
 
   get running(): boolean {
     return !this.replay.complete;
+  }
+
+  get activeAssets(): number {
+    return this.replay.running;
   }
 
   step(now: number, _dtSeconds: number, faults: FaultInjector, simSeconds: number): FleetStep {

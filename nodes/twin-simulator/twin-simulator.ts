@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { CmapssReplay, parseCmapss, parseUnitSelection } from '../../core/cmapss.js';
+import { CmapssReplay, parseCmapss, parseUnitSelection, type CmapssReplayOptions as ReplayOptions } from '../../core/cmapss.js';
 import { FaultInjector, parseFault, type FaultSpec } from '../../core/fault-injection.js';
 import { PumpSimulator } from '../../core/pump-simulator.js';
 import {
@@ -85,7 +85,7 @@ export = function register(RED: NodeAPI): void {
       } else if (!fleet.running) {
         this.status({ fill: 'blue', shape: 'dot', text: RED._('twin-simulator.status.finished') });
       } else if (timer) {
-        const assets = fleet.assetIds.length;
+        const assets = fleet.activeAssets;
         const text =
           faults.active.length > 0
             ? RED._('twin-simulator.status.running-faults', { assets, faults: faults.active.length })
@@ -96,12 +96,27 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
+    // Catch nodes are wired up only once the whole flow has started: a problem found while this node is being
+    // built waits for that, so a Catch node on the tab sees it. (A listener only for such nodes: one per simulator
+    // would trip Node's warning about more than ten listeners.)
+    let building = true;
+    const onFlowsStarted = (): void => {
+      if (!closed) report(notReady);
+    };
+    const report = (reason: string): void => {
+      if (building) {
+        RED.events.once('flows:started', onFlowsStarted);
+        return;
+      }
+      this.error(reason, { topic: 'error', payload: { model, file: config.file ?? '' } });
+    };
+
     /** A configuration or file problem: red status and an error a Catch node sees (this node may have no input). */
     const fail = (reason: string): void => {
       failed = true;
       notReady = reason;
       stop();
-      this.error(reason, { topic: 'error', payload: { model, file: config.file ?? '' } });
+      report(reason);
     };
 
     const tick = (): void => {
@@ -233,40 +248,43 @@ export = function register(RED: NodeAPI): void {
 
     this.on('close', (done: () => void) => {
       closed = true;
+      RED.events.removeListener('flows:started', onFlowsStarted);
       stop();
       done();
     });
 
-    if (initialFaults.errors.length > 0) {
-      fail(initialFaults.errors.join('; '));
-      return;
+    const build = (): void => {
+      if (initialFaults.errors.length > 0) return fail(initialFaults.errors.join('; '));
+      if (model === 'centrifugal-pump') return ready(buildPumps(config, prefix, seed));
+      const replaySettings = readReplaySettings(config, prefix, intervalMs);
+      if (!replaySettings.ok) return fail(replaySettings.reason);
+      showStatus();
+      loadReplay(replaySettings.path, replaySettings.options);
+    };
+
+    const loadReplay = (path: string, options: ReplayOptions): void => {
+      readFile(path, 'utf8').then(
+        (text) => {
+          if (closed) return;
+          const dataset = parseCmapss(text);
+          if (!dataset.ok) return fail(`C-MAPSS file ${path}: ${dataset.reason}`);
+          const replay = CmapssReplay.create(dataset.value, options);
+          if (!replay.ok) return fail(`C-MAPSS file ${path}: ${replay.reason}`);
+          ready(new ReplayFleet(replay.value));
+        },
+        (err: NodeJS.ErrnoException) => {
+          if (closed) return;
+          const why = err.code === 'ENOENT' ? 'not found' : errorMessage(err);
+          fail(`cannot read C-MAPSS file ${path}: ${why}`);
+        },
+      );
+    };
+
+    try {
+      build();
+    } finally {
+      building = false;
     }
-    if (model === 'centrifugal-pump') {
-      ready(buildPumps(config, prefix, seed));
-      return;
-    }
-    const replaySettings = readReplaySettings(config, prefix, intervalMs);
-    if (!replaySettings.ok) {
-      fail(replaySettings.reason);
-      return;
-    }
-    showStatus();
-    const { path, options } = replaySettings;
-    readFile(path, 'utf8').then(
-      (text) => {
-        if (closed) return;
-        const dataset = parseCmapss(text);
-        if (!dataset.ok) return fail(`C-MAPSS file ${path}: ${dataset.reason}`);
-        const replay = CmapssReplay.create(dataset.value, options);
-        if (!replay.ok) return fail(`C-MAPSS file ${path}: ${replay.reason}`);
-        ready(new ReplayFleet(replay.value));
-      },
-      (err: NodeJS.ErrnoException) => {
-        if (closed) return;
-        const why = err.code === 'ENOENT' ? 'not found' : errorMessage(err);
-        fail(`cannot read C-MAPSS file ${path}: ${why}`);
-      },
-    );
   }
 
   function buildPumps(config: TwinSimulatorConfig, prefix: string, seed: number): PumpFleet {
@@ -286,9 +304,7 @@ export = function register(RED: NodeAPI): void {
     return new PumpFleet(pumps);
   }
 
-  type ReplaySettings =
-    | { ok: true; path: string; options: { units?: number[]; assetPrefix: string; cyclesPerTick: number; loop: boolean } }
-    | { ok: false; reason: string };
+  type ReplaySettings = { ok: true; path: string; options: ReplayOptions } | { ok: false; reason: string };
 
   function readReplaySettings(config: TwinSimulatorConfig, prefix: string, intervalMs: number): ReplaySettings {
     const file = (config.file ?? '').trim();

@@ -249,6 +249,7 @@ describe('twin-simulator: C-MAPSS replay and faults in Node-RED', function () {
           { id: 'missing', type: 'twin-simulator', model: 'cmapss-replay', file: join(dir.path, 'nope.txt'), autoStart: true, wires: [[], []] },
           { id: 'broken', type: 'twin-simulator', model: 'cmapss-replay', file: join(dir.path, 'broken.txt'), autoStart: true, wires: [[], []] },
           { id: 'unset', type: 'twin-simulator', model: 'cmapss-replay', file: '', autoStart: true, wires: [[], []] },
+          pump('badFault', { faults: [{ fault: 'drift', signal: 'torque', rate: 1 }], wires: [[], []] }),
           { id: 'catch', type: 'catch', scope: null, wires: [['caught']] },
           { id: 'caught', type: 'helper' },
           pump('alive', { intervalMs: '20', autoStart: true, wires: [['aliveOut'], []] }),
@@ -257,11 +258,12 @@ describe('twin-simulator: C-MAPSS replay and faults in Node-RED', function () {
       );
       const caught: any[] = [];
       helper.getNode('caught').on('input', (m: any) => caught.push(m.error));
-      await until(() => new Set(caught.map((e) => e.source.id)).size >= 2, 5000, 'two file errors');
+      await until(() => new Set(caught.map((e) => e.source.id)).size >= 3, 5000, 'two file errors and a fault error');
       const byNode = Object.fromEntries(caught.map((e) => [e.source.id, e.message]));
       assert.match(byNode.missing, /cannot read C-MAPSS file .*nope\.txt: not found/);
       assert.match(byNode.broken, /broken\.txt: line 1 has 4 columns; a C-MAPSS row has 26/);
-      for (const id of ['missing', 'broken', 'unset']) assert.equal(lastStatus(helper.getNode(id))!.fill, 'red', `${id} status`);
+      assert.match(byNode.badFault, /configured fault drift: unknown signal "torque"/);
+      for (const id of ['missing', 'broken', 'unset', 'badFault']) assert.equal(lastStatus(helper.getNode(id))!.fill, 'red', `${id} status`);
       assert.match(lastStatus(helper.getNode('unset'))?.text ?? '', /no C-MAPSS file/);
       const tickError = nextMessage(helper.getNode('caught'));
       helper.getNode('missing').receive({ topic: 'tick' });
