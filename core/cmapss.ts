@@ -209,9 +209,9 @@ export class CmapssReplay {
     return this.cursors.filter((c) => c.next < c.engine.rows.length).length;
   }
 
-  /** True when every engine has played its last cycle and loop is off. */
+  /** True when every engine has played its last cycle and loop is off (with loop the replay never ends). */
   get complete(): boolean {
-    return this.running === 0;
+    return !this.loop && this.running === 0;
   }
 
   /** Cycle number an engine played last (0 before its first). */

@@ -105,6 +105,24 @@ describe('twin-simulator: C-MAPSS replay and faults in Node-RED', function () {
     assert.equal(lastStatus(sim)!.text, 'twin-simulator.status.finished');
   });
 
+  it('with loop, keeps replaying an engine that finishes on every tick', async () => {
+    await helper.load(
+      [nodes.simulator],
+      onTab([
+        // Engine 1 of test_FD001 has 31 cycles: 31 per tick finishes it on every tick.
+        { id: 'sim', type: 'twin-simulator', model: 'cmapss-replay', file: TEST_FD001, units: '1', cyclesPerTick: '31', intervalMs: '40', loop: true, autoStart: true, wires: [['out'], ['events']] },
+        { id: 'out', type: 'helper' },
+        { id: 'events', type: 'helper' },
+      ]),
+    );
+    const out = collect(helper.getNode('out'));
+    const events = collect(helper.getNode('events'));
+    await until(() => events.length >= 3, 5000, 'three finishes');
+    assert.ok(events.every((e) => e.type === 'finished' && e.assetId === 'engine-1' && e.restarts === true));
+    assert.deepEqual(out.slice(0, 93).map((t) => t.signals.cycle), [...Array(3)].flatMap(() => Array.from({ length: 31 }, (_, i) => i + 1)));
+    assert.equal(lastStatus(helper.getNode('sim'))?.fill, 'green');
+  });
+
   it('applies faults sent by message to the replay, never to the cycle counter, and rewinds', async () => {
     await helper.load(
       [nodes.simulator],
