@@ -12,3 +12,5 @@ export * from './opcua-quality.js';
 export * from './opcua-node-id.js';
 export * from './units.js';
 export * from './sensor-mapping.js';
+export * from './cmapss.js';
+export * from './fault-injection.js';

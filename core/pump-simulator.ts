@@ -48,6 +48,8 @@ export class PumpSimulator {
   private speedRpm: number;
   private bearingTempC: number;
   private elapsedSeconds = 0;
+  /** Friction added by faults (fraction of the initial friction), on top of normal wear. */
+  private extraFriction = 0;
 
   constructor(options: PumpSimulatorOptions) {
     this.assetId = options.assetId;
@@ -78,6 +80,17 @@ export class PumpSimulator {
     return this.parameters.bearingFriction;
   }
 
+  /**
+   * Adds bearing friction beyond normal wear (a fault such as lost lubrication), as a fraction of the initial
+   * friction: 0.1 adds 10 %. It stays, as damage to a real bearing does; it takes effect at the next step.
+   */
+  addBearingFriction(fractionOfInitial: number): void {
+    if (!Number.isFinite(fractionOfInitial) || fractionOfInitial < 0) {
+      throw new Error(`added bearing friction must be a finite number ≥ 0, got ${fractionOfInitial}`);
+    }
+    this.extraFriction += fractionOfInitial;
+  }
+
   /** Simulated seconds since the start. */
   get elapsed(): number {
     return this.elapsedSeconds;
@@ -91,7 +104,7 @@ export class PumpSimulator {
     if (!(dtSeconds >= 0)) throw new Error(`time step must be zero or positive, got ${dtSeconds}`);
     this.elapsedSeconds += dtSeconds;
     this.parameters.bearingFriction =
-      this.initialFriction * (1 + (this.frictionGrowthPerHour * this.elapsedSeconds) / 3600);
+      this.initialFriction * (1 + (this.frictionGrowthPerHour * this.elapsedSeconds) / 3600 + this.extraFriction);
 
     const maxChange = this.rampRpmPerS * dtSeconds;
     const error = this.setpointRpm - this.speedRpm;

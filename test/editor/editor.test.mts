@@ -141,6 +141,50 @@ describe('editor in Chromium', function () {
     });
   });
 
+  it('shows the fields of the chosen simulator model and saves an edited fault list', async () => {
+    // A node as the palette makes it: every property at its default.
+    const id = await page.evaluate(() => {
+      const RED = (window as any).RED;
+      const nodeId = RED.nodes.id();
+      const defaults = RED.nodes.getType('twin-simulator').defaults as Record<string, { value: unknown }>;
+      const props = Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, d.value]));
+      RED.view.importNodes([{ ...props, id: nodeId, type: 'twin-simulator', x: 200, y: 700, z: RED.workspaces.active() }], { addFlow: false, touchImport: true });
+      RED.editor.edit(RED.nodes.node(nodeId));
+      return nodeId as string;
+    });
+    await page.waitForSelector('#node-input-name', { state: 'visible' });
+    assert.ok(await page.isVisible('#node-input-speed'), 'pump fields show for the pump');
+    assert.ok(!(await page.isVisible('#node-input-file')), 'replay fields are hidden for the pump');
+    await page.selectOption('#node-input-model', 'cmapss-replay');
+    assert.ok(await page.isVisible('#node-input-file'), 'the file field shows for the replay');
+    assert.ok(!(await page.isVisible('#node-input-speed')), 'pump fields are hidden for the replay');
+    assert.equal(await page.inputValue('#node-input-assetPrefix'), 'engine-');
+    await page.fill('#node-input-file', '/data/train_FD001.txt');
+    await page.fill('#node-input-units', '1-3');
+    await page.click('.node-input-faults-row .red-ui-editableList-addButton');
+    const row = page.locator('#node-input-faults-container li').last();
+    await row.locator('.twin-fault-kind').selectOption('spike');
+    assert.ok(!(await row.locator('.twin-fault-rate').isVisible()), 'a spike takes no rate');
+    await row.locator('.twin-fault-signal').fill('s4');
+    await row.locator('.twin-fault-probability').fill('0.1');
+    await row.locator('.twin-fault-magnitude').fill('5');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#node-input-name', { state: 'detached' });
+    const saved = await page.evaluate((nodeId) => {
+      const n = (window as any).RED.nodes.node(nodeId);
+      return { model: n.model, file: n.file, units: n.units, prefix: n.assetPrefix, faults: n.faults, valid: n.valid, outputs: n.outputs };
+    }, id);
+    assert.deepEqual(saved, {
+      model: 'cmapss-replay',
+      file: '/data/train_FD001.txt',
+      units: '1-3',
+      prefix: 'engine-',
+      faults: [{ fault: 'spike', signal: 's4', probability: 0.1, magnitude: 5 }],
+      valid: true,
+      outputs: 2,
+    });
+  });
+
   it('shows help for a node in the help sidebar', async () => {
     await page.evaluate(() => (window as any).RED.sidebar.help.show('twin-state'));
     await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-help')].some((el) => el.textContent?.includes('The live mirror of your assets')));
