@@ -57,6 +57,8 @@ export function parseTimestamp(value: unknown): Parsed<number> {
     if (value < 1e11) {
       return { ok: false, reason: `timestamp ${value} looks like seconds; send milliseconds since the epoch` };
     }
+    // The largest time a JavaScript Date can hold (ECMA-262, 21.4.1.1): beyond it no date exists.
+    if (value > 8.64e15) return { ok: false, reason: `timestamp ${value} is beyond any date` };
     return { ok: true, value };
   }
   if (typeof value === 'string' && value.trim() !== '') {

@@ -210,7 +210,7 @@ export class TwinStore {
     }
     const now = this.clock.now();
     if (ts > now + MAX_FUTURE_MS) {
-      outcome.rejected.push({ signal: '*', reason: `timestamp ${new Date(ts).toISOString()} is more than 5 minutes in the future` });
+      outcome.rejected.push({ signal: '*', reason: `timestamp ${ts} (${describeTime(ts)}) is more than 5 minutes in the future` });
       outcome.version = this.version(assetId);
       return outcome;
     }
@@ -605,6 +605,12 @@ export interface PersistedAsset {
 }
 
 const QUALITY_BY_CODE: readonly Quality[] = ['good', 'uncertain', 'bad'];
+
+/** An ISO time for messages, or a note when the number is no valid time at all (the store also takes raw input). */
+function describeTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? 'not a valid time' : date.toISOString();
+}
 
 function newAsset(assetId: string): AssetState {
   return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], staleCount: 0 };

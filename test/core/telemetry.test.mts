@@ -45,6 +45,7 @@ describe('telemetry validation', () => {
     ['no signals', { assetId: 'p' }, /no signals object/],
     ['empty signals', { assetId: 'p', signals: {} }, /has no signals/],
     ['a bad timestamp', { assetId: 'p', ts: 'yesterday', signals: { a: 1 } }, /not a date/],
+    ['a timestamp beyond any date', { assetId: 'p', ts: Number.MAX_VALUE, signals: { a: 1 } }, /beyond any date/],
     ['a quality that is not an object', { assetId: 'p', signals: { a: 1 }, quality: 'good' }, /quality must be an object/],
   ] as const) {
     it(`refuses ${label} with a reason`, () => {
