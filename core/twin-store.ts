@@ -75,7 +75,19 @@ export interface AssetSnapshot {
   lastMaintenance?: MaintenanceEntry;
   /** Window statistics per signal, when asked for. */
   statistics?: Record<string, SignalStatistics>;
+  /** Health estimate written by the model node (`twin-model`), when known. */
+  health?: DerivedValue;
+  /** Remaining useful life written by the RUL node (`twin-rul`), when known. */
+  rul?: DerivedValue;
+  /** Model parameter estimates (e.g. bearing friction) written by `twin-model`, when known. */
+  parameters?: DerivedValue;
 }
+
+/** What analytics nodes write back into the twin: a JSON object of their own shape, stamped when it was written. */
+export type DerivedValue = Record<string, unknown> & { updatedAt: number };
+
+export const DERIVED_KEYS = ['health', 'rul', 'parameters'] as const;
+export type DerivedKey = (typeof DERIVED_KEYS)[number];
 
 export interface SignalStatistics extends WindowStatistics {
   /** Exponentially weighted moving average of the usable readings, in time order. */
@@ -130,6 +142,7 @@ interface AssetState {
   desired: Map<string, DesiredValue>;
   maintenance: MaintenanceEntry[];
   staleCount: number;
+  derived: Partial<Record<DerivedKey, DerivedValue>>;
 }
 
 /** Readings with a source timestamp further ahead of the store clock than this are refused. */
@@ -352,6 +365,32 @@ export class TwinStore {
     return { ...desired };
   }
 
+  /**
+   * Writes what an analytics node derived (health, RUL, parameter estimates) into the twin, so every reader of the
+   * twin sees it. Derived values do not bump the version: they follow from readings that already did.
+   */
+  setDerived(assetId: string, key: DerivedKey, value: Record<string, unknown>): Parsed<DerivedValue> {
+    if (!(DERIVED_KEYS as readonly string[]).includes(key)) return { ok: false, reason: `"${String(key)}" is not one of ${DERIVED_KEYS.join(', ')}` };
+    const asset = this.assets.get(assetId);
+    if (asset === undefined) return { ok: false, reason: `unknown asset "${assetId}"` };
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: `${key} must be an object` };
+    let copy: DerivedValue;
+    try {
+      copy = { ...(JSON.parse(JSON.stringify(value)) as Record<string, unknown>), updatedAt: this.clock.now() };
+    } catch {
+      return { ok: false, reason: `${key} cannot be stored as JSON` };
+    }
+    asset.derived[key] = copy;
+    this.dirty.add(assetId);
+    return { ok: true, value: structuredClone(copy) };
+  }
+
+  /** A derived value of an asset, or undefined. */
+  derived(assetId: string, key: DerivedKey): DerivedValue | undefined {
+    const value = this.assets.get(assetId)?.derived[key];
+    return value === undefined ? undefined : structuredClone(value);
+  }
+
   /** Appends to an asset's maintenance log (the RUL predictor restarts from the last part replacement). */
   logMaintenance(assetId: string, entry: { kind?: unknown; part?: unknown; note?: unknown; by?: unknown; ts?: unknown }): Parsed<MaintenanceEntry> {
     const kind = entry.kind ?? 'note';
@@ -465,6 +504,10 @@ export class TwinStore {
     }
     const last = asset.maintenance[asset.maintenance.length - 1];
     if (last !== undefined) snapshot.lastMaintenance = { ...last };
+    for (const key of DERIVED_KEYS) {
+      const value = asset.derived[key];
+      if (value !== undefined) snapshot[key] = structuredClone(value);
+    }
     if (options.statistics) {
       snapshot.statistics = {};
       for (const [name, signal] of asset.signals) snapshot.statistics[name] = { ...signal.history.statistics(), ewma: signal.ewma };
@@ -531,6 +574,7 @@ export class TwinStore {
       signals,
       desired: Object.fromEntries([...asset.desired].map(([k, v]) => [k, { ...v }])),
       maintenance: asset.maintenance.map((m) => ({ ...m })),
+      derived: structuredClone(asset.derived),
     };
   }
 
@@ -574,6 +618,11 @@ export class TwinStore {
       const live = asset.desired.get(point);
       if (live === undefined || live.ts < desired.ts) asset.desired.set(point, { ...desired });
     }
+    for (const key of DERIVED_KEYS) {
+      const value = saved.derived?.[key];
+      const live = asset.derived[key];
+      if (value !== undefined && (live === undefined || live.updatedAt < value.updatedAt)) asset.derived[key] = structuredClone(value);
+    }
     const known = new Set(asset.maintenance.map((m) => JSON.stringify(m)));
     for (const entry of saved.maintenance) if (!known.has(JSON.stringify(entry))) asset.maintenance.push({ ...entry });
     asset.maintenance.sort((a, b) => a.ts - b.ts);
@@ -602,6 +651,8 @@ export interface PersistedAsset {
   >;
   desired: Record<string, DesiredValue>;
   maintenance: MaintenanceEntry[];
+  /** Absent in data saved before derived values existed. */
+  derived?: Partial<Record<DerivedKey, DerivedValue>>;
 }
 
 const QUALITY_BY_CODE: readonly Quality[] = ['good', 'uncertain', 'bad'];
@@ -613,7 +664,7 @@ function describeTime(ms: number): string {
 }
 
 function newAsset(assetId: string): AssetState {
-  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], staleCount: 0 };
+  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], staleCount: 0, derived: {} };
 }
 
 function newSignal(definition: SignalDefinition | undefined, historyPoints: number): SignalState {

@@ -195,6 +195,32 @@ describe('twin store: maintenance log', () => {
   });
 });
 
+describe('twin store: derived values from analytics nodes', () => {
+  it('shows health, RUL and parameters in the snapshot without bumping the version, and persists them', () => {
+    const { s, clock } = store();
+    s.ingest({ assetId: 'p', ts: T0, signals: { flow: 1 } });
+    const v = s.version('p');
+    clock.advance(500);
+    assert.ok(s.setDerived('p', 'rul', { rul: 87, lower: 70, upper: 101, unit: 'cycles' }).ok);
+    assert.ok(s.setDerived('p', 'health', { index: 0.82 }).ok);
+    const snap = s.snapshot('p')!;
+    assert.deepEqual(snap.rul, { rul: 87, lower: 70, upper: 101, unit: 'cycles', updatedAt: T0 + 500 });
+    assert.equal(snap.health!.index, 0.82);
+    assert.equal(snap.version, v);
+    const copy = new TwinStore(s.definition, clock);
+    assert.ok(copy.importAsset(JSON.parse(JSON.stringify(s.exportAsset('p')))).ok);
+    assert.deepEqual(copy.snapshot('p')!.rul, snap.rul);
+  });
+
+  it('refuses unknown keys, unknown assets and non-objects', () => {
+    const { s } = store();
+    s.ingest({ assetId: 'p', ts: T0, signals: { flow: 1 } });
+    assert.match((s.setDerived('q', 'rul', {}) as { reason: string }).reason, /unknown asset/);
+    assert.match((s.setDerived('p', 'mood' as 'rul', {}) as { reason: string }).reason, /not one of/);
+    assert.match((s.setDerived('p', 'rul', [] as unknown as Record<string, unknown>) as { reason: string }).reason, /must be an object/);
+  });
+});
+
 describe('twin store: persistence format', () => {
   it('round-trips an asset: latest values, history, statistics, desired values, version and maintenance', () => {
     const { s, clock } = store();
