@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import express from 'express';
 import RED from 'node-red';
+import safeFileStore from '../context/safe-file-store.js';
 
 export interface NodeRedInstanceOptions {
   /** Node-RED's user directory (settings, credentials, PKI, context). */
@@ -19,6 +20,19 @@ export interface NodeRedInstanceOptions {
   contextStorage?: Record<string, unknown>;
   /** Called with every log line Node-RED writes at or above the level. */
   onLog?: (level: number, message: string) => void;
+}
+
+/**
+ * Context store modules must be functions in settings; options that travel as JSON (a child process, a test) name
+ * this package's file store as "twinflow-file".
+ */
+function withStoreModules(storage: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, store] of Object.entries(storage)) {
+    const s = store as { module?: unknown };
+    out[name] = s.module === 'twinflow-file' ? { ...s, module: safeFileStore } : store;
+  }
+  return out;
 }
 
 export interface NodeRedInstance {
@@ -59,7 +73,7 @@ export async function startNodeRed(options: NodeRedInstanceOptions): Promise<Nod
     diagnostics: { enabled: false },
     logging: logger,
     functionExternalModules: false,
-    ...(options.contextStorage ? { contextStorage: options.contextStorage } : {}),
+    ...(options.contextStorage ? { contextStorage: withStoreModules(options.contextStorage) } : {}),
   };
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use(settings.httpAdminRoot, RED.httpAdmin);

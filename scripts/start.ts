@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     flowFile: 'flows.json',
     port: editorPort,
     nodesDir: [root],
-    contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 10 } } },
+    contextStorage: { default: { module: 'memory' }, file: { module: 'twinflow-file', config: { flushInterval: 10 } } },
   });
   console.log('');
   console.log(`  Digital twin demo is running.`);

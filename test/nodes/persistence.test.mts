@@ -9,6 +9,8 @@ import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-pr
 import { tempDir } from '../support/red.mts';
 
 const CONTEXT = { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 1 } } };
+/** This package's file store: localfilesystem underneath, plus it moves a damaged file aside instead of refusing to start. */
+const SAFE_CONTEXT = { default: { module: 'memory' }, file: { module: 'twinflow-file', config: { flushInterval: 1 } } };
 
 /** A flow that feeds twin-state over HTTP: POST /telemetry, POST /command/<topic>; answers with the snapshot. */
 function flow(contextStore: string) {
@@ -63,7 +65,7 @@ describe('twin persistence through Node-RED restarts (localfilesystem context st
     dir.remove();
   });
 
-  const start = async () => (nr = await startNodeRedProcess({ userDir: dir.path, flowFile: 'flows.json', contextStorage: CONTEXT }));
+  const start = async (contextStorage: Record<string, unknown> = CONTEXT) => (nr = await startNodeRedProcess({ userDir: dir.path, flowFile: 'flows.json', contextStorage }));
 
   it('brings back latest values, history, statistics, desired values, versions and the maintenance log', async () => {
     await start();
@@ -116,6 +118,25 @@ describe('twin persistence through Node-RED restarts (localfilesystem context st
     assert.match(await res.text(), /unknown asset "pump-2"/);
     // Still ingesting.
     assert.equal((await post(nr!, 'telemetry', { assetId: 'pump-3', ts: Date.now(), signals: { speed: 900 } })).signals.speed.value, 900);
+  });
+
+  it('with the twinflow file store, a context file that is not JSON is moved aside and the twin starts empty', async () => {
+    await start(SAFE_CONTEXT);
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { speed: 1400 } });
+    assert.equal(await nr!.stop(), 0);
+    const file = findContextFile(join(dir.path, 'context'));
+    assert.ok(file, 'the twin was saved in a context file');
+    writeFileSync(file, '{"twin": {"format": "twinflow-twin-1", "assets": {"pump-1": {trunc');
+
+    await start(SAFE_CONTEXT);
+    assert.match(nr!.output(), /a context file was not valid JSON and was moved to .*\.json\.corrupt-/);
+    assert.ok(readdirSync(join(file, '..')).some((f) => f.includes('.json.corrupt-')), 'the damaged file is kept for inspection');
+    const res = await fetch(new URL('api/command/snapshot', nr!.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"assetId":"pump-1"}' });
+    assert.equal(res.status, 400, 'the twin starts empty');
+    assert.equal((await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { speed: 1410 } })).version, 1);
+    assert.equal(await nr!.stop(), 0);
+    await start(SAFE_CONTEXT);
+    assert.equal((await post(nr!, 'command/snapshot', { assetId: 'pump-1' })).signals.speed.value, 1410, 'and is saved again from then on');
   });
 
   it('starts empty without a saved twin, and persists nothing when no context store is chosen', async () => {
