@@ -10,3 +10,6 @@ export * from './random.js';
 export * from './mqtt-mapping.js';
 export * from './opcua-quality.js';
 export * from './opcua-node-id.js';
+export * from './opcua-security.js';
+export * from './data-watchdog.js';
+export * from './telemetry-batch.js';
