@@ -316,10 +316,10 @@ export = function register(RED: NodeAPI): void {
     const describeChildren = async (lib: Opcua, s: ClientSession, references: ReferenceDescription[]): Promise<BrowseEntry[]> => {
       const isVariable = (r: ReferenceDescription): boolean => lib.NodeClass[r.nodeClass] === 'Variable';
       const variables = references.filter(isVariable);
-      const dataTypes = await s.read(variables.map((r) => ({ nodeId: r.nodeId, attributeId: lib.AttributeIds.DataType })));
+      const dataTypes = variables.length === 0 ? [] : await s.read(variables.map((r) => ({ nodeId: r.nodeId, attributeId: lib.AttributeIds.DataType })));
       const typeIds = dataTypes.map((d) => (d.value?.value as { toString(): string } | null)?.toString() ?? '');
       const unique = [...new Set(typeIds.filter((t) => t !== ''))];
-      const names = await s.read(unique.map((id) => ({ nodeId: id, attributeId: lib.AttributeIds.BrowseName })));
+      const names = unique.length === 0 ? [] : await s.read(unique.map((id) => ({ nodeId: id, attributeId: lib.AttributeIds.BrowseName })));
       const typeName = new Map(unique.map((id, i) => [id, (names[i]?.value?.value as { name?: string } | null)?.name ?? id]));
       return references.map((r) => {
         const variableIndex = variables.indexOf(r);
