@@ -54,13 +54,17 @@ export = function register(RED: NodeAPI): void {
       lastStatus = key;
     };
 
-    const onState = (state: EndpointState): void => {
+    let reportedError: string | undefined;
+    const onState = (state: EndpointState, error?: string): void => {
       // Silence while disconnected is the connection's problem, shown as such; the count starts again on reconnect.
       if (state === 'connected') watchdog.restart(Date.now());
+      // The endpoint is a config node, outside any tab: its errors reach a Catch node through the nodes that use it.
+      if (state === 'error' && error && error !== reportedError) this.error(`OPC UA endpoint: ${error}`, { topic: assetId, payload: { assetId, error } });
+      reportedError = state === 'error' ? error : undefined;
       showStatus();
     };
     endpoint.events.on('state', onState);
-    onState(endpoint.state);
+    onState(endpoint.state, endpoint.lastError);
 
     const checkSilence = (): void => {
       const now = Date.now();
