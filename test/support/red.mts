@@ -16,6 +16,8 @@ export interface TestHelper {
   stopServer(): Promise<void>;
   clearFlows(): Promise<void>;
   log(): { args: unknown[][] };
+  /** supertest bound to the runtime's admin app (`RED.httpAdmin`), for admin HTTP endpoints. */
+  request(): any;
 }
 
 export interface TestNode {
