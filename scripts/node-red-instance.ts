@@ -17,6 +17,8 @@ export interface NodeRedInstanceOptions {
   logLevel?: string;
   /** Called with every log line Node-RED writes at or above the level. */
   onLog?: (level: number, message: string) => void;
+  /** Node-RED's `adminAuth` setting (editor and admin API login); none: open, as in the demo. */
+  adminAuth?: Record<string, unknown>;
 }
 
 export interface NodeRedInstance {
@@ -57,6 +59,7 @@ export async function startNodeRed(options: NodeRedInstanceOptions): Promise<Nod
     diagnostics: { enabled: false },
     logging: logger,
     functionExternalModules: false,
+    ...(options.adminAuth && { adminAuth: options.adminAuth }),
   };
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use(settings.httpAdminRoot, RED.httpAdmin);
