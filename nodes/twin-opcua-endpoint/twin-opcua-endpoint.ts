@@ -211,7 +211,9 @@ export = function register(RED: NodeAPI): void {
       if (closing) return;
       subscription = await s.createSubscription2({
         requestedPublishingInterval: publishingInterval,
-        requestedLifetimeCount: MAX_KEEP_ALIVE_COUNT * 3,
+        // The server keeps the subscription this many publishing intervals without contact (2.5 min at 250 ms),
+        // so a network outage shorter than that resumes the same subscription, missed values republished.
+        requestedLifetimeCount: 600,
         requestedMaxKeepAliveCount: MAX_KEEP_ALIVE_COUNT,
         maxNotificationsPerPublish: 10_000,
         publishingEnabled: true,
@@ -219,6 +221,7 @@ export = function register(RED: NodeAPI): void {
       });
       if (closing) return;
       restartDelay = 1000;
+      lastLogged = '';
       setState('connected');
       await Promise.all([...requests.keys()].map(createItems));
     };

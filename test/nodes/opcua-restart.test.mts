@@ -61,9 +61,12 @@ describe('twin-opcua-in when the OPC UA server restarts', function () {
     assert.deepEqual(baseline, { sessions: 1, subscriptions: 1, monitoredItems: 3 });
 
     const resumedAfter: number[] = [];
+    const outageShownAfter: number[] = [];
     for (let restart = 1; restart <= 5; restart++) {
       await server.close();
+      const stopped = Date.now();
       await until(() => statuses.at(-1)?.fill === 'red', 5000, `the outage shown in the status (restart ${restart})`);
+      outageShownAfter.push(Date.now() - stopped);
       await new Promise((r) => setTimeout(r, 300));
       // Odd restarts add a namespace before the plant's: ns=2 becomes ns=3, as when a PLC gets a new module.
       server = await plant.startPlantServer({ pkiFolder, port, tickMs: 50, namespacesBefore: restart % 2 === 1 ? ['urn:twinflow:extra-module'] : [] });
@@ -84,6 +87,6 @@ describe('twin-opcua-in when the OPC UA server restarts', function () {
     await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(server.load(), baseline);
     assert.equal(errors(), '[]');
-    console.log(`      restart → first value: ${resumedAfter.join(', ')} ms; server holds ${JSON.stringify(baseline)}`);
+    console.log(`      outage in status after ${outageShownAfter.join(', ')} ms; restart → first value: ${resumedAfter.join(', ')} ms; server holds ${JSON.stringify(baseline)}`);
   });
 });
