@@ -146,8 +146,10 @@ export = function register(RED: NodeAPI): void {
         for (const [request, entries] of requests) {
           for (const entry of entries ?? []) {
             const resolved = resolveNodeId(entry.nodeId, namespaceArray);
-            if (resolved.ok) entry.item.itemToMonitor.nodeId = opcua!.resolveNodeId(resolved.value);
-            else request.onError(`${resolved.reason} after the server restarted`);
+            // A namespace the restarted server no longer has: point the item at the null node id, so it fails
+            // visibly instead of silently monitoring whatever the old index names now.
+            entry.item.itemToMonitor.nodeId = opcua!.resolveNodeId(resolved.ok ? resolved.value : 'i=0');
+            if (!resolved.ok) request.onError(`${resolved.reason} after the server restarted`);
           }
         }
         return undefined;

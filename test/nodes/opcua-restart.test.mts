@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { helper, nodes, onTab, tempDir, until } from '../support/red.mts';
+import { startTcpProxy } from '../support/tcp-proxy.mts';
 
 const require = createRequire(import.meta.url);
 const plant = require('../../dist/scripts/opcua-plant-server.js') as typeof import('../../dist/scripts/opcua-plant-server.js');
 
-describe('twin-opcua-in when the OPC UA server restarts', function () {
+describe('twin-opcua-in when the OPC UA server restarts or the network drops', function () {
   this.timeout(90_000);
   let pki: ReturnType<typeof tempDir>;
   let server: Awaited<ReturnType<typeof plant.startPlantServer>> | undefined;
@@ -88,5 +89,49 @@ describe('twin-opcua-in when the OPC UA server restarts', function () {
     assert.deepEqual(server.load(), baseline);
     assert.equal(errors(), '[]');
     console.log(`      outage in status after ${outageShownAfter.join(', ')} ms; restart → first value: ${resumedAfter.join(', ')} ms; server holds ${JSON.stringify(baseline)}`);
+  });
+
+  it('resumes the same session and subscription after the network drops 3 times (server still running)', async () => {
+    await helper.unload();
+    await server?.close();
+    server = await plant.startPlantServer({ pkiFolder: join(pki.path, 'plc2'), tickMs: 50 });
+    const proxy = await startTcpProxy(server.port);
+    try {
+      await helper.load(
+        [nodes.opcuaEndpoint, nodes.opcuaIn],
+        onTab([
+          { id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: `opc.tcp://127.0.0.1:${proxy.port}`, securityMode: 'None', authentication: 'anonymous', publishingInterval: '100' },
+          { id: 'a', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'pump-1', samplingInterval: '50', variables: [{ nodeId: `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.Counter`, signal: 'counter' }], wires: [['out']] },
+          { id: 'out', type: 'helper' },
+        ]),
+      );
+      let counters: number[] = [];
+      const all: number[] = [];
+      helper.getNode('out').on('input', (msg: any) => {
+        counters.push(msg.payload.signals.counter);
+        all.push(msg.payload.signals.counter);
+      });
+      await until(() => counters.length >= 5, 20_000, 'counter values');
+      const resumedAfter: number[] = [];
+      const sessionBefore = server.server.engine.getSessions()[0]!.nodeId.toString();
+      const baseline = server.load();
+      assert.deepEqual(baseline, { sessions: 1, subscriptions: 1, monitoredItems: 1 });
+      for (let drop = 1; drop <= 3; drop++) {
+        const last = counters.at(-1)!;
+        proxy.cut();
+        const cutAt = Date.now();
+        counters = [];
+        await until(() => counters.some((c) => c > last + 1), 20_000, `values after drop ${drop}`);
+        resumedAfter.push(Date.now() - cutAt);
+        await until(() => counters.filter((c) => c > last + 5).length >= 3, 20_000, `values after drop ${drop}`);
+        assert.deepEqual(server.load(), baseline, `no second session or item after drop ${drop}`);
+        assert.equal(server.server.engine.getSessions()[0]!.nodeId.toString(), sessionBefore, 'the same session was reactivated');
+      }
+      const missing = all.at(-1)! - all[0]! + 1 - new Set(all).size;
+      console.log(`      network drop → next value: ${resumedAfter.join(', ')} ms; counter values missing over 3 drops: ${missing} of ${all.at(-1)! - all[0]! + 1}`);
+    } finally {
+      await helper.unload();
+      await proxy.close();
+    }
   });
 });
