@@ -138,6 +138,8 @@ describe('editor in Chromium', function () {
     await label('Speed').click();
     await page.waitForFunction(() => document.querySelector('#twin-opcua-in-browse-message')?.textContent?.includes('already in the list'));
     assert.equal(await page.locator('#node-input-variables-container li').count(), 4);
+    mkdirSync(resultsDir, { recursive: true });
+    await page.screenshot({ path: join(resultsDir, 'opcua-browse.png') });
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('#twin-opcua-in-browse', { state: 'detached' });
   });
