@@ -9,7 +9,7 @@ const plant = require('../../dist/scripts/opcua-plant-server.js') as typeof impo
 
 const PASSWORD = 'Op3rator-test-secret';
 
-describe('twin-opcua-endpoint security against a server that only offers SignAndEncrypt', function () {
+describe('twin-opcua-endpoint security against a server that offers only Sign and SignAndEncrypt', function () {
   this.timeout(60_000);
   let server: Awaited<ReturnType<typeof plant.startPlantServer>>;
   let pki: ReturnType<typeof tempDir>;
@@ -19,7 +19,7 @@ describe('twin-opcua-endpoint security against a server that only offers SignAnd
     pki = tempDir('twin-opcua-security');
     server = await plant.startPlantServer({
       pkiFolder: join(pki.path, 'plc'),
-      securityModes: ['SignAndEncrypt'],
+      securityModes: ['Sign', 'SignAndEncrypt'],
       securityPolicies: ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'],
       users: { operator: PASSWORD },
     });
@@ -82,6 +82,13 @@ describe('twin-opcua-endpoint security against a server that only offers SignAnd
       assert.equal(session.channel?.securityMode, 3 /* SignAndEncrypt */);
     });
   }
+
+  it('monitors over Sign (signed, not encrypted) when the server certificate is trusted', async () => {
+    trustServer();
+    await helper.load([nodes.opcuaEndpoint, nodes.opcuaIn], flow({ securityMode: 'Sign', securityPolicy: 'Aes128_Sha256_RsaOaep' }));
+    await nextMessage(helper.getNode('out'), () => true, 15_000);
+    assert.equal(server.server.engine.getSessions()[0]?.channel?.securityMode, 2 /* Sign */);
+  });
 
   it('logs in with a user name and password over SignAndEncrypt', async () => {
     trustServer();
