@@ -6,6 +6,7 @@ import type {
   ClientSession,
   ClientSubscription,
   DataValue,
+  OPCUACertificateManager,
   OPCUAClient,
   ReferenceDescription,
   UserIdentityInfo,
@@ -15,6 +16,7 @@ import { chooseSecurity, explainOpcuaFailure, type OpcuaSecurity } from '../../c
 import { errorMessage, numberSetting, type Node, type NodeAPI, type NodeDef } from '../shared/node-red.js';
 import type { BrowseEntry, Credentials, EndpointState, MonitorRequest, TwinOpcuaEndpointNode } from './endpoint-api.js';
 import { registerBrowseRoute } from './browse-route.js';
+import { trustOnFirstUse } from './first-use.js';
 
 /** node-opcua takes 1.5 s to import: only endpoints that are used pay for it. */
 const loadOpcua = () => import('node-opcua');
@@ -54,6 +56,8 @@ const MAX_KEEP_ALIVE_COUNT = 20;
 const MAX_RESTART_DELAY = 30_000;
 
 class ConfigurationError extends Error {}
+/** A certificate refused by trust on first use (already explained; retried like an untrusted one). */
+class CertificateRefused extends Error {}
 
 export = function register(RED: NodeAPI): void {
   function TwinOpcuaEndpoint(this: Node<Credentials>, config: TwinOpcuaEndpointConfig): void {
@@ -172,11 +176,7 @@ export = function register(RED: NodeAPI): void {
       setState('connected');
     };
 
-    const openClient = (lib: Opcua, chosen: OpcuaSecurity): OPCUAClient => {
-      const certificateManager = new lib.OPCUACertificateManager({
-        rootFolder: pkiFolder,
-        automaticallyAcceptUnknownCertificate: config.trustOnFirstUse === true,
-      });
+    const openClient = (lib: Opcua, chosen: OpcuaSecurity, certificateManager: OPCUACertificateManager): OPCUAClient => {
       const c = lib.OPCUAClient.create({
         applicationName: 'twinflow digital twin',
         endpointMustExist: false,
@@ -200,7 +200,14 @@ export = function register(RED: NodeAPI): void {
       if (!security.ok) throw new ConfigurationError(security.reason);
       setState('connecting');
       opcua ??= await loadOpcua();
-      const c = openClient(opcua, security.value);
+      // Unknown server certificates are always refused by node-opcua here; trust on first use is decided before.
+      const certificateManager = new opcua.OPCUACertificateManager({ rootFolder: pkiFolder, automaticallyAcceptUnknownCertificate: false });
+      if (config.trustOnFirstUse === true && security.value.mode !== 'None') {
+        const firstUse = await trustOnFirstUse(opcua, certificateManager, config.endpoint, pkiFolder);
+        if (!firstUse.ok) throw new CertificateRefused(firstUse.reason);
+        if (closing) return;
+      }
+      const c = openClient(opcua, security.value, certificateManager);
       client = c;
       await c.connect(config.endpoint);
       if (closing) return;
@@ -240,8 +247,12 @@ export = function register(RED: NodeAPI): void {
 
     const onStartFailed = async (err: unknown): Promise<void> => {
       if (closing) return;
-      const configuration = err instanceof ConfigurationError;
-      const failure = configuration ? { message: err.message, retry: false } : explainOpcuaFailure(errorMessage(err), pkiFolder);
+      const failure =
+        err instanceof ConfigurationError
+          ? { kind: 'other', message: err.message, retry: false }
+          : err instanceof CertificateRefused
+            ? { kind: 'untrusted-certificate', message: err.message, retry: true }
+            : explainOpcuaFailure(errorMessage(err), pkiFolder);
       await discardClient();
       if (closing) return;
       setState('error', failure.message);
@@ -256,7 +267,8 @@ export = function register(RED: NodeAPI): void {
         starting = undefined;
         void ensureStarted();
       }, restartDelay);
-      restartDelay = Math.min(restartDelay * 2, MAX_RESTART_DELAY);
+      // A server that is not there yet is tried as often as a lost one; anything a person must fix, less often.
+      restartDelay = failure.kind === 'unreachable' ? Math.min(restartDelay * 2, reconnectMaxDelay) : Math.min(restartDelay * 2, MAX_RESTART_DELAY);
     };
 
     const ensureStarted = (): Promise<void> => {

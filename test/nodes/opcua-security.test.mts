@@ -118,6 +118,37 @@ describe('twin-opcua-endpoint security against a server that offers only Sign an
     assert.ok(!logged.includes('wrong-Secret-42') && !logged.includes(PASSWORD), 'no password in the log');
   });
 
+  it('trusts the first certificate on first use, and refuses another certificate at the same address later', async () => {
+    rmSync(join(clientPki, 'trusted-on-first-use.json'), { force: true });
+    const load = () => helper.load([nodes.opcuaEndpoint, nodes.opcuaIn], flow({ trustOnFirstUse: true }));
+    await load();
+    await nextMessage(helper.getNode('out'), () => true, 15_000);
+    assert.equal(pemFiles(trusted()).length, 1, 'the first certificate is now trusted');
+    await helper.unload();
+
+    // Another server (another certificate) answers at the same address: an impostor, as far as the client knows.
+    await server.close();
+    const impostor = await plant.startPlantServer({ pkiFolder: join(pki.path, 'impostor'), port: server.port, securityModes: ['SignAndEncrypt'] });
+    try {
+      await load();
+      const endpoint = helper.getNode('endpoint');
+      await until(() => endpoint.state === 'error', 15_000, 'the refusal');
+      assert.match(endpoint.lastError, /presents another certificate \([0-9a-f]{40}\) than the one trusted on first use/);
+      assert.equal(pemFiles(rejected()).length, 1, 'the new certificate is in rejected/');
+      assert.equal(pemFiles(trusted()).length, 1, 'and not trusted');
+      await helper.unload();
+    } finally {
+      await impostor.close();
+      server = await plant.startPlantServer({
+        pkiFolder: join(pki.path, 'plc'),
+        port: server.port,
+        securityModes: ['Sign', 'SignAndEncrypt'],
+        securityPolicies: ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'],
+        users: { operator: PASSWORD },
+      });
+    }
+  });
+
   it('refuses deprecated policies unless explicitly allowed', async () => {
     await helper.load([nodes.opcuaEndpoint, nodes.opcuaIn], flow({ securityPolicy: 'Basic256' }));
     const endpoint = helper.getNode('endpoint');
