@@ -170,6 +170,25 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     });
   });
 
+  it('keeps the session on a modified-nodes deploy and leaves no monitored item behind on any deploy', async () => {
+    const before = server.load();
+    const flow = (variables: Array<Record<string, unknown>>) => onTab([endpoint(), opcuaIn('a', variables), { id: 'out', type: 'helper' }]);
+    const speed = { nodeId: plc('Speed'), signal: 'speed' };
+    const flowVar = { nodeId: plc('Flow'), signal: 'flow' };
+    await helper.load([nodes.opcuaEndpoint, nodes.opcuaIn], flow([speed, flowVar]));
+    await until(() => server.load().monitoredItems === before.monitoredItems + 2, 15_000, 'two items');
+    const session = () => server.server.engine.getSessions().map((s) => s.nodeId.toString()).sort().join();
+    const firstSession = session();
+
+    await helper.setFlows(flow([speed]), 'nodes');
+    await until(() => server.load().monitoredItems === before.monitoredItems + 1, 10_000, 'one item after the modified-nodes deploy');
+    assert.equal(session(), firstSession, 'the endpoint and its session stayed');
+
+    await helper.setFlows(flow([speed, flowVar]), 'full');
+    await until(() => server.load().monitoredItems === before.monitoredItems + 2, 10_000, 'two items after a full deploy');
+    assert.deepEqual(server.load(), { sessions: before.sessions + 1, subscriptions: before.subscriptions + 1, monitoredItems: before.monitoredItems + 2 });
+  });
+
   it('sends values the server marks Bad or Uncertain with that quality', async () => {
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
