@@ -18,6 +18,8 @@ export interface TestHelper {
   log(): { args: unknown[][] };
   /** supertest bound to the runtime's admin app (`RED.httpAdmin`), for admin HTTP endpoints. */
   request(): any;
+  /** Deploys a new flow into the running runtime: 'full', 'flows' or 'nodes' (modified nodes only). */
+  setFlows(flow: unknown[], type?: 'full' | 'flows' | 'nodes', credentials?: Record<string, unknown>): Promise<void>;
 }
 
 export interface TestNode {
