@@ -14,3 +14,6 @@ export * from './units.js';
 export * from './sensor-mapping.js';
 export * from './cmapss.js';
 export * from './fault-injection.js';
+export * from './opcua-security.js';
+export * from './data-watchdog.js';
+export * from './telemetry-batch.js';

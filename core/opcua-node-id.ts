@@ -23,3 +23,16 @@ export function resolveNodeId(nodeId: string, namespaceArray: readonly string[])
   if (index < 0) return { ok: false, reason: `the server has no namespace "${uri}"` };
   return { ok: true, value: `ns=${index};${identifier}` };
 }
+
+/**
+ * The other way round: writes a node id as the server reports it (`ns=2;s=Pump1.Speed`) with its namespace URI
+ * (`nsu=urn:plant:plc;s=Pump1.Speed`), the form users should save. Namespace 0 (the OPC UA standard) stays `i=85`.
+ */
+export function toNamespaceUriForm(nodeId: string, namespaceArray: readonly string[]): string {
+  const match = /^ns=(\d+);(.+)$/.exec(nodeId);
+  if (!match) return nodeId;
+  const index = Number(match[1]);
+  if (index === 0) return match[2]!;
+  const uri = namespaceArray[index];
+  return uri ? `nsu=${uri};${match[2]!}` : nodeId;
+}

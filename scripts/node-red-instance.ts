@@ -20,6 +20,8 @@ export interface NodeRedInstanceOptions {
   contextStorage?: Record<string, unknown>;
   /** Called with every log line Node-RED writes at or above the level. */
   onLog?: (level: number, message: string) => void;
+  /** Node-RED's `adminAuth` setting (editor and admin API login); none: open, as in the demo. */
+  adminAuth?: Record<string, unknown>;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function startNodeRed(options: NodeRedInstanceOptions): Promise<Nod
     logging: logger,
     functionExternalModules: false,
     ...(options.contextStorage ? { contextStorage: withStoreModules(options.contextStorage) } : {}),
+    ...(options.adminAuth && { adminAuth: options.adminAuth }),
   };
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use(settings.httpAdminRoot, RED.httpAdmin);

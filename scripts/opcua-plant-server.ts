@@ -4,12 +4,43 @@ import type { OPCUAServer } from 'node-opcua' with { 'resolution-mode': 'import'
 
 export const PLANT_NAMESPACE_URI = 'urn:twinflow:virtual-plc';
 
+/** What the server holds right now for all its clients: sessions, subscriptions and monitored items. */
+export interface ServerLoad {
+  sessions: number;
+  subscriptions: number;
+  monitoredItems: number;
+}
+
+export interface PlantServerOptions {
+  port?: number;
+  pkiFolder: string;
+  tickMs?: number;
+  allowAnonymous?: boolean;
+  /** Security modes offered ('None', 'Sign', 'SignAndEncrypt'); all three when not given. */
+  securityModes?: string[];
+  /** Security policies offered (e.g. 'Basic256Sha256'); node-opcua's defaults when not given. */
+  securityPolicies?: string[];
+  /** Accepted user names and their passwords. */
+  users?: Record<string, string>;
+  /**
+   * Namespaces registered before the plant's, so the plant namespace gets another index than 2:
+   * a restarted PLC whose namespaces were renumbered (what `nsu=` node ids are for).
+   */
+  namespacesBefore?: string[];
+}
+
 export interface PlantServer {
   port: number;
   endpointUrl: string;
   server: OPCUAServer;
   /** Sets a variable (by its browse path below the pump object, e.g. "Speed") to a value. */
-  set(name: string, value: number): void;
+  set(name: string, value: number, statusCode?: string): void;
+  /** Sets several variables with one source timestamp, as a PLC scan does. */
+  setMany(values: Record<string, number>): void;
+  /** Sessions, subscriptions and monitored items the server holds. */
+  load(): ServerLoad;
+  /** The file of the server's own certificate (what a client must trust). */
+  certificateFile: string;
   close(): Promise<void>;
 }
 
@@ -28,13 +59,15 @@ export async function freePort(): Promise<number> {
 
 /**
  * An OPC UA server (node-opcua) that plays a PLC with one pump: variables Speed, Flow, BearingTemp and a Counter
- * that counts up every `tickMs`. Its PKI lives in `pkiFolder`, never in the user's home.
+ * that counts up every `tickMs`. Its PKI lives in `pkiFolder`, never in the user's home; starting a server again
+ * with the same folder and port plays a restarted PLC (same certificate, new sessions, counter from 0).
  */
-export async function startPlantServer(options: { port?: number; pkiFolder: string; tickMs?: number; allowAnonymous?: boolean }): Promise<PlantServer> {
+export async function startPlantServer(options: PlantServerOptions): Promise<PlantServer> {
   const opcua = await import('node-opcua');
   const port = options.port || (await freePort());
   const serverCertificateManager = new opcua.OPCUACertificateManager({ rootFolder: join(options.pkiFolder, 'server'), automaticallyAcceptUnknownCertificate: true });
   const userCertificateManager = new opcua.OPCUACertificateManager({ rootFolder: join(options.pkiFolder, 'user'), automaticallyAcceptUnknownCertificate: true });
+  const users = options.users;
   const server = new opcua.OPCUAServer({
     port,
     hostname: '127.0.0.1',
@@ -42,10 +75,19 @@ export async function startPlantServer(options: { port?: number; pkiFolder: stri
     userCertificateManager,
     allowAnonymous: options.allowAnonymous ?? true,
     buildInfo: { productName: 'twinflow virtual PLC' },
+    ...(options.securityModes && {
+      securityModes: options.securityModes.map((m) => opcua.MessageSecurityMode[m as keyof typeof opcua.MessageSecurityMode]),
+    }),
+    ...(options.securityPolicies && {
+      securityPolicies: options.securityPolicies.map((p) => opcua.SecurityPolicy[p as keyof typeof opcua.SecurityPolicy]),
+    }),
+    ...(users && { userManager: { isValidUser: (user: string, password: string) => users[user] === password } }),
   });
   await server.initialize();
-  const namespace = server.engine.addressSpace!.registerNamespace(PLANT_NAMESPACE_URI);
-  const pump = namespace.addObject({ organizedBy: server.engine.addressSpace!.rootFolder.objects, browseName: 'Pump1', nodeId: 's=Pump1' });
+  const addressSpace = server.engine.addressSpace!;
+  for (const uri of options.namespacesBefore ?? []) addressSpace.registerNamespace(uri);
+  const namespace = addressSpace.registerNamespace(PLANT_NAMESPACE_URI);
+  const pump = namespace.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Pump1', nodeId: 's=Pump1' });
   const values = new Map<string, number>([
     ['Speed', 1480],
     ['Flow', 151],
@@ -64,19 +106,37 @@ export async function startPlantServer(options: { port?: number; pkiFolder: stri
     });
     variables.set(name, variable);
   }
-  const set = (name: string, value: number): void => {
-    const variable = variables.get(name);
-    if (!variable) throw new Error(`the virtual PLC has no variable ${name}`);
-    variable.setValueFromSource(new opcua.Variant({ dataType: opcua.DataType.Double, value }), opcua.StatusCodes.Good, new Date());
+  const variable = (name: string) => {
+    const found = variables.get(name);
+    if (!found) throw new Error(`the virtual PLC has no variable ${name}`);
+    return found;
+  };
+  const write = (name: string, value: number, statusCode: string, when: Date): void => {
+    const code = (opcua.StatusCodes as unknown as Record<string, InstanceType<typeof opcua.StatusCode> | undefined>)[statusCode];
+    if (!code) throw new Error(`unknown OPC UA status code ${statusCode}`);
+    variable(name).setValueFromSource(new opcua.Variant({ dataType: opcua.DataType.Double, value }), code, when);
   };
   let counter = 0;
-  const timer = setInterval(() => set('Counter', ++counter), options.tickMs ?? 100);
+  const timer = setInterval(() => write('Counter', ++counter, 'Good', new Date()), options.tickMs ?? 100);
   await server.start();
   return {
     port,
     endpointUrl: `opc.tcp://127.0.0.1:${port}`,
     server,
-    set,
+    set: (name, value, statusCode = 'Good') => write(name, value, statusCode, new Date()),
+    setMany: (batch) => {
+      const when = new Date();
+      for (const [name, value] of Object.entries(batch)) write(name, value, 'Good', when);
+    },
+    load: () => {
+      const sessions = server.engine.getSessions();
+      return {
+        sessions: sessions.length,
+        subscriptions: sessions.reduce((sum, s) => sum + s.currentSubscriptionCount, 0),
+        monitoredItems: sessions.reduce((sum, s) => sum + s.currentMonitoredItemCount, 0),
+      };
+    },
+    certificateFile: server.certificateFile,
     close: async () => {
       clearInterval(timer);
       await server.shutdown(0);

@@ -6,11 +6,17 @@ import type {
   ClientSession,
   ClientSubscription,
   DataValue,
+  OPCUACertificateManager,
   OPCUAClient,
+  ReferenceDescription,
   UserIdentityInfo,
 } from 'node-opcua' with { 'resolution-mode': 'import' };
-import { resolveNodeId } from '../../core/opcua-node-id.js';
+import { resolveNodeId, toNamespaceUriForm } from '../../core/opcua-node-id.js';
+import { chooseSecurity, explainOpcuaFailure, type OpcuaSecurity } from '../../core/opcua-security.js';
 import { errorMessage, numberSetting, type Node, type NodeAPI, type NodeDef } from '../shared/node-red.js';
+import type { BrowseEntry, Credentials, EndpointState, MonitorRequest, TwinOpcuaEndpointNode } from './endpoint-api.js';
+import { registerBrowseRoute } from './browse-route.js';
+import { trustOnFirstUse } from './first-use.js';
 
 /** node-opcua takes 1.5 s to import: only endpoints that are used pay for it. */
 const loadOpcua = () => import('node-opcua');
@@ -22,14 +28,36 @@ interface TwinOpcuaEndpointConfig extends NodeDef {
   securityPolicy: string;
   authentication: string;
   allowPasswordWithoutEncryption: boolean;
+  allowDeprecatedPolicies?: boolean;
   trustOnFirstUse: boolean;
   publishingInterval: string | number;
+  reconnectMaxDelay?: string | number;
 }
 
-import type { Credentials, EndpointState, MonitorRequest, TwinOpcuaEndpointNode } from './endpoint-api.js';
+/** One monitored item and the node id the user wrote for it (re-resolved when the server renumbers namespaces). */
+interface Entry {
+  nodeId: string;
+  item: ClientMonitoredItem;
+}
 
-const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
-const SECURITY_POLICIES = ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
+/**
+ * node-opcua (2.186) recreates the session, subscription and monitored items itself after a server restart, but
+ * with the numeric namespace indexes of the old session. It calls this hook with the new session just before it
+ * recreates the subscriptions: the one place where the items can be pointed at the new namespace indexes before
+ * they exist on the server, so an item never monitors a wrong node, even briefly.
+ */
+interface SubscriptionRecreateHook {
+  beforeSubscriptionRecreate?: (session: ClientSession) => Promise<Error | undefined>;
+}
+
+/** Keep-alive count: the server sends at least an empty publish every `publishingInterval × this`. */
+const MAX_KEEP_ALIVE_COUNT = 20;
+/** Longest wait between two attempts to open a session that failed other than by a lost connection. */
+const MAX_RESTART_DELAY = 30_000;
+
+class ConfigurationError extends Error {}
+/** A certificate refused by trust on first use (already explained; retried like an untrusted one). */
+class CertificateRefused extends Error {}
 
 export = function register(RED: NodeAPI): void {
   function TwinOpcuaEndpoint(this: Node<Credentials>, config: TwinOpcuaEndpointConfig): void {
@@ -40,127 +68,288 @@ export = function register(RED: NodeAPI): void {
     node.state = 'disconnected';
     node.lastError = undefined;
 
-    const requests = new Map<MonitorRequest, ClientMonitoredItem[]>();
+    const pkiFolder = join(RED.settings.userDir ?? tmpdir(), 'twinflow-opcua-pki');
+    const publishingInterval = Math.max(10, numberSetting(config.publishingInterval, 250));
+    const reconnectMaxDelay = Math.max(100, numberSetting(config.reconnectMaxDelay, 1500));
+    (node as { keepAliveMs: number }).keepAliveMs = publishingInterval * MAX_KEEP_ALIVE_COUNT;
+    const security = chooseSecurity(config);
+
+    /** `undefined` until the request's items are being created, so they are never created twice. */
+    const requests = new Map<MonitorRequest, Entry[] | undefined>();
+    let opcua: Opcua | undefined;
     let client: OPCUAClient | undefined;
     let session: ClientSession | undefined;
     let subscription: ClientSubscription | undefined;
     let namespaceArray: string[] = [];
+    let sessionId = '';
     let starting: Promise<void> | undefined;
+    let restartTimer: NodeJS.Timeout | undefined;
+    let restartDelay = 1000;
+    let lastLogged = '';
     let closing = false;
 
     const setState = (state: EndpointState, error?: string): void => {
+      if (node.state === state && node.lastError === error) return;
       node.state = state;
       node.lastError = error;
       node.events.emit('state', state, error);
     };
 
-    const securityMode = (SECURITY_MODES as readonly string[]).includes(config.securityMode) ? config.securityMode : 'None';
-    const securityPolicy = securityMode === 'None' ? 'None' : (SECURITY_POLICIES as readonly string[]).includes(config.securityPolicy) ? config.securityPolicy : 'Basic256Sha256';
-    const usePassword = config.authentication === 'username';
+    const identity = (lib: Opcua, chosen: OpcuaSecurity): UserIdentityInfo =>
+      chosen.usePassword
+        ? { type: lib.UserTokenType.UserName, userName: node.credentials?.user ?? '', password: node.credentials?.password ?? '' }
+        : { type: lib.UserTokenType.Anonymous };
 
-    const identity = (opcua: Opcua): UserIdentityInfo => {
-      if (!usePassword) return { type: opcua.UserTokenType.Anonymous };
-      if (securityPolicy === 'None' && !config.allowPasswordWithoutEncryption) {
-        throw new Error(RED._('twin-opcua-endpoint.errors.password-in-clear'));
-      }
-      return { type: opcua.UserTokenType.UserName, userName: node.credentials?.user ?? '', password: node.credentials?.password ?? '' };
+    const createItems = async (request: MonitorRequest): Promise<void> => {
+      if (!subscription || !opcua || requests.get(request) !== undefined) return;
+      const lib = opcua;
+      const sub = subscription;
+      const entries: Entry[] = [];
+      requests.set(request, entries);
+      await Promise.all(
+        request.variables.map(async (variable, index) => {
+          const resolved = resolveNodeId(variable.nodeId, namespaceArray);
+          if (!resolved.ok) return request.onError(resolved.reason);
+          const deadband = variable.deadband ?? 0;
+          const item = await sub.monitor(
+            { nodeId: resolved.value, attributeId: lib.AttributeIds.Value },
+            {
+              samplingInterval: variable.samplingInterval,
+              discardOldest: true,
+              queueSize: 10,
+              ...(deadband > 0 && {
+                filter: new lib.DataChangeFilter({
+                  trigger: lib.DataChangeTrigger.StatusValue,
+                  deadbandType: lib.DeadbandType.Absolute,
+                  deadbandValue: deadband,
+                }),
+              }),
+            },
+            lib.TimestampsToReturn.Both,
+          );
+          if (closing || requests.get(request) !== entries) {
+            await item.terminate();
+            return;
+          }
+          // A wrong node id does not fail `monitor`: the server answers with a bad status for the item.
+          if (item.statusCode.isNotGood()) {
+            request.onError(`${variable.nodeId}: ${item.statusCode.name}`);
+            await item.terminate();
+            return;
+          }
+          item.on('changed', (value: DataValue) => request.onValue(index, value));
+          item.on('err', (message: string) => request.onError(`${variable.nodeId}: ${message}`));
+          entries.push({ nodeId: variable.nodeId, item });
+        }),
+      );
     };
 
-    const createItems = async (opcua: Opcua, request: MonitorRequest): Promise<void> => {
-      if (!subscription) return;
-      const items: ClientMonitoredItem[] = [];
-      requests.set(request, items);
-      for (const [index, variable] of request.variables.entries()) {
-        const resolved = resolveNodeId(variable.nodeId, namespaceArray);
-        if (!resolved.ok) {
-          request.onError(resolved.reason);
-          continue;
+    const reResolveNodeIds: NonNullable<SubscriptionRecreateHook['beforeSubscriptionRecreate']> = async (newSession) => {
+      try {
+        namespaceArray = await newSession.readNamespaceArray();
+        for (const [request, entries] of requests) {
+          for (const entry of entries ?? []) {
+            const resolved = resolveNodeId(entry.nodeId, namespaceArray);
+            // A namespace the restarted server no longer has: point the item at the null node id, so it fails
+            // visibly instead of silently monitoring whatever the old index names now.
+            entry.item.itemToMonitor.nodeId = opcua!.resolveNodeId(resolved.ok ? resolved.value : 'i=0');
+            if (!resolved.ok) request.onError(`${resolved.reason} after the server restarted`);
+          }
         }
-        const item = await subscription.monitor(
-          { nodeId: resolved.value, attributeId: opcua.AttributeIds.Value },
-          { samplingInterval: variable.samplingInterval, discardOldest: true, queueSize: 10 },
-          opcua.TimestampsToReturn.Both,
-        );
-        if (closing || !requests.has(request)) {
-          await item.terminate();
-          return;
-        }
-        // A wrong node id does not fail `monitor`: the server answers with a bad status for the item.
-        if (item.statusCode.isNotGood()) {
-          request.onError(`${variable.nodeId}: ${item.statusCode.name}`);
-          await item.terminate();
-          continue;
-        }
-        item.on('changed', (value: DataValue) => request.onValue(index, value));
-        item.on('err', (message: string) => request.onError(`${variable.nodeId}: ${message}`));
-        items.push(item);
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
       }
+    };
+
+    /** After node-opcua repaired the session: report items the (restarted) server no longer accepts. */
+    const onSessionRestored = (): void => {
+      const id = session?.sessionId.toString() ?? '';
+      if (id !== sessionId) {
+        sessionId = id;
+        for (const [request, entries] of requests) {
+          for (const entry of entries ?? []) {
+            if (entry.item.statusCode.isNotGood()) request.onError(`${entry.nodeId}: ${entry.item.statusCode.name} after the server restarted`);
+          }
+        }
+      }
+      setState('connected');
+    };
+
+    const openClient = (lib: Opcua, chosen: OpcuaSecurity, certificateManager: OPCUACertificateManager): OPCUAClient => {
+      const c = lib.OPCUAClient.create({
+        applicationName: 'twinflow digital twin',
+        endpointMustExist: false,
+        securityMode: lib.MessageSecurityMode[chosen.mode],
+        securityPolicy: lib.SecurityPolicy[chosen.policy as keyof typeof lib.SecurityPolicy],
+        clientCertificateManager: certificateManager,
+        connectionStrategy: { initialDelay: 250, maxDelay: reconnectMaxDelay, maxRetry: Number.MAX_SAFE_INTEGER },
+        keepSessionAlive: true,
+      });
+      (c as unknown as SubscriptionRecreateHook).beforeSubscriptionRecreate = reResolveNodeIds;
+      c.on('connection_lost', () => setState('disconnected'));
+      c.on('connection_reestablished', onSessionRestored);
+      c.on('backoff', () => {
+        if (node.state === 'error') return;
+        if (node.state !== 'disconnected') setState('connecting');
+      });
+      return c;
     };
 
     const start = async (): Promise<void> => {
+      if (!security.ok) throw new ConfigurationError(security.reason);
       setState('connecting');
-      const opcua = await loadOpcua();
-      const pkiRoot = join(RED.settings.userDir ?? tmpdir(), 'twinflow-opcua-pki');
-      const certificateManager = new opcua.OPCUACertificateManager({
-        rootFolder: pkiRoot,
-        automaticallyAcceptUnknownCertificate: config.trustOnFirstUse === true,
-      });
-      const userIdentity = identity(opcua);
-      const c = opcua.OPCUAClient.create({
-        applicationName: 'twinflow digital twin',
-        endpointMustExist: false,
-        securityMode: opcua.MessageSecurityMode[securityMode as keyof typeof opcua.MessageSecurityMode],
-        securityPolicy: opcua.SecurityPolicy[securityPolicy as keyof typeof opcua.SecurityPolicy],
-        clientCertificateManager: certificateManager,
-        connectionStrategy: { initialDelay: 500, maxDelay: 10_000, maxRetry: Number.MAX_SAFE_INTEGER },
-        keepSessionAlive: true,
-      });
+      opcua ??= await loadOpcua();
+      // Unknown server certificates are always refused by node-opcua here; trust on first use is decided before.
+      const certificateManager = new opcua.OPCUACertificateManager({ rootFolder: pkiFolder, automaticallyAcceptUnknownCertificate: false });
+      if (config.trustOnFirstUse === true && security.value.mode !== 'None') {
+        const firstUse = await trustOnFirstUse(opcua, certificateManager, config.endpoint, pkiFolder);
+        if (!firstUse.ok) throw new CertificateRefused(firstUse.reason);
+        if (closing) return;
+      }
+      const c = openClient(opcua, security.value, certificateManager);
       client = c;
-      c.on('connection_lost', () => setState('disconnected'));
-      c.on('start_reconnection', () => setState('connecting'));
-      c.on('connection_reestablished', () => setState('connected'));
-      c.on('backoff', () => {
-        if (node.state !== 'connecting') setState('connecting');
-      });
       await c.connect(config.endpoint);
       if (closing) return;
-      session = await c.createSession(userIdentity);
-      namespaceArray = await session.readNamespaceArray();
+      const s = await c.createSession(identity(opcua, security.value));
+      session = s;
+      sessionId = s.sessionId.toString();
+      s.on('session_restored', onSessionRestored);
       if (closing) return;
-      subscription = await session.createSubscription2({
-        requestedPublishingInterval: numberSetting(config.publishingInterval, 250),
+      namespaceArray = await s.readNamespaceArray();
+      if (closing) return;
+      subscription = await s.createSubscription2({
+        requestedPublishingInterval: publishingInterval,
+        // The server keeps the subscription this many publishing intervals without contact (2.5 min at 250 ms),
+        // so a network outage shorter than that resumes the same subscription, missed values republished.
         requestedLifetimeCount: 600,
-        requestedMaxKeepAliveCount: 20,
+        requestedMaxKeepAliveCount: MAX_KEEP_ALIVE_COUNT,
         maxNotificationsPerPublish: 10_000,
         publishingEnabled: true,
         priority: 10,
       });
+      if (closing) return;
+      restartDelay = 1000;
+      lastLogged = '';
       setState('connected');
-      for (const request of requests.keys()) await createItems(opcua, request);
+      await Promise.all([...requests.keys()].map(createItems));
+    };
+
+    /** Frees a client whose start failed, so the next attempt begins clean (and the server keeps no session). */
+    const discardClient = async (): Promise<void> => {
+      const c = client;
+      client = undefined;
+      session = undefined;
+      subscription = undefined;
+      for (const request of requests.keys()) requests.set(request, undefined);
+      if (c) await c.disconnect().catch(() => undefined);
+    };
+
+    const onStartFailed = async (err: unknown): Promise<void> => {
+      if (closing) return;
+      const failure =
+        err instanceof ConfigurationError
+          ? { kind: 'other', message: err.message, retry: false }
+          : err instanceof CertificateRefused
+            ? { kind: 'untrusted-certificate', message: err.message, retry: true }
+            : explainOpcuaFailure(errorMessage(err), pkiFolder);
+      await discardClient();
+      if (closing) return;
+      setState('error', failure.message);
+      if (failure.message !== lastLogged) {
+        lastLogged = failure.message;
+        node.error(`OPC UA ${config.endpoint}: ${failure.message}`);
+      }
+      if (!failure.retry) return;
+      // e.g. an untrusted certificate: once the user moves it to trusted/, the next attempt succeeds without a deploy
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        starting = undefined;
+        void ensureStarted();
+      }, restartDelay);
+      // A server that is not there yet is tried as often as a lost one; anything a person must fix, less often.
+      restartDelay = failure.kind === 'unreachable' ? Math.min(restartDelay * 2, reconnectMaxDelay) : Math.min(restartDelay * 2, MAX_RESTART_DELAY);
     };
 
     const ensureStarted = (): Promise<void> => {
-      starting ??= start().catch((err: unknown) => {
-        if (closing) return;
-        const message = errorMessage(err);
-        setState('error', message);
-        node.error(`OPC UA ${config.endpoint}: ${message}`);
-      });
+      starting ??= start().catch(onStartFailed);
       return starting;
     };
 
     node.monitor = (request) => {
-      requests.set(request, []);
+      requests.set(request, undefined);
       if (subscription) {
-        void loadOpcua().then((opcua) => createItems(opcua, request)).catch((err: unknown) => request.onError(errorMessage(err)));
+        createItems(request).catch((err: unknown) => request.onError(errorMessage(err)));
       } else {
         void ensureStarted();
       }
       return () => {
-        const items = requests.get(request) ?? [];
+        const entries = requests.get(request) ?? [];
         requests.delete(request);
-        for (const item of items) item.terminate().catch(() => undefined);
+        for (const { item } of entries) item.terminate().catch(() => undefined);
       };
+    };
+
+    /** The shared session once it is open; opens it for an endpoint nobody monitors through yet. */
+    const openSession = async (timeoutMs: number): Promise<{ session: ClientSession; lib: Opcua }> => {
+      if (node.state !== 'connected' || !session || !opcua) {
+        void ensureStarted();
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => finish(new Error(node.lastError ?? `no session within ${timeoutMs / 1000} s (${node.state})`)), timeoutMs);
+          const onState = (state: EndpointState, error?: string): void => {
+            if (state === 'connected') finish();
+            else if (state === 'error') finish(new Error(error));
+          };
+          const finish = (err?: Error): void => {
+            clearTimeout(timer);
+            node.events.off('state', onState);
+            if (err) reject(err);
+            else resolve();
+          };
+          node.events.on('state', onState);
+          if (node.state === 'connected' && session) finish();
+        });
+      }
+      if (!session || !opcua) throw new Error('the session closed');
+      return { session, lib: opcua };
+    };
+
+    node.browse = async (nodeId) => {
+      const { session: s, lib } = await openSession(10_000);
+      const start = nodeId ? resolveNodeId(nodeId, namespaceArray) : { ok: true as const, value: 'i=85' };
+      if (!start.ok) throw new Error(start.reason);
+      const result = await s.browse({
+        nodeId: start.value,
+        referenceTypeId: 'HierarchicalReferences',
+        includeSubtypes: true,
+        browseDirection: lib.BrowseDirection.Forward,
+        nodeClassMask: lib.NodeClassMask.Object | lib.NodeClassMask.Variable | lib.NodeClassMask.View,
+        resultMask: 0x3f,
+      });
+      if (result.statusCode.isNotGood()) throw new Error(`${nodeId ?? 'Objects'}: ${result.statusCode.name}`);
+      return describeChildren(lib, s, result.references ?? []);
+    };
+
+    const describeChildren = async (lib: Opcua, s: ClientSession, references: ReferenceDescription[]): Promise<BrowseEntry[]> => {
+      const isVariable = (r: ReferenceDescription): boolean => lib.NodeClass[r.nodeClass] === 'Variable';
+      const variables = references.filter(isVariable);
+      const dataTypes = variables.length === 0 ? [] : await s.read(variables.map((r) => ({ nodeId: r.nodeId, attributeId: lib.AttributeIds.DataType })));
+      const typeIds = dataTypes.map((d) => (d.value?.value as { toString(): string } | null)?.toString() ?? '');
+      const unique = [...new Set(typeIds.filter((t) => t !== ''))];
+      const names = unique.length === 0 ? [] : await s.read(unique.map((id) => ({ nodeId: id, attributeId: lib.AttributeIds.BrowseName })));
+      const typeName = new Map(unique.map((id, i) => [id, (names[i]?.value?.value as { name?: string } | null)?.name ?? id]));
+      return references.map((r) => {
+        const variableIndex = variables.indexOf(r);
+        const dataType = variableIndex >= 0 ? typeName.get(typeIds[variableIndex] ?? '') : undefined;
+        return {
+          nodeId: toNamespaceUriForm(r.nodeId.toString(), namespaceArray),
+          browseName: r.browseName.name ?? '',
+          displayName: r.displayName.text ?? r.browseName.name ?? '',
+          nodeClass: lib.NodeClass[r.nodeClass] ?? String(r.nodeClass),
+          ...(dataType !== undefined && { dataType }),
+          hasChildren: !isVariable(r),
+        };
+      });
     };
 
     node.statusFor = (state) => {
@@ -169,8 +358,11 @@ export = function register(RED: NodeAPI): void {
           return { fill: 'green', shape: 'dot', text: 'node-red:common.status.connected' };
         case 'connecting':
           return { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' };
-        case 'error':
-          return { fill: 'red', shape: 'ring', text: 'node-red:common.status.error' };
+        case 'error': {
+          const kind = node.lastError ? explainOpcuaFailure(node.lastError, pkiFolder).kind : 'other';
+          const key = kind === 'untrusted-certificate' || kind === 'access-denied' ? `twin-opcua-endpoint.status.${kind}` : 'node-red:common.status.error';
+          return { fill: 'red', shape: 'ring', text: key };
+        }
         default:
           return { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' };
       }
@@ -178,6 +370,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (done: () => void) => {
       closing = true;
+      if (restartTimer) clearTimeout(restartTimer);
       requests.clear();
       const shutdown = async (): Promise<void> => {
         // Wait for a start in progress so no session is left behind on the server.
@@ -206,4 +399,5 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType<Node<Credentials>, TwinOpcuaEndpointConfig, object, Credentials>('twin-opcua-endpoint', TwinOpcuaEndpoint, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
   });
+  registerBrowseRoute(RED);
 };

@@ -202,6 +202,33 @@ describe('editor in Chromium', function () {
     await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-help')].some((el) => el.textContent?.includes('The live mirror of your assets')));
   });
 
+  it('browses the virtual PLC from the twin-opcua-in dialog and adds the picked variable to the list', async () => {
+    await page.evaluate(() => {
+      const RED = (window as any).RED;
+      RED.workspaces.show('demo.tab');
+      RED.editor.edit(RED.nodes.node('demo.opcuain'));
+    });
+    await page.waitForSelector('#twin-opcua-in-browse', { state: 'visible' });
+    await page.click('#twin-opcua-in-browse');
+    const label = (text: string) => page.locator('#twin-opcua-in-browser .red-ui-treeList-label', { hasText: text }).first();
+    await label('Pump1').click({ timeout: 20_000 });
+    await label('Counter').click({ timeout: 20_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#node-input-variables-container .twin-opcua-node-id')].some((e) => (e as HTMLInputElement).value.endsWith('Pump1.Counter')));
+    const rows = await page.$$eval('#node-input-variables-container li', (items) =>
+      items.map((li) => [(li.querySelector('.twin-opcua-node-id') as HTMLInputElement).value, (li.querySelector('.twin-opcua-signal') as HTMLInputElement).value]),
+    );
+    assert.deepEqual(rows.at(-1), ['nsu=urn:twinflow:virtual-plc;s=Pump1.Counter', 'counter']);
+    assert.equal(rows.length, 4, 'three saved variables and the picked one');
+    // Picking a variable already listed adds nothing.
+    await label('Speed').click();
+    await page.waitForFunction(() => document.querySelector('#twin-opcua-in-browse-message')?.textContent?.includes('already in the list'));
+    assert.equal(await page.locator('#node-input-variables-container li').count(), 4);
+    mkdirSync(resultsDir, { recursive: true });
+    await page.screenshot({ path: join(resultsDir, 'opcua-browse.png') });
+    await page.click('#node-dialog-cancel');
+    await page.waitForSelector('#twin-opcua-in-browse', { state: 'detached' });
+  });
+
   it('logged no console error while doing all of the above', async () => {
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: join(resultsDir, 'editor.png') });

@@ -91,7 +91,7 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     );
     const endpointNode = helper.getNode('endpoint');
     await until(() => endpointNode.state === 'error', 15_000, 'endpoint in error');
-    assert.match(endpointNode.lastError, /password-in-clear/);
+    assert.match(endpointNode.lastError, /refusing to send a password over security policy None/);
     const logged = JSON.stringify(helper.log().args);
     assert.ok(!logged.includes('s3cret-test-password'), 'the password never reaches the log');
   });
@@ -133,5 +133,147 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     const node = helper.getNode('in');
     await until(() => node.error.called, 15_000, 'an error');
     assert.match(String(node.error.firstCall.args[0]), /no namespace "urn:nowhere"/);
+  });
+  const opcuaIn = (id: string, variables: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) => ({
+    id,
+    type: 'twin-opcua-in',
+    endpoint: 'endpoint',
+    assetId: 'pump-1',
+    samplingInterval: '50',
+    variables,
+    wires: [['out']],
+    ...extra,
+  });
+  const plc = (name: string) => `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.${name}`;
+
+  it('shares one session and one subscription between two nodes on one endpoint', async () => {
+    const before = server.load();
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn],
+      onTab([
+        endpoint(),
+        opcuaIn('a', [{ nodeId: plc('Counter'), signal: 'counter' }]),
+        opcuaIn('b', [
+          { nodeId: plc('Speed'), signal: 'speed' },
+          { nodeId: plc('Flow'), signal: 'flow' },
+        ]),
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const seen = new Set<string>();
+    helper.getNode('out').on('input', (msg: any) => Object.keys(msg.payload.signals).forEach((s) => seen.add(s)));
+    await until(() => seen.size === 3, 15_000, 'values from both nodes');
+    assert.deepEqual(server.load(), {
+      sessions: before.sessions + 1,
+      subscriptions: before.subscriptions + 1,
+      monitoredItems: before.monitoredItems + 3,
+    });
+  });
+
+  it('keeps the session on a modified-nodes deploy and leaves no monitored item behind on any deploy', async () => {
+    const before = server.load();
+    const flow = (variables: Array<Record<string, unknown>>) => onTab([endpoint(), opcuaIn('a', variables), { id: 'out', type: 'helper' }]);
+    const speed = { nodeId: plc('Speed'), signal: 'speed' };
+    const flowVar = { nodeId: plc('Flow'), signal: 'flow' };
+    await helper.load([nodes.opcuaEndpoint, nodes.opcuaIn], flow([speed, flowVar]));
+    await until(() => server.load().monitoredItems === before.monitoredItems + 2, 15_000, 'two items');
+    const session = () => server.server.engine.getSessions().map((s) => s.nodeId.toString()).sort().join();
+    const firstSession = session();
+
+    await helper.setFlows(flow([speed]), 'nodes');
+    await until(() => server.load().monitoredItems === before.monitoredItems + 1, 10_000, 'one item after the modified-nodes deploy');
+    assert.equal(session(), firstSession, 'the endpoint and its session stayed');
+
+    await helper.setFlows(flow([speed, flowVar]), 'full');
+    await until(() => server.load().monitoredItems === before.monitoredItems + 2, 10_000, 'two items after a full deploy');
+    assert.deepEqual(server.load(), { sessions: before.sessions + 1, subscriptions: before.subscriptions + 1, monitoredItems: before.monitoredItems + 2 });
+  });
+
+  it('sends values the server marks Bad or Uncertain with that quality', async () => {
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn],
+      onTab([endpoint(), opcuaIn('in', [{ nodeId: plc('BearingTemp'), signal: 'bearingTemp' }]), { id: 'out', type: 'helper' }]),
+    );
+    const out = helper.getNode('out');
+    await nextMessage(out, (m: any) => m.payload.quality.bearingTemp === 'good', 15_000);
+    const bad = nextMessage(out, (m: any) => m.payload.signals.bearingTemp === 97, 10_000);
+    server.set('BearingTemp', 97, 'BadSensorFailure');
+    assert.deepEqual((await bad).payload.quality, { bearingTemp: 'bad' });
+    const uncertain = nextMessage(out, (m: any) => m.payload.signals.bearingTemp === 61, 10_000);
+    server.set('BearingTemp', 61, 'UncertainLastUsableValue');
+    assert.deepEqual((await uncertain).payload.quality, { bearingTemp: 'uncertain' });
+    server.set('BearingTemp', 53);
+  });
+
+  it('sends the values of one PLC scan as one message with several signals', async () => {
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn],
+      onTab([
+        endpoint(),
+        opcuaIn('in', [
+          { nodeId: plc('Speed'), signal: 'speed' },
+          { nodeId: plc('Flow'), signal: 'flow' },
+          { nodeId: plc('BearingTemp'), signal: 'bearingTemp' },
+        ]),
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const out = helper.getNode('out');
+    const messages: any[] = [];
+    out.on('input', (msg: any) => messages.push(msg.payload));
+    await until(() => messages.length > 0, 15_000, 'initial values');
+    await new Promise((r) => setTimeout(r, 300));
+    messages.length = 0;
+    server.setMany({ Speed: 1234, Flow: 140, BearingTemp: 58 });
+    await until(() => messages.some((m) => m.signals.speed === 1234), 10_000, 'the new speed');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(messages.length, 1, `one message, got ${JSON.stringify(messages)}`);
+    assert.deepEqual(messages[0].signals, { speed: 1234, flow: 140, bearingTemp: 58 });
+    assert.deepEqual(messages[0].quality, { speed: 'good', flow: 'good', bearingTemp: 'good' });
+    server.setMany({ Speed: 1480, Flow: 151, BearingTemp: 53 });
+  });
+
+  it('shows "no data" when connected values stop arriving, raises it to Catch, and recovers on the next value', async () => {
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn, coreNodes.catch],
+      onTab([
+        endpoint(),
+        opcuaIn('in', [{ nodeId: plc('Speed'), signal: 'speed' }], { noDataTimeout: '600' }),
+        { id: 'out', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['in'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+    );
+    const node = helper.getNode('in');
+    const statuses: any[] = [];
+    node.on('call:status', (call: any) => statuses.push(call.args[0]));
+    const caught = nextMessage(helper.getNode('caught'), () => true, 10_000);
+    await until(() => statuses.some((s) => s.fill === 'green'), 15_000, 'connected');
+    const alarm = await caught;
+    assert.match(alarm.error.message, /no data from the OPC UA server for [\d.]+ s though connected/);
+    assert.equal(alarm.payload.assetId, 'pump-1');
+    assert.deepEqual(statuses.at(-1), { fill: 'yellow', shape: 'ring', text: 'twin-opcua-in.status.no-data' });
+    server.set('Speed', 1400);
+    await until(() => statuses.at(-1)?.fill === 'green', 5000, 'green again after a value');
+    server.set('Speed', 1480);
+  });
+
+  it('lists child nodes for the editor through the admin HTTP API (nsu= ids, data types)', async () => {
+    await helper.load([nodes.opcuaEndpoint], onTab([endpoint()]));
+    const root = await helper.request().get('/twin-opcua-endpoint/endpoint/browse');
+    assert.equal(root.status, 200, JSON.stringify(root.body));
+    const pump = root.body.children.find((c: any) => c.browseName === 'Pump1');
+    assert.deepEqual(pump, { nodeId: `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1`, browseName: 'Pump1', displayName: 'Pump1', nodeClass: 'Object', hasChildren: true });
+    assert.ok(root.body.children.some((c: any) => c.nodeId === 'i=2253' && c.browseName === 'Server'), 'the standard Server object is listed as i=2253');
+
+    const children = await helper.request().get('/twin-opcua-endpoint/endpoint/browse').query({ nodeId: pump.nodeId }).expect(200);
+    const speed = children.body.children.find((c: any) => c.browseName === 'Speed');
+    assert.deepEqual(speed, { nodeId: plc('Speed'), browseName: 'Speed', displayName: 'Speed', nodeClass: 'Variable', dataType: 'Double', hasChildren: false });
+    assert.deepEqual(children.body.children.map((c: any) => c.browseName).sort(), ['BearingTemp', 'Counter', 'Flow', 'Speed']);
+
+    const unknown = await helper.request().get('/twin-opcua-endpoint/endpoint/browse').query({ nodeId: 'nsu=urn:nowhere;s=X' }).expect(502);
+    assert.match(unknown.body.error, /no namespace "urn:nowhere"/);
+    const undeployed = await helper.request().get('/twin-opcua-endpoint/not-deployed/browse').expect(404);
+    assert.match(undeployed.body.error, /not deployed/);
   });
 });

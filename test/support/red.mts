@@ -16,6 +16,10 @@ export interface TestHelper {
   stopServer(): Promise<void>;
   clearFlows(): Promise<void>;
   log(): { args: unknown[][] };
+  /** supertest bound to the runtime's admin app (`RED.httpAdmin`), for admin HTTP endpoints. */
+  request(): any;
+  /** Deploys a new flow into the running runtime: 'full', 'flows' or 'nodes' (modified nodes only). */
+  setFlows(flow: unknown[], type?: 'full' | 'flows' | 'nodes', credentials?: Record<string, unknown>): Promise<void>;
 }
 
 export interface TestNode {
