@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ManualClock, TwinStore, normaliseDefinition, resolveNodeId, telemetryFromMapping, validateTelemetry } from '../../dist/core/index.js';
+import { ManualClock, TwinStore, chooseSecurity, normaliseDefinition, parseCmapss, parseCmapssRul, parseFault, parseUnitSelection, resolveNodeId, telemetryFromMapping, validateTelemetry } from '../../dist/core/index.js';
 
 const RUNS = { numRuns: 2000 };
 const NOW = Date.UTC(2026, 10, 25, 12);
@@ -134,6 +134,57 @@ describe('property: the twin store survives any sequence of messages', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('property: simulator, replay and OPC UA parsers are total', () => {
+  const cmapssLine = fc.oneof(
+    fc.array(fc.oneof(fc.integer({ min: -2, max: 300 }).map(String), fc.double({ noNaN: true }).map((d) => d.toFixed(4)), fc.constantFrom('x', '', 'NaN', '1e400')), { minLength: 0, maxLength: 28 }).map((cols) => cols.join(' ')),
+    fc.string({ maxLength: 60 }),
+  );
+
+  it('parseCmapss, parseCmapssRul and parseUnitSelection refuse with reasons and never throw', () => {
+    fc.assert(
+      fc.property(fc.array(cmapssLine, { maxLength: 8 }), fc.constantFrom('\n', '\r\n'), (lines, eol) => {
+        const text = lines.join(eol);
+        assertParsed(parseCmapss(text));
+        assertParsed(parseCmapssRul(text));
+      }),
+      RUNS,
+    );
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('all', '1,5,7-9', '9-7', '0', '-', '1,,2', '3-3')), (text) => assertParsed(parseUnitSelection(text))), RUNS);
+  });
+
+  it('parseFault refuses any malformed fault with a reason', () => {
+    const fault = fc.record(
+      {
+        fault: fc.oneof(fc.constantFrom('drift', 'spike', 'stuck', 'dropout', 'noise', 'friction', 'clear', 'melt'), oddValue),
+        signal: oddValue,
+        assetId: oddValue,
+        rate: oddValue,
+        probability: oddValue,
+        magnitude: oddValue,
+        level: oddValue,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(fc.property(fc.oneof(fault, fc.anything()), (raw) => assertParsed(parseFault(raw))), RUNS);
+  });
+
+  it('chooseSecurity refuses any unsupported combination with a reason', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          securityMode: fc.oneof(fc.constantFrom('None', 'Sign', 'SignAndEncrypt', ''), fc.string({ maxLength: 8 })),
+          securityPolicy: fc.oneof(fc.constantFrom('None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss', 'Basic256', 'Basic128Rsa15', ''), fc.string({ maxLength: 8 })),
+          authentication: fc.constantFrom('anonymous', 'username', ''),
+          allowPasswordWithoutEncryption: fc.boolean(),
+          allowDeprecatedPolicies: fc.boolean(),
+        }),
+        (settings) => assertParsed(chooseSecurity(settings as never)),
+      ),
+      RUNS,
     );
   });
 });
