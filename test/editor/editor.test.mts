@@ -3,7 +3,7 @@
  * under "digital twin", every edit dialog opens and closes, help shows, and the console stays free of errors.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
@@ -195,6 +195,41 @@ describe('editor in Chromium', function () {
       valid: true,
       outputs: 2,
     });
+  });
+
+  it('exports a twin definition as JSON and imports it into another definition', async () => {
+    await openDialogFor('twin-state');
+    await page.waitForSelector('#node-input-btn-definition-add', { state: 'visible' });
+    await page.click('#node-input-btn-definition-add');
+    await page.waitForSelector('#node-config-input-signals-container .twin-signal-name');
+    await page.fill('#node-config-input-assetClass', 'cooling pump');
+    await page.fill('#node-config-input-historyMaxAgeH', '24');
+    const firstSignal = page.locator('#node-config-input-signals-container .twin-signal-name').first();
+    await firstSignal.fill('shaftSpeed');
+    const download = page.waitForEvent('download');
+    await page.click('#twin-definition-export');
+    const file = await (await download).path();
+    const exported = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(exported.format, 'twinflow-definition-1');
+    assert.equal(exported.assetClass, 'cooling pump');
+    assert.equal(exported.historyMaxAgeH, 24);
+    assert.equal(exported.signals[0].name, 'shaftSpeed');
+    assert.deepEqual(exported.actuationPoints.map((p: any) => p.name), ['speed']);
+    await closeTray('#node-config-dialog-cancel', '#node-config-input-name');
+    await closeTray('#node-dialog-cancel', '#node-input-name');
+
+    // A second, fresh definition takes the file.
+    await openDialogFor('twin-state');
+    await page.waitForSelector('#node-input-btn-definition-add', { state: 'visible' });
+    await page.click('#node-input-btn-definition-add');
+    await page.waitForSelector('#node-config-input-signals-container .twin-signal-name');
+    await page.setInputFiles('#twin-definition-import-file', file);
+    await page.waitForFunction(() => (document.querySelector('#node-config-input-assetClass') as HTMLInputElement).value === 'cooling pump');
+    const names = await page.$$eval('#node-config-input-signals-container .twin-signal-name', (els) => els.map((e) => (e as HTMLInputElement).value));
+    assert.deepEqual(names, exported.signals.map((s: any) => s.name));
+    assert.equal(await page.inputValue('#node-config-input-historyMaxAgeH'), '24');
+    await closeTray('#node-config-dialog-cancel', '#node-config-input-name');
+    await closeTray('#node-dialog-cancel', '#node-input-name');
   });
 
   it('shows help for a node in the help sidebar', async () => {
