@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CMAPSS_SIGNALS, CmapssReplay, parseCmapss, parseCmapssRul, parseUnitSelection, type Telemetry } from '../../dist/core/index.js';
+import { cmapssDir } from '../support/data.mts';
 
-const DATA = process.env.CMAPSS_DIR ?? '/work/shared/data/cmapss';
+const DATA = cmapssDir();
 
 /** A C-MAPSS row: unit, cycle, then 24 values where value k (0-based) is `base + k`. */
 function row(unit: number, cycle: number, base: number): string {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helper, nodes, until, uid } from '../support/red.mts';
+import { cmapssDir } from '../support/data.mts';
 
 const require = createRequire(import.meta.url);
 const coreNode = (path: string) => require(require.resolve(`@node-red/nodes/core/${path}`, { paths: [require.resolve('node-red')] })) as unknown;
@@ -15,7 +16,7 @@ const comment = coreNode('common/90-comment.js');
 const change = coreNode('function/15-change.js');
 
 const root = join(import.meta.dirname, '..', '..');
-const TEST_FD001 = join(process.env.CMAPSS_DIR ?? '/work/shared/data/cmapss', 'test_FD001.txt');
+const TEST_FD001 = join(cmapssDir(), 'test_FD001.txt');
 
 /** The example as imported, with debug nodes as helpers and a fresh definition id (twins outlive redeploys). */
 function example(file: string, edit: (node: Record<string, any>) => void = () => {}): Array<Record<string, any>> {

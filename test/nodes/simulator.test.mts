@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coreNodes, helper, nodes, nextMessage, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
+import { cmapssDir } from '../support/data.mts';
 
-const DATA = process.env.CMAPSS_DIR ?? '/work/shared/data/cmapss';
+const DATA = cmapssDir();
 const TEST_FD001 = join(DATA, 'test_FD001.txt');
 const SIGNALS = ['setting1', 'setting2', 'setting3', ...Array.from({ length: 21 }, (_, i) => `s${i + 1}`)];
 
