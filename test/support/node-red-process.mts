@@ -5,6 +5,7 @@ const root = join(import.meta.dirname, '..', '..');
 
 export interface NodeRedProcess {
   url: string;
+  pid: number;
   output(): string;
   /** Ctrl-C: Node-RED stops its flows and flushes its context stores. */
   stop(): Promise<number | null>;
@@ -13,9 +14,9 @@ export interface NodeRedProcess {
 }
 
 /** Starts Node-RED (this package loaded from the project root) with the given flow file and settings. */
-export async function startNodeRedProcess(options: { userDir: string; flowFile: string; contextStorage?: Record<string, unknown> }): Promise<NodeRedProcess> {
+export async function startNodeRedProcess(options: { userDir: string; flowFile: string; contextStorage?: Record<string, unknown>; logLevel?: string }): Promise<NodeRedProcess> {
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'node-red-child.mts'), JSON.stringify({ ...options, nodesDir: [root], logLevel: 'info' })], {
+  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'node-red-child.mts'), JSON.stringify({ logLevel: 'info', ...options, nodesDir: [root] })], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -32,6 +33,7 @@ export async function startNodeRedProcess(options: { userDir: string; flowFile: 
   }
   return {
     url: /READY (http\S+)/.exec(output)![1]!,
+    pid: child.pid!,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGINT');
