@@ -17,3 +17,4 @@ export * from './fault-injection.js';
 export * from './opcua-security.js';
 export * from './data-watchdog.js';
 export * from './telemetry-batch.js';
+export * from './actuation-guards.js';

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { SignalHistory, type HistorySeries, type WindowStatistics } from './signal-history.js';
+import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
 import type { Parsed, Quality, RejectedSignal, Telemetry } from './telemetry.js';
 
@@ -143,7 +144,11 @@ interface AssetState {
   maintenance: MaintenanceEntry[];
   staleCount: number;
   derived: Partial<Record<DerivedKey, DerivedValue>>;
+  audit: AuditRecord[];
 }
+
+/** Audit records kept per asset; the oldest go first (the audit output of the actuator is the lasting record). */
+export const MAX_AUDIT_RECORDS = 1000;
 
 /** Readings with a source timestamp further ahead of the store clock than this are refused. */
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
@@ -385,6 +390,23 @@ export class TwinStore {
     return { ok: true, value: structuredClone(copy) };
   }
 
+  /** Appends a command's audit record to the asset's trail (append-only; the oldest beyond 1,000 are dropped). */
+  appendAudit(record: AuditRecord): void {
+    let asset = this.assets.get(record.assetId);
+    if (asset === undefined) {
+      asset = newAsset(record.assetId);
+      this.assets.set(record.assetId, asset);
+    }
+    asset.audit.push(structuredClone(record));
+    if (asset.audit.length > MAX_AUDIT_RECORDS) asset.audit.splice(0, asset.audit.length - MAX_AUDIT_RECORDS);
+    this.dirty.add(record.assetId);
+  }
+
+  /** The asset's audit trail, oldest first. */
+  auditTrail(assetId: string): AuditRecord[] {
+    return structuredClone(this.assets.get(assetId)?.audit ?? []);
+  }
+
   /** A derived value of an asset, or undefined. */
   derived(assetId: string, key: DerivedKey): DerivedValue | undefined {
     const value = this.assets.get(assetId)?.derived[key];
@@ -575,6 +597,7 @@ export class TwinStore {
       desired: Object.fromEntries([...asset.desired].map(([k, v]) => [k, { ...v }])),
       maintenance: asset.maintenance.map((m) => ({ ...m })),
       derived: structuredClone(asset.derived),
+      audit: structuredClone(asset.audit),
     };
   }
 
@@ -623,6 +646,7 @@ export class TwinStore {
       const live = asset.derived[key];
       if (value !== undefined && (live === undefined || live.updatedAt < value.updatedAt)) asset.derived[key] = structuredClone(value);
     }
+    if (Array.isArray(saved.audit) && asset.audit.length === 0) asset.audit = structuredClone(saved.audit);
     const known = new Set(asset.maintenance.map((m) => JSON.stringify(m)));
     for (const entry of saved.maintenance) if (!known.has(JSON.stringify(entry))) asset.maintenance.push({ ...entry });
     asset.maintenance.sort((a, b) => a.ts - b.ts);
@@ -653,6 +677,8 @@ export interface PersistedAsset {
   maintenance: MaintenanceEntry[];
   /** Absent in data saved before derived values existed. */
   derived?: Partial<Record<DerivedKey, DerivedValue>>;
+  /** Absent in data saved before the audit trail existed. */
+  audit?: AuditRecord[];
 }
 
 const QUALITY_BY_CODE: readonly Quality[] = ['good', 'uncertain', 'bad'];
@@ -664,7 +690,7 @@ function describeTime(ms: number): string {
 }
 
 function newAsset(assetId: string): AssetState {
-  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], staleCount: 0, derived: {} };
+  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], staleCount: 0, derived: {}, audit: [] };
 }
 
 function newSignal(definition: SignalDefinition | undefined, historyPoints: number): SignalState {
