@@ -31,6 +31,11 @@ export interface ActuationPoint {
   reportedSignal?: string;
   /** |reported − desired| at or below this counts as reached (default 0). */
   tolerance?: number;
+  /**
+   * How long the machine may take to reach a command (ms). Until then a different reported value is taken as the
+   * machine still moving; after it, as someone having changed it at the machine ("device wins").
+   */
+  settleMs?: number;
 }
 
 export interface TwinDefinitionSpec {
@@ -162,6 +167,11 @@ function normaliseActuationPoints(raw: unknown, errors: string[]): ActuationPoin
     const max = optionalNumber(p.max, `${name}: max`, errors);
     const rate = optionalNumber(p.maxRatePerS, `${name}: max rate`, errors);
     const tolerance = optionalNumber(p.tolerance, `${name}: tolerance`, errors);
+    const settleS = optionalNumber(p.settleS, `${name}: settle time`, errors);
+    if (settleS !== undefined) {
+      if (settleS < 0) errors.push(`${name}: settle time must not be negative`);
+      else point.settleMs = settleS * 1000;
+    }
     if (min !== undefined) point.min = min;
     if (max !== undefined) point.max = max;
     if (min !== undefined && max !== undefined && min > max) errors.push(`${name}: min is above max`);

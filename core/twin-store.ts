@@ -153,7 +153,7 @@ export const MAX_AUDIT_RECORDS = 1000;
 /** Readings with a source timestamp further ahead of the store clock than this are refused. */
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
 
-/** Commands older than this are not judged against reports: the device needs time to apply them. */
+/** Default settle time: commands younger than this are not judged against reports (the device needs time). */
 export const DEFAULT_SETTLE_MS = 2000;
 
 /**
@@ -314,7 +314,7 @@ export class TwinStore {
     if (Math.abs(desired.delta) <= (point.tolerance ?? 0)) {
       desired.state = 'reached';
       outcome.desiredChanged.push({ point: point.name, state: 'reached' });
-    } else if (ts > desired.ts + this.settleMs) {
+    } else if (ts > desired.ts + (point.settleMs ?? this.settleMs)) {
       desired.state = 'overridden';
       outcome.desiredChanged.push({ point: point.name, state: 'overridden' });
     }

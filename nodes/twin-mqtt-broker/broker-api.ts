@@ -43,6 +43,13 @@ export interface TwinMqttBrokerNode extends Node<Credentials> {
   connectionEvent(): ConnectionEvent;
   /** Subscribes; the connection opens with the first subscription. */
   subscribe(filter: string, qos: 0 | 1 | 2, handler: MessageHandler): Unsubscribe;
+  /** Opens the shared connection if it is not open yet (for nodes that only publish). */
+  connect(): void;
+  /**
+   * Publishes now or not at all: refused when not connected, and withdrawn (never sent later) when the broker has
+   * not acknowledged it within `ttlMs`. On MQTT 5 the broker also drops it after `ttlMs` (message expiry).
+   */
+  publish(topic: string, payload: string | Buffer, options: { qos: 0 | 1 | 2; retain?: boolean; ttlMs: number }): Promise<void>;
   /** Status for a node using this broker. */
   statusFor(state: ConnectionState): NodeStatus;
 }

@@ -175,6 +175,38 @@ export = function register(RED: NodeAPI): void {
       };
     };
 
+    node.connect = () => {
+      client ??= open();
+    };
+
+    node.publish = (topic, payload, options) => {
+      client ??= open();
+      const c = client;
+      if (!c?.connected) return Promise.reject(new Error(`not connected to ${broker}: not sent`));
+      const ttlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
+      const publishOptions = plan.ok && plan.value.options.protocolVersion === 5
+        ? { qos: options.qos, retain: options.retain === true, properties: { messageExpiryInterval: ttlS } }
+        : { qos: options.qos, retain: options.retain === true };
+      return new Promise<void>((resolve, reject) => {
+        let settled = false;
+        c.publish(topic, payload, publishOptions, (err) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        });
+        const messageId = options.qos > 0 ? c.getLastMessageId() : undefined;
+        // A command that outlived its time to live must never reach the machine later (after a reconnect).
+        const timer = setTimeout(() => {
+          if (settled) return;
+          settled = true;
+          if (messageId !== undefined) c.removeOutgoingMessage(messageId);
+          reject(new Error(`${broker} did not acknowledge within ${ttlS} s: withdrawn, never sent later`));
+        }, options.ttlMs);
+      });
+    };
+
     node.statusFor = (state) => {
       switch (state) {
         case 'connected':

@@ -72,7 +72,8 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     for (let i = 1; i < counters.length; i++) assert.ok(counters[i]! > counters[i - 1]!, 'counter values arrive in order');
     assert.equal(speed.assetId, 'pump-1');
     assert.equal(speed.signals.speed, 1480);
-    assert.deepEqual(speed.quality, { speed: 'good' });
+    // With batching, the counter may share the message: only the speed's own quality matters here.
+    assert.equal(speed.quality.speed, 'good');
     assert.ok(Math.abs(speed.ts - Date.now()) < 30_000, 'source timestamp is recent');
 
     const changed = nextMessage(out, (m: any) => m.payload.signals.speed === 1300, 10_000);

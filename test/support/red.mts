@@ -42,6 +42,8 @@ export const coreNodes = {
   catch: core('common/25-catch.js'),
   complete: core('common/24-complete.js'),
   status: core('common/25-status.js'),
+  mqtt: core('network/10-mqtt.js'),
+  change: core('function/15-change.js'),
 };
 
 export const nodes = {
@@ -53,6 +55,7 @@ export const nodes = {
   opcuaEndpoint: dist('twin-opcua-endpoint'),
   opcuaIn: dist('twin-opcua-in'),
   sensor: dist('twin-sensor'),
+  actuator: dist('twin-actuator'),
 };
 
 /** A fresh temporary folder, removed by the returned function. */

@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { checkCommand, type ActuationCommand, type AuditRecord, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
+import type { ActuationPoint } from '../../core/twin-definition.js';
+import type { TwinStore } from '../../core/twin-store.js';
+import type { TwinMqttBrokerNode } from '../twin-mqtt-broker/broker-api.js';
+import { findDefinition } from '../shared/definition.js';
+import { errorMessage, numberSetting, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+
+type Mode = 'dry-run' | 'confirm' | 'live';
+
+interface InterlockConfig {
+  name?: string;
+  expression: string;
+}
+
+interface TwinActuatorConfig extends NodeDef {
+  definition: string;
+  mode: string;
+  broker: string;
+  topic: string;
+  payloadFormat: string;
+  qos: string | number;
+  ttlS: string | number;
+  confirmTimeoutS: string | number;
+  readBackTimeoutS: string | number;
+  limitPolicy: string;
+  ratePolicy: string;
+  interlocks: InterlockConfig[];
+}
+
+/** A command on its way: the result message and the audit record are built from it. */
+interface Command {
+  id: string;
+  assetId: string;
+  point: ActuationPoint;
+  requested: unknown;
+  writes: number[];
+  source?: string;
+  user?: string;
+  audit: AuditRecord;
+  msg: NodeMessageInFlow;
+  send: SendFn;
+  done: DoneFn;
+}
+
+/** How often a pending read-back looks at the twin. */
+const READ_BACK_POLL_MS = 100;
+
+export = function register(RED: NodeAPI): void {
+  function TwinActuator(this: Node, config: TwinActuatorConfig): void {
+    RED.nodes.createNode(this, config);
+    const found = findDefinition(RED, config.definition);
+    const store: TwinStore | undefined = 'node' in found ? found.node.store : undefined;
+    const mode: Mode = config.mode === 'live' || config.mode === 'confirm' ? config.mode : 'dry-run';
+    const broker = config.broker ? (RED.nodes.getNode(config.broker) as TwinMqttBrokerNode | null) : null;
+    const topicTemplate = config.topic || 'plant/{assetId}/set/{point}';
+    const qosSetting = Math.round(numberSetting(config.qos, 1));
+    const qos: 0 | 1 | 2 = qosSetting === 0 ? 0 : qosSetting === 2 ? 2 : 1;
+    const ttlMs = Math.max(1, numberSetting(config.ttlS, 30)) * 1000;
+    const confirmTimeoutMs = Math.max(1, numberSetting(config.confirmTimeoutS, 30)) * 1000;
+    const readBackTimeoutMs = Math.max(0.1, numberSetting(config.readBackTimeoutS, 10)) * 1000;
+    const policy: GuardPolicy = { limits: config.limitPolicy === 'clamp' ? 'clamp' : 'refuse', rate: config.ratePolicy === 'ramp' ? 'ramp' : 'refuse' };
+    const timers = new Set<NodeJS.Timeout>();
+    /** Commands without a final result yet: a close gives them one, so every command is audited exactly once. */
+    const inFlight = new Set<Command>();
+    const awaitingConfirmation = new Map<string, { command: Command; timer: NodeJS.Timeout }>();
+
+    let interlocks: Array<{ name: string; expression: ReturnType<typeof RED.util.prepareJSONataExpression> }> = [];
+    let configError = 'error' in found ? found.error : undefined;
+    try {
+      interlocks = (Array.isArray(config.interlocks) ? config.interlocks : [])
+        .filter((i) => i.expression && i.expression.trim() !== '')
+        .map((i) => ({ name: i.name || i.expression, expression: RED.util.prepareJSONataExpression(i.expression, this) }));
+    } catch (err) {
+      configError = `interlock: ${errorMessage(err)}`;
+    }
+    if (mode !== 'dry-run' && !broker) configError ??= RED._('twin-actuator.errors.no-broker');
+    if (configError) {
+      this.error(configError);
+      this.status({ fill: 'red', shape: 'ring', text: RED._('twin-actuator.status.config') });
+    } else {
+      this.status({ fill: mode === 'live' ? 'green' : 'grey', shape: mode === 'live' ? 'dot' : 'ring', text: RED._(`twin-actuator.status.${mode}`) });
+      broker?.connect();
+    }
+
+    const later = (ms: number, fn: () => void): NodeJS.Timeout => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        fn();
+      }, ms);
+      timers.add(timer);
+      return timer;
+    };
+
+    /** Sends the command's final result and its audit record (exactly once per command), then completes the input. */
+    const finish = (command: Command, result: AuditRecord['result'], reason?: string, err?: Error): void => {
+      if (!inFlight.delete(command)) return;
+      command.audit.result = result;
+      if (reason !== undefined) command.audit.reason = reason;
+      store?.appendAudit(command.audit);
+      const msg = command.msg;
+      msg.topic = command.assetId;
+      msg.payload = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode };
+      command.send([msg, { topic: command.assetId, payload: command.audit }]);
+      command.done(err);
+    };
+
+    /** The values an interlock sees: the twin's signals that are fresh and not bad; others are absent. */
+    const interlockInput = (assetId: string): Record<string, unknown> => {
+      const snapshot = store?.snapshot(assetId);
+      const signals: Record<string, number> = {};
+      for (const [name, s] of Object.entries(snapshot?.signals ?? {})) if (!s.stale && s.quality !== 'bad') signals[name] = s.value;
+      return { ...signals, assetId, signals };
+    };
+
+    const evaluateInterlocks = async (assetId: string): Promise<InterlockResult[]> => {
+      const input = interlockInput(assetId);
+      return Promise.all(
+        interlocks.map(
+          (interlock) =>
+            new Promise<InterlockResult>((resolve) => {
+              RED.util.evaluateJSONataExpression(interlock.expression, input, (err, result: unknown) => {
+                if (err) resolve({ name: interlock.name, passed: undefined, reason: errorMessage(err) });
+                else if (typeof result === 'boolean') resolve({ name: interlock.name, passed: result });
+                else resolve({ name: interlock.name, passed: undefined, reason: 'an input is stale, bad or missing' });
+              });
+            }),
+        ),
+      );
+    };
+
+    const topicFor = (command: Command): string =>
+      (command.point.binding || topicTemplate).replaceAll('{assetId}', command.assetId).replaceAll('{point}', command.point.name);
+
+    const payloadFor = (command: Command, value: number): string =>
+      config.payloadFormat === 'json' ? JSON.stringify({ value, id: command.id, ts: Date.now() }) : String(value);
+
+    /** Writes every step (one per second for a ramp), then waits for the twin to report the value. */
+    const write = async (command: Command): Promise<void> => {
+      const target = command.writes[command.writes.length - 1]!;
+      const desired = store!.setDesired(command.assetId, command.point.name, target, { ttlMs, source: command.source ?? this.name ?? this.id });
+      if (!desired.ok) {
+        finish(command, 'refused', desired.reason);
+        return;
+      }
+      for (const [i, value] of command.writes.entries()) {
+        if (i > 0) await new Promise((resolve) => later(1000, () => resolve(undefined)));
+        command.audit.written = value;
+        await broker!.publish(topicFor(command), payloadFor(command, value), { qos, ttlMs });
+      }
+      const written = RED.util.cloneMessage(command.msg);
+      written.topic = command.assetId;
+      written.payload = { id: command.id, assetId: command.assetId, point: command.point.name, written: target, result: 'written', mode };
+      command.send([written, null]);
+      const started = Date.now();
+      const poll = (): void => {
+        const state = store!.desired(command.assetId, command.point.name);
+        if (state?.state === 'reached') finish(command, 'confirmed');
+        else if (state?.state === 'expired' || state?.state === 'overridden') finish(command, 'failed', `read-back: the desired value ${state.state}`);
+        else if (Date.now() - started >= readBackTimeoutMs) finish(command, 'failed', `read-back: ${command.point.name} did not reach ${target} within ${readBackTimeoutMs / 1000} s`);
+        else later(READ_BACK_POLL_MS, poll);
+      };
+      poll();
+    };
+
+    const writeAndReport = (command: Command): void => {
+      write(command).catch((err: unknown) => finish(command, 'failed', errorMessage(err), new Error(errorMessage(err))));
+    };
+
+    this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
+      if (configError || !store) {
+        done(new Error(configError ?? 'no twin definition'));
+        return;
+      }
+      const payload = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
+      const topic = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
+      if (topic === 'confirm' || topic === 'cancel') {
+        const id = typeof payload.id === 'string' ? payload.id : typeof msg.payload === 'string' ? msg.payload : '';
+        const waiting = awaitingConfirmation.get(id);
+        if (!waiting) {
+          done(new Error(`no command ${JSON.stringify(id)} is waiting for confirmation`));
+          return;
+        }
+        clearTimeout(waiting.timer);
+        timers.delete(waiting.timer);
+        awaitingConfirmation.delete(id);
+        done();
+        if (topic === 'cancel') finish(waiting.command, 'refused', 'cancelled by the operator');
+        else writeAndReport(waiting.command);
+        return;
+      }
+      void (async () => {
+        const assetId = typeof payload.assetId === 'string' ? payload.assetId : '';
+        const pointName = typeof payload.point === 'string' ? payload.point : '';
+        const point = store.definition.actuationPoints?.find((p) => p.name === pointName);
+        const request: ActuationCommand = {
+          assetId,
+          point: pointName,
+          value: payload.value,
+          scenario: msg.scenario === true || payload.scenario === true,
+        };
+        if (typeof payload.source === 'string') request.source = payload.source;
+        if (typeof payload.user === 'string') request.user = payload.user;
+        const reported = point ? store.snapshot(assetId)?.signals[point.reportedSignal ?? point.name] : undefined;
+        const usableReported = reported && !reported.stale && reported.quality !== 'bad' ? reported.value : undefined;
+        const decision = checkCommand(request, {
+          point: assetId === '' ? undefined : point,
+          policy,
+          interlocks: await evaluateInterlocks(assetId),
+          ...(usableReported !== undefined ? { reported: usableReported } : {}),
+        });
+        const audit: AuditRecord = { ts: Date.now(), assetId, point: pointName, requested: payload.value, mode, result: decision.result, guards: decision.verdicts };
+        if (request.source) audit.source = request.source;
+        if (request.user) audit.user = request.user;
+        const command: Command = { id: randomUUID(), assetId, point: point ?? { name: pointName }, requested: payload.value, writes: decision.ramp ?? (decision.value !== undefined ? [decision.value] : []), audit, msg, send, done };
+        if (request.source) command.source = request.source;
+        inFlight.add(command);
+        if (decision.result === 'refused') {
+          finish(command, 'refused', decision.reason);
+          return;
+        }
+        if (mode === 'dry-run') {
+          command.audit.written = command.writes[command.writes.length - 1]!;
+          finish(command, 'accepted', 'dry run: nothing was written');
+          return;
+        }
+        if (mode === 'confirm') {
+          const timer = later(confirmTimeoutMs, () => {
+            awaitingConfirmation.delete(command.id);
+            finish(command, 'failed', `not confirmed within ${confirmTimeoutMs / 1000} s`);
+          });
+          awaitingConfirmation.set(command.id, { command, timer });
+          const pending = RED.util.cloneMessage(msg);
+          pending.payload = { id: command.id, assetId, point: pointName, requested: payload.value, result: 'accepted', awaitingConfirmation: true, expiresIn: confirmTimeoutMs / 1000, mode };
+          send([pending, null]);
+          return;
+        }
+        writeAndReport(command);
+      })().catch((err: unknown) => done(new Error(errorMessage(err))));
+    });
+
+    this.on('close', (done: () => void) => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      awaitingConfirmation.clear();
+      for (const command of inFlight) {
+        command.audit.result = 'failed';
+        command.audit.reason = 'the actuator was stopped before the command finished';
+        store?.appendAudit(command.audit);
+        command.done(new Error(command.audit.reason));
+      }
+      inFlight.clear();
+      done();
+    });
+  }
+  RED.nodes.registerType('twin-actuator', TwinActuator);
+};

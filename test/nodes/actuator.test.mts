@@ -1,0 +1,162 @@
+/**
+ * twin-actuator closing the loop through a real MQTT broker: the command goes out over aedes, the simulated pump
+ * obeys it, twin-state sees the reported speed, and the actuator confirms by read-back.
+ */
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import mqtt from 'mqtt';
+import { coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
+
+const require = createRequire(import.meta.url);
+const { startEmbeddedBroker } = require('../../dist/scripts/embedded-broker.js') as typeof import('../../dist/scripts/embedded-broker.js');
+
+describe('twin-actuator: guarded commands over MQTT, closed loop with the simulated pump', function () {
+  this.timeout(30_000);
+  let broker: Awaited<ReturnType<typeof startEmbeddedBroker>>;
+  let wire: mqtt.MqttClient;
+  let onWire: Array<{ topic: string; payload: string }>;
+
+  before(async () => {
+    broker = await startEmbeddedBroker(0);
+    wire = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4 });
+    wire.on('message', (topic, payload) => onWire.push({ topic, payload: payload.toString() }));
+    await wire.subscribeAsync('plant/+/set/#', { qos: 1 });
+  });
+  after(async () => {
+    await wire.endAsync();
+    await broker.close();
+  });
+  beforeEach(async () => {
+    onWire = [];
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  async function load(actuator: Record<string, unknown>) {
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.state, nodes.simulator, nodes.mqttBroker, nodes.actuator, coreNodes.mqtt, coreNodes.change, coreNodes.catch],
+      onTab([
+        {
+          id: def,
+          type: 'twin-definition',
+          assetClass: 'pump',
+          historyPoints: '100',
+          acceptUndeclared: true,
+          signals: [{ name: 'speed', unit: 'rpm', staleAfterS: 5 }, { name: 'bearingTemp', unit: 'degC' }],
+          // The drive ramps at 100 rpm/s: a change of a few hundred rpm takes seconds to settle.
+          actuationPoints: [{ name: 'speed', unit: 'rpm', min: 0, max: 1800, maxRatePerS: 500, tolerance: 5, settleS: 8 }],
+        },
+        { id: 'twinBroker', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${broker.port}`, protocolVersion: '4', cleanSession: true },
+        { id: 'coreBroker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(broker.port), protocolVersion: '4', cleansession: true, autoConnect: true },
+        // The plant: a pump that takes speed setpoints from MQTT and reports its readings to the twin.
+        { id: 'sim', type: 'twin-simulator', assetCount: '1', assetPrefix: 'pump-', intervalMs: '50', timeScale: '1', seed: '1', speed: '1480', frictionGrowth: '0', noise: '0', autoStart: true, wires: [['state']] },
+        { id: 'cmdIn', type: 'mqtt in', topic: 'plant/+/set/speed', qos: '1', datatype: 'auto-detect', broker: 'coreBroker', nl: false, rap: true, inputs: 0, wires: [['toSim']] },
+        { id: 'toSim', type: 'change', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"assetId": $split(topic, "/")[1], "speed": payload}', tot: 'jsonata' }], wires: [['sim']] },
+        { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
+        { id: 'act', type: 'twin-actuator', definition: def, broker: 'twinBroker', readBackTimeoutS: '10', confirmTimeoutS: '2', ttlS: '10', ...actuator, wires: [['results'], ['audit']] },
+        { id: 'results', type: 'helper' },
+        { id: 'audit', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['act'], wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+    );
+    const results: any[] = [];
+    const audits: any[] = [];
+    helper.getNode('results').on('input', (m: any) => results.push(m.payload));
+    helper.getNode('audit').on('input', (m: any) => audits.push(m.payload));
+    // Wait for the pump's first readings and for both MQTT connections.
+    await until(() => helper.getNode('twinBroker').state === 'connected', 5000, 'broker connection');
+    await new Promise((r) => setTimeout(r, 500));
+    return { act: helper.getNode('act'), results, audits };
+  }
+
+  it('live: writes, the pump obeys, the twin reports it, and the command is confirmed and audited once', async () => {
+    const { act, results, audits } = await load({ mode: 'live', interlocks: [{ name: 'bearing not hot', expression: 'bearingTemp < 90' }] });
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1200, user: 'operator A' } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 15_000, 'a final result');
+    assert.deepEqual(results.map((r) => r.result), ['written', 'confirmed']);
+    assert.deepEqual(onWire, [{ topic: 'plant/pump-1/set/speed', payload: '1200' }]);
+    assert.equal(audits.length, 1);
+    assert.equal(audits[0].result, 'confirmed');
+    assert.equal(audits[0].user, 'operator A');
+    assert.deepEqual(audits[0].guards.map((g: any) => g.guard), ['shape', 'limits', 'rate', 'interlocks', 'simulation', 'source']);
+  });
+
+  it('an interlock on the live bearing temperature stops a speed raise before anything reaches the wire', async () => {
+    const { act, results, audits } = await load({ mode: 'live', interlocks: [{ name: 'bearing cool enough', expression: 'bearingTemp < 40' }] });
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1600 } });
+    await until(() => results.length > 0, 5000, 'a result');
+    assert.equal(results[0].result, 'refused');
+    assert.match(results[0].reason, /^interlocks: bearing cool enough does not hold/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(onWire, []);
+    assert.equal(audits.length, 1);
+  });
+
+  it('refuses beyond limits, too fast, unknown points and scenario traffic, writing nothing', async () => {
+    const { act, results } = await load({ mode: 'live' });
+    for (const payload of [
+      { assetId: 'pump-1', point: 'speed', value: 2500 },
+      { assetId: 'pump-1', point: 'speed', value: 500 },
+      { assetId: 'pump-1', point: 'valve', value: 1 },
+      { assetId: 'pump-1', point: 'speed', value: 'fast' },
+      { assetId: 'pump-1', point: 'speed', value: 1470, scenario: true },
+    ]) act.receive({ payload });
+    await until(() => results.length === 5, 5000, 'five results');
+    assert.deepEqual(results.map((r) => r.reason.split(':')[0]), ['limits', 'rate', 'shape', 'shape', 'source']);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(onWire, []);
+  });
+
+  it('dry run: checks and reports, and nothing reaches the wire', async () => {
+    const { act, results, audits } = await load({ mode: 'dry-run' });
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1300 } });
+    await until(() => results.length > 0, 5000, 'a result');
+    assert.equal(results[0].result, 'accepted');
+    assert.equal(results[0].written, 1300);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(onWire, []);
+    assert.equal(audits[0].mode, 'dry-run');
+  });
+
+  it('confirm: holds the command until the operator confirms, and fails it when nobody does in time', async () => {
+    const { act, results } = await load({ mode: 'confirm' });
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1300 } });
+    await until(() => results.length > 0, 5000, 'a pending command');
+    assert.equal(results[0].awaitingConfirmation, true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(onWire, [], 'nothing is written before the confirmation');
+    act.receive({ topic: 'confirm', payload: { id: results[0].id } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 15_000, 'a final result');
+    assert.equal(results.at(-1).result, 'confirmed');
+    assert.equal(onWire.length, 1);
+
+    results.length = 0;
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1250 } });
+    await until(() => results.some((r) => r.result === 'failed'), 5000, 'the confirmation to time out');
+    assert.match(results.at(-1).reason, /not confirmed within 2 s/);
+    assert.equal(onWire.length, 1, 'an unconfirmed command is never written');
+  });
+
+  it('fails a write when the broker is not connected, through done(err), and never sends it later', async () => {
+    const { act, results } = await load({ mode: 'live' });
+    const caught = nextMessage(helper.getNode('caught'), () => true, 10_000);
+    await wire.endAsync(true);
+    await broker.close();
+    await until(() => helper.getNode('twinBroker').state !== 'connected', 5000, 'the broker to go away');
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1450 } });
+    assert.match((await caught).error.message, /not connected to .*: not sent/);
+    assert.equal(results.at(-1).result, 'failed');
+    broker = await startEmbeddedBroker(broker.port);
+    wire = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4 });
+    wire.on('message', (topic, payload) => onWire.push({ topic, payload: payload.toString() }));
+    await wire.subscribeAsync('plant/+/set/#', { qos: 1 });
+    await until(() => helper.getNode('twinBroker').state === 'connected', 10_000, 'reconnection');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(onWire, [], 'the failed command is not sent after the reconnect');
+  });
+});
