@@ -14,3 +14,6 @@ export * from './units.js';
 export * from './sensor-mapping.js';
 export * from './cmapss.js';
 export * from './fault-injection.js';
+export * from './first-order.js';
+export * from './motor-thermal.js';
+export * from './model/index.js';
