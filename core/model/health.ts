@@ -173,7 +173,7 @@ export class ResidualMonitor {
           continue;
         }
       }
-      const scale: ResidualScale = state.learned!;
+      const scale: ResidualScale = state.learned;
       const z = (residual - scale.mean) / scale.std;
       const before = state.chart.anomaly;
       const after = state.chart.update(z);
