@@ -8,3 +8,4 @@ export * from './templates.js';
 export * from './recursive-least-squares.js';
 export * from './friction-estimator.js';
 export * from './ridge-baseline.js';
+export * from './asset-model.js';

@@ -112,3 +112,38 @@ export function parseRidgeBaseline(raw: unknown): Parsed<RidgeBaseline> {
     },
   };
 }
+
+/**
+ * Mean and sample standard deviation of each output's residual on rows the baseline was fitted on: the healthy
+ * scale for normalising residuals (ResidualMonitor `scales`).
+ */
+export function baselineResidualScales(model: RidgeBaseline, x: readonly (readonly number[])[], y: readonly (readonly number[])[]): Record<string, { mean: number; std: number }> {
+  const out: Record<string, { mean: number; std: number }> = {};
+  model.outputs.forEach((name, o) => {
+    const residuals = x.map((row, i) => {
+      const p = predictRidgeBaseline(model, Object.fromEntries(model.inputs.map((s, j) => [s, row[j]!])));
+      return p.ok ? y[i]![o]! - p.value[name]! : 0;
+    });
+    const m = residuals.reduce((a, b) => a + b, 0) / residuals.length;
+    const variance = residuals.length > 1 ? residuals.reduce((a, b) => a + (b - m) ** 2, 0) / (residuals.length - 1) : 0;
+    out[name] = { mean: m, std: Math.sqrt(variance) };
+  });
+  return out;
+}
+
+/**
+ * Rows for a fit from histories of several signals: one row per timestamp present in every named signal (readings of
+ * one telemetry message share its timestamp), oldest first; `bad` readings are left out.
+ */
+export function alignHistories(histories: Readonly<Record<string, { ts: readonly number[]; values: readonly number[]; quality: readonly string[] }>>, names: readonly string[]): { ts: number[]; rows: number[][] } {
+  const maps = names.map((name) => {
+    const h = histories[name];
+    const map = new Map<number, number>();
+    if (h) h.ts.forEach((t, i) => {
+      if (h.quality[i] !== 'bad') map.set(t, h.values[i]!);
+    });
+    return map;
+  });
+  const ts = [...(maps[0]?.keys() ?? [])].filter((t) => maps.every((m) => m.has(t))).sort((a, b) => a - b);
+  return { ts, rows: ts.map((t) => maps.map((m) => m.get(t)!)) };
+}

@@ -15,6 +15,7 @@ const PALETTE_LABELS: Record<string, string> = {
   'twin-mqtt-in': 'twin mqtt in',
   'twin-opcua-in': 'twin opc ua in',
   'twin-sensor': 'twin sensor',
+  'twin-model': 'twin model',
   'twin-state': 'twin state',
 };
 const FLOW_TYPES = Object.keys(PALETTE_LABELS);

@@ -49,6 +49,7 @@ export const nodes = {
   opcuaEndpoint: dist('twin-opcua-endpoint'),
   opcuaIn: dist('twin-opcua-in'),
   sensor: dist('twin-sensor'),
+  model: dist('twin-model'),
 };
 
 /** A fresh temporary folder, removed by the returned function. */
