@@ -16,7 +16,7 @@ const TIME_SCALE = '1200';
 function pumpFlow(def: string, model: Record<string, unknown> = {}) {
   return onTab([
     definition(def),
-    { id: 'sim', type: 'twin-simulator', model: 'centrifugal-pump', assetCount: '1', assetPrefix: 'pump-', intervalMs: '50', timeScale: TIME_SCALE, seed: '7', speed: '1480', frictionGrowth: '0', noise: '0.005', autoStart: true, wires: [['state'], []] },
+    { id: 'sim', type: 'twin-simulator', model: 'centrifugal-pump', assetCount: '1', assetPrefix: 'pump-', intervalMs: '50', timeScale: TIME_SCALE, seed: '7', speed: '1480', frictionGrowth: '0', noise: '0.5', autoStart: true, wires: [['state'], []] },
     { id: 'state', type: 'twin-state', definition: def, wires: [['model', 'snapshots'], []] },
     { id: 'model', type: 'twin-model', definition: def, model: 'pump-physics', healthyWindow: '30', timeScale: TIME_SCALE, wires: [['out']], ...model },
     { id: 'out', type: 'helper' },
