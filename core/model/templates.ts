@@ -114,17 +114,32 @@ export interface PhysicsModelOptions {
   timeScale?: number;
 }
 
+/**
+ * The temperature a model carries from update to update: seeded where the machine is at the first update (the model
+ * does not know the past), then advanced by the model's own physics over the plant time between updates.
+ */
+class ThermalState {
+  private tempC: number | undefined;
+  private lastTs: number | undefined;
+
+  constructor(private readonly timeScale: number) {}
+
+  advance(ts: number, seed: () => number, step: (tempC: number, dtSeconds: number) => number): number {
+    this.tempC = step(this.tempC ?? seed(), stepSeconds(this.lastTs, ts, this.timeScale));
+    this.lastTs = ts;
+    return this.tempC;
+  }
+}
+
 /** The pump template as a running model. */
 export class PumpModel implements PhysicsModel {
   readonly template = PUMP_TEMPLATE;
   readonly parameters: Readonly<PumpParameters>;
-  private readonly timeScale: number;
-  private bearingTempC: number | undefined;
-  private lastTs: number | undefined;
+  private readonly bearing: ThermalState;
 
   constructor(parameters: PumpParameters, timeScale = 1) {
     this.parameters = { ...parameters };
-    this.timeScale = timeScale;
+    this.bearing = new ThermalState(timeScale);
   }
 
   get settlingSeconds(): number {
@@ -135,19 +150,14 @@ export class PumpModel implements PhysicsModel {
     const missing = missingInput(this.template, measured);
     if (missing) return { ok: false, reason: missing };
     const point = operatingPoint(this.parameters, measured.speed!);
-    // The thermal state starts where the bearing is (the model does not know the past), then runs on its own.
-    const start = this.bearingTempC ?? measured.bearingTemp ?? point.steadyBearingTempC;
-    this.bearingTempC = stepBearingTemperature(this.parameters, start, point.bearingLossW, stepSeconds(this.lastTs, ts, this.timeScale));
-    this.lastTs = ts;
+    const bearingTemp = this.bearing.advance(
+      ts,
+      () => measured.bearingTemp ?? point.steadyBearingTempC,
+      (temp, dt) => stepBearingTemperature(this.parameters, temp, point.bearingLossW, dt),
+    );
     return {
       ok: true,
-      value: {
-        flow: point.flowM3h,
-        pressure: point.pressureBar,
-        power: point.motorPowerKw,
-        vibration: point.vibrationMmS,
-        bearingTemp: this.bearingTempC,
-      },
+      value: { flow: point.flowM3h, pressure: point.pressureBar, power: point.motorPowerKw, vibration: point.vibrationMmS, bearingTemp },
     };
   }
 }
@@ -156,13 +166,11 @@ export class PumpModel implements PhysicsModel {
 export class MotorThermalModel implements PhysicsModel {
   readonly template = MOTOR_THERMAL_TEMPLATE;
   readonly parameters: Readonly<MotorThermalParameters>;
-  private readonly timeScale: number;
-  private windingTempC: number | undefined;
-  private lastTs: number | undefined;
+  private readonly winding: ThermalState;
 
   constructor(parameters: MotorThermalParameters, timeScale = 1) {
     this.parameters = { ...parameters };
-    this.timeScale = timeScale;
+    this.winding = new ThermalState(timeScale);
   }
 
   get settlingSeconds(): number {
@@ -174,10 +182,12 @@ export class MotorThermalModel implements PhysicsModel {
     if (missing) return { ok: false, reason: missing };
     const current = measured.current!;
     const ambient = Number.isFinite(measured.ambientTemp) ? measured.ambientTemp! : this.parameters.ambientTempC;
-    const start = this.windingTempC ?? measured.windingTemp ?? steadyWindingTemperature(this.parameters, current, ambient);
-    this.windingTempC = stepWindingTemperature(this.parameters, start, current, stepSeconds(this.lastTs, ts, this.timeScale), ambient);
-    this.lastTs = ts;
-    return { ok: true, value: { windingTemp: this.windingTempC } };
+    const windingTemp = this.winding.advance(
+      ts,
+      () => measured.windingTemp ?? steadyWindingTemperature(this.parameters, current, ambient),
+      (temp, dt) => stepWindingTemperature(this.parameters, temp, current, dt, ambient),
+    );
+    return { ok: true, value: { windingTemp } };
   }
 }
 

@@ -26,6 +26,18 @@ function pumpFlow(def: string, model: Record<string, unknown> = {}) {
   ]);
 }
 
+/** twin-state → twin-model (expression model with k = 0.1) → out, with a Catch node. */
+function expressionFlow(def: string, expressions: Array<{ signal: string; expression: string }>) {
+  return onTab([
+    definition(def),
+    { id: 'state', type: 'twin-state', definition: def, wires: [['model'], []] },
+    { id: 'model', type: 'twin-model', definition: def, model: 'expression', healthyWindow: '1', parameters: '{"k": 0.1}', expressions, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+    { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ]);
+}
+
 function lastStatus(node: TestNode): { fill?: string; text?: string } | undefined {
   return node.status.getCalls().filter((call: any) => call.thisValue === node).at(-1)?.args[0];
 }
@@ -83,20 +95,8 @@ describe('twin-model in Node-RED', function () {
 
   it('expression model: JSONata outputs over inputs and parameters; an expression that gives no number reaches Catch', async () => {
     const def = uid('def');
-    await helper.load(
-      [nodes.definition, nodes.state, nodes.model, coreNodes.catch],
-      onTab([
-        definition(def),
-        { id: 'state', type: 'twin-state', definition: def, wires: [['model'], []] },
-        {
-          id: 'model', type: 'twin-model', definition: def, model: 'expression', healthyWindow: '1', parameters: '{"k": 0.1}',
-          expressions: [{ signal: 'flow', expression: 'inputs.speed * parameters.k' }, { signal: 'label', expression: '"text"' }], wires: [['out']],
-        },
-        { id: 'out', type: 'helper' },
-        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
-      ]),
-    );
+    const expressions = [{ signal: 'flow', expression: 'inputs.speed * parameters.k' }, { signal: 'label', expression: '"text"' }];
+    await helper.load([nodes.definition, nodes.state, nodes.model, coreNodes.catch], expressionFlow(def, expressions));
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('state').receive({ payload: { assetId: 'p1', ts: Date.now() - 1000, signals: { speed: 1480, flow: 150 } } });
     const error = await caught;
@@ -105,15 +105,7 @@ describe('twin-model in Node-RED', function () {
 
   it('expression model: expected value and residual per update', async () => {
     const def = uid('def');
-    await helper.load(
-      [nodes.definition, nodes.state, nodes.model],
-      onTab([
-        definition(def),
-        { id: 'state', type: 'twin-state', definition: def, wires: [['model'], []] },
-        { id: 'model', type: 'twin-model', definition: def, model: 'expression', healthyWindow: '1', parameters: '{"k": 0.1}', expressions: [{ signal: 'flow', expression: 'inputs.speed * parameters.k' }], wires: [['out']] },
-        { id: 'out', type: 'helper' },
-      ]),
-    );
+    await helper.load([nodes.definition, nodes.state, nodes.model, coreNodes.catch], expressionFlow(def, [{ signal: 'flow', expression: 'inputs.speed * parameters.k' }]));
     const out = nextMessage(helper.getNode('out'));
     helper.getNode('state').receive({ payload: { assetId: 'p1', ts: Date.now() - 1000, signals: { speed: 1480, flow: 150 } } });
     const msg = await out;
