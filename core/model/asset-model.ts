@@ -4,6 +4,7 @@
  * Pure: telemetry time comes in with each update; history comes in through a function.
  */
 import type { Parsed } from '../telemetry.js';
+import { conditionIndicators, type ConditionIndicators } from './condition-indicators.js';
 import type { EwmaChartOptions } from './control-chart.js';
 import { PumpParameterEstimator } from './friction-estimator.js';
 import { ResidualMonitor, type MonitorResult, type ResidualScale } from './health.js';
@@ -39,6 +40,8 @@ export interface AssetModelOptions {
   chart?: Partial<EwmaChartOptions>;
   /** Pump: RLS forgetting factor for the parameter estimates. */
   forgetting?: number;
+  /** Window of history (plant seconds) for condition indicators; 0 or absent: none. */
+  indicatorWindowSeconds?: number;
 }
 
 /** One update's result: the payload of `twin-model`'s output. */
@@ -58,6 +61,8 @@ export interface AssetModelResult {
   raised: string[];
   cleared: string[];
   parameters: Record<string, number>;
+  /** Condition indicators per signal over the indicator window, when one is set. */
+  indicators?: Record<string, ConditionIndicators>;
 }
 
 /** History of one signal between two telemetry times, as the twin store returns it. */
@@ -163,10 +168,10 @@ export class AssetModel {
     return { ok: true, value: undefined };
   }
 
-  /** Residuals, health and parameters for one update, given the expected values. */
-  update(ts: number, measured: Readonly<Record<string, number>>, expected: Readonly<Record<string, number>>): AssetModelResult {
+  /** Residuals, health, parameters (and indicators, with `history`) for one update, given the expected values. */
+  update(ts: number, measured: Readonly<Record<string, number>>, expected: Readonly<Record<string, number>>, history?: HistoryReader): AssetModelResult {
     const result: MonitorResult | undefined = this.monitor?.update(ts, measured, expected);
-    return {
+    const out: AssetModelResult = {
       assetId: this.assetId,
       ts,
       model: this.options.kind,
@@ -180,6 +185,21 @@ export class AssetModel {
       cleared: result?.cleared ?? [],
       parameters: this.parameters(ts, measured),
     };
+    const window = this.options.indicatorWindowSeconds ?? 0;
+    if (window > 0 && history) out.indicators = this.indicators(ts, measured, window, history);
+    return out;
+  }
+
+  private indicators(ts: number, measured: Readonly<Record<string, number>>, windowSeconds: number, history: HistoryReader): Record<string, ConditionIndicators> {
+    const from = ts - (windowSeconds * 1000) / this.timeScale;
+    const out: Record<string, ConditionIndicators> = {};
+    for (const signal of Object.keys(measured)) {
+      const h = history(signal, from, ts);
+      const usable = h.quality.map((q) => q !== 'bad');
+      const found = conditionIndicators(h.ts.filter((_, i) => usable[i]), h.values.filter((_, i) => usable[i]), this.timeScale);
+      if (found) out[signal] = found;
+    }
+    return out;
   }
 
   private parameters(ts: number, measured: Readonly<Record<string, number>>): Record<string, number> {

@@ -9,3 +9,4 @@ export * from './recursive-least-squares.js';
 export * from './friction-estimator.js';
 export * from './ridge-baseline.js';
 export * from './asset-model.js';
+export * from './condition-indicators.js';

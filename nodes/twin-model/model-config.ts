@@ -31,6 +31,8 @@ export interface TwinModelSettings {
   lambda?: string | number;
   limit?: string | number;
   forgetting?: string | number;
+  /** Condition indicator window in minutes of plant time (0: none). */
+  indicatorWindow?: string | number;
 }
 
 export interface ResolvedSettings {
@@ -66,6 +68,7 @@ export function resolveSettings(config: TwinModelSettings): Parsed<ResolvedSetti
     timeScale: numberSetting(config.timeScale, 1),
     chart: { lambda: numberSetting(config.lambda, 0.1), limit: numberSetting(config.limit, 5) },
     forgetting: numberSetting(config.forgetting, 0.98),
+    indicatorWindowSeconds: Math.max(0, numberSetting(config.indicatorWindow, 60)) * 60,
   };
   options.chart!.clearLimit = options.chart!.limit! / 2;
   let expressions: ExpressionRow[] = [];

@@ -6,6 +6,7 @@ import { findDefinition } from '../shared/definition.js';
 import { errorMessage, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 import { StatusTicker } from '../shared/status-ticker.js';
 import { resolveSettings, type TwinModelSettings } from './model-config.js';
+import { rankFeaturesCommand } from './rank-command.js';
 
 interface TwinModelConfig extends NodeDef, TwinModelSettings {
   definition: string;
@@ -123,15 +124,16 @@ export = function register(RED: NodeAPI): void {
       }
       entry.value.lastTs = ts;
       const { model } = entry.value;
+      const history = (signal: string, from: number, to: number) => store.history(assetId, signal, from, to);
       const expected = settings.value.options.kind === 'expression'
         ? await expressionValues(assetId, ts, measured, settings.value.options.parameters)
-        : model.expect(ts, measured, (signal, from, to) => store.history(assetId, signal, from, to));
+        : model.expect(ts, measured, history);
       if (closed) {
         done();
         return;
       }
       if (!expected.ok) return fail(expected.reason, done);
-      const result = model.update(ts, measured, expected.value);
+      const result = model.update(ts, measured, expected.value, history);
       const written = writeBack(store, result);
       if (!written.ok) return fail(written.reason, done);
       lastError = undefined;
@@ -139,6 +141,20 @@ export = function register(RED: NodeAPI): void {
       msg.payload = result;
       send(msg);
       done();
+    };
+
+    /** The ranking of prognostic features, sent with topic rank-features. */
+    const rank = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+      if (!store) return fail(configError ?? 'no twin definition', done);
+      try {
+        const ranking = rankFeaturesCommand(store, msg.payload);
+        if (!ranking.ok) return fail(ranking.reason, done);
+        msg.payload = ranking.value;
+        send(msg);
+        done();
+      } catch (err) {
+        fail(errorMessage(err), done);
+      }
     };
 
     const fail = (reason: string, done: DoneFn): void => {
@@ -150,6 +166,10 @@ export = function register(RED: NodeAPI): void {
     // One message at a time: an expression model awaits, and a model's state must see updates in order.
     let queue: Promise<void> = Promise.resolve();
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
+      if (msg.topic === 'rank-features') {
+        rank(msg, send, done);
+        return;
+      }
       queue = queue.then(() => handle(msg, send, done)).catch((err: unknown) => done(new Error(errorMessage(err))));
     });
 

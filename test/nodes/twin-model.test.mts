@@ -186,3 +186,47 @@ describe('twin-model in Node-RED', function () {
     assert.deepEqual(after, []);
   });
 });
+
+describe('twin-model: condition indicators and feature ranking', function () {
+  this.timeout(30000);
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('each output carries RMS, kurtosis, crest factor and slope per signal over the indicator window', async () => {
+    const def = uid('def');
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, coreNodes.catch], pumpFlow(def, { indicatorWindow: '30' }));
+    // 30 plant minutes at one reading a plant minute: wait until the window is full.
+    const msg = await nextMessage(helper.getNode('out'), (m: any) => m.payload.indicators?.vibration?.points >= 25, 10000);
+    const v = msg.payload.indicators.vibration;
+    assert.ok(Math.abs(v.rms - 1.2) < 0.05, `vibration RMS ${v.rms}`);
+    // Gaussian sensor noise on a steady value: kurtosis near 3, crest factor a little above 1, no trend.
+    assert.ok(v.kurtosis > 1.5 && v.kurtosis < 6, `kurtosis ${v.kurtosis}`);
+    assert.ok(v.crestFactor > 1 && v.crestFactor < 1.05, `crest factor ${v.crestFactor}`);
+    assert.ok(Math.abs(v.slopePerHour) < 0.05, `slope ${v.slopePerHour} mm/s per hour`);
+  });
+
+  it('rank-features over the twin\'s histories: a wearing signal ranks above noise and a constant', async () => {
+    const def = uid('def');
+    await helper.load([nodes.definition, nodes.state, nodes.model, coreNodes.catch], expressionFlow(def, [{ signal: 'wear', expression: '0' }]));
+    const start = Date.now() - 3600_000;
+    let seed = 1;
+    const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5);
+    for (const [asset, life] of [['a', 40], ['b', 55], ['c', 30]] as const) {
+      const batch = Array.from({ length: life }, (_, k) => ({ assetId: asset, ts: start + k * 1000, signals: { wear: (k / life) ** 2 + 0.02 * noise(), noise: noise(), constant: 7 } }));
+      helper.getNode('state').receive({ payload: batch });
+    }
+    const out = nextMessage(helper.getNode('out'), (m: any) => m.topic === 'rank-features');
+    helper.getNode('model').receive({ topic: 'rank-features', payload: { signals: ['noise', 'constant', 'wear'] } });
+    const ranking = (await out).payload;
+    assert.deepEqual(ranking.map((r: any) => r.feature), ['wear', 'noise', 'constant']);
+    assert.ok(ranking[0].trendability > 0.9 && ranking[0].prognosability > 0.9);
+    assert.equal(ranking[2].score, 0);
+
+    const caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('model').receive({ topic: 'rank-features', payload: { features: { x: [[1, 2, 3]] } } });
+    assert.match((await caught).error.message, /at least 2 histories/);
+  });
+});
