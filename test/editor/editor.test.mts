@@ -186,6 +186,43 @@ describe('editor in Chromium', function () {
     });
   });
 
+  it('shows the fields of the chosen twin-model kind and saves an edited expression list', async () => {
+    const id = await page.evaluate(() => {
+      const RED = (window as any).RED;
+      const nodeId = RED.nodes.id();
+      const defaults = RED.nodes.getType('twin-model').defaults as Record<string, { value: unknown }>;
+      const props = Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, d.value]));
+      RED.view.importNodes([{ ...props, id: nodeId, type: 'twin-model', x: 200, y: 800, z: RED.workspaces.active() }], { addFlow: false, touchImport: true });
+      RED.editor.edit(RED.nodes.node(nodeId));
+      return nodeId as string;
+    });
+    await page.waitForSelector('#node-input-name', { state: 'visible' });
+    assert.equal(await page.inputValue('#node-input-model'), 'pump-physics');
+    assert.ok(await page.isVisible('#node-input-forgetting'), 'the pump shows its estimator setting');
+    assert.ok(!(await page.isVisible('#node-input-inputs')), 'baseline fields are hidden for the pump');
+    await page.selectOption('#node-input-model', 'learned-baseline');
+    assert.ok(await page.isVisible('#node-input-inputs') && !(await page.isVisible('#node-input-forgetting')));
+    await page.selectOption('#node-input-model', 'expression');
+    await page.fill('#node-input-parameters', '{"k": 0.1}');
+    await page.click('.twin-model-row-expressions .red-ui-editableList-addButton');
+    const row = page.locator('#node-input-expressions-container li').last();
+    await row.locator('.twin-model-signal').fill('flow');
+    await row.locator('.twin-model-expression').fill('inputs.speed * parameters.k');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#node-input-name', { state: 'detached' });
+    const saved = await page.evaluate((nodeId) => {
+      const n = (window as any).RED.nodes.node(nodeId);
+      return { model: n.model, parameters: n.parameters, expressions: n.expressions, healthyWindow: n.healthyWindow, limit: n.limit };
+    }, id);
+    assert.deepEqual(saved, {
+      model: 'expression',
+      parameters: '{"k": 0.1}',
+      expressions: [{ signal: 'flow', expression: 'inputs.speed * parameters.k' }],
+      healthyWindow: 120,
+      limit: 5,
+    });
+  });
+
   it('shows help for a node in the help sidebar', async () => {
     await page.evaluate(() => (window as any).RED.sidebar.help.show('twin-state'));
     await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-help')].some((el) => el.textContent?.includes('The live mirror of your assets')));
