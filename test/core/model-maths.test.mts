@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import * as ss from 'simple-statistics';
 import {
   DEFAULT_MOTOR,
+  EwmaChart,
+  ResidualMonitor,
   RecursiveLeastSquares,
   SeededRandom,
   createPhysicsModel,
@@ -146,6 +148,33 @@ describe('EWMA control chart and health index', () => {
     console.log(`      default chart: ARL0 = ${arl0.toFixed(0)} updates, ARL(1σ) = ${arl1.toFixed(1)}, ARL(2σ) = ${ewmaAverageRunLength(0.1, 5, 2).toFixed(1)}`);
     assert.ok(arl0 > 1e6);
     assert.ok(arl1 < 40);
+  });
+
+  it('hysteresis: a flag raised by a 3σ shift stays up until the smoothed residual falls below half the limit', () => {
+    const chart = new EwmaChart({ lambda: 0.1, limit: 5, clearLimit: 2.5 });
+    const sigma = Math.sqrt(0.1 / 1.9);
+    let k = 0;
+    while (!chart.update(3)) k++;
+    // Z = 3·(1 − 0.9^n) > 5σ_Z = 1.147 ⇒ n > ln(1 − 1.147/3)/ln 0.9 = 4.58 ⇒ the 5th update
+    assert.equal(k + 1, 5);
+    let down = 0;
+    while (chart.update(0)) down++;
+    // Z falls by 0.9 per update from 3·(1 − 0.9⁵) = 1.229 to below 2.5σ_Z = 0.574: 8 updates
+    assert.equal(down + 1, Math.ceil(Math.log((2.5 * sigma) / (3 * (1 - 0.9 ** 5))) / Math.log(0.9)));
+  });
+
+  it('residual monitor: settles, learns mean and std on the healthy window, then normalises with them', () => {
+    const monitor = new ResidualMonitor({ signals: ['t'], healthyWindowMs: 10_000, settlingMs: 5000 });
+    // settling: 0–4 s, ignored (a large start-up error); window 5–15 s: residual alternates 1 ± 0.5
+    for (let s = 0; s < 5; s++) assert.equal(monitor.update(s * 1000, { t: 50 + 10 }, { t: 50 }).learning, true);
+    for (let s = 5; s <= 15; s++) monitor.update(s * 1000, { t: 51 + (s % 2 ? 0.5 : -0.5) }, { t: 50 });
+    const after = monitor.update(16_000, { t: 53 }, { t: 50 });
+    assert.equal(after.learning, false);
+    const scale = monitor.scales.t!;
+    const window = Array.from({ length: 11 }, (_, i) => 1 + ((i + 5) % 2 ? 0.5 : -0.5));
+    close(scale.mean, ss.mean(window), 1e-12);
+    close(scale.std, ss.sampleStandardDeviation(window), 1e-12);
+    close(after.normalisedResiduals.t!, (3 - scale.mean) / scale.std, 1e-9);
   });
 
   it('health index: 1 at zero residual, exp(−s²/2) for every signal s standard deviations off', () => {
