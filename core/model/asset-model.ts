@@ -4,6 +4,7 @@
  * Pure: telemetry time comes in with each update; history comes in through a function.
  */
 import type { Parsed } from '../telemetry.js';
+import { operatingPoint } from '../centrifugal-pump.js';
 import { conditionIndicators, type ConditionIndicators } from './condition-indicators.js';
 import type { EwmaChartOptions } from './control-chart.js';
 import { PumpParameterEstimator } from './friction-estimator.js';
@@ -61,6 +62,11 @@ export interface AssetModelResult {
   raised: string[];
   cleared: string[];
   parameters: Record<string, number>;
+  /**
+   * Pump: what the pump does now at the measured speed with the estimated parameters (the model following the real
+   * machine): power, vibration, bearing loss and the bearing temperature it settles at.
+   */
+  performance?: Record<string, number>;
   /** Condition indicators per signal over the indicator window, when one is set. */
   indicators?: Record<string, ConditionIndicators>;
 }
@@ -185,6 +191,7 @@ export class AssetModel {
       cleared: result?.cleared ?? [],
       parameters: this.parameters(ts, measured),
     };
+    if (this.physics instanceof PumpModel && Number.isFinite(measured.speed)) out.performance = this.pumpPerformance(measured.speed!, out.parameters);
     const window = this.options.indicatorWindowSeconds ?? 0;
     if (window > 0 && history) out.indicators = this.indicators(ts, measured, window, history);
     return out;
@@ -200,6 +207,12 @@ export class AssetModel {
       if (found) out[signal] = found;
     }
     return out;
+  }
+
+  private pumpPerformance(speedRpm: number, estimates: Readonly<Record<string, number>>): Record<string, number> {
+    const reference = (this.physics as PumpModel).parameters;
+    const now = operatingPoint({ ...reference, bearingFriction: estimates.bearingFriction ?? reference.bearingFriction, peakEfficiency: estimates.peakEfficiency ?? reference.peakEfficiency }, speedRpm);
+    return { power: now.motorPowerKw, vibration: now.vibrationMmS, bearingLossW: now.bearingLossW, steadyBearingTemp: now.steadyBearingTempC };
   }
 
   private parameters(ts: number, measured: Readonly<Record<string, number>>): Record<string, number> {

@@ -5,7 +5,7 @@ import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 import { StatusTicker } from '../shared/status-ticker.js';
-import { resolveSettings, type TwinModelSettings } from './model-config.js';
+import { resolveSettings, type ResolvedSettings, type TwinModelSettings } from './model-config.js';
 import { rankFeaturesCommand } from './rank-command.js';
 
 interface TwinModelConfig extends NodeDef, TwinModelSettings {
@@ -107,39 +107,50 @@ export = function register(RED: NodeAPI): void {
       return { ok: true, value: entry };
     };
 
+    /** One snapshot through the model: the result, nothing (no newer data), or why it failed. */
+    const run = async (store: TwinStore, options: ResolvedSettings['options'], payload: unknown): Promise<Parsed<AssetModelResult | undefined>> => {
+      const snapshot = readSnapshot(payload);
+      if (!snapshot.ok) return snapshot;
+      const { assetId, ts, measured } = snapshot.value;
+      const entry = modelOf(assetId);
+      if (!entry.ok) return entry;
+      // A snapshot with nothing newer (asked for by a command, or repeated) adds no information to the model.
+      if (ts <= entry.value.lastTs) return { ok: true, value: undefined };
+      entry.value.lastTs = ts;
+      const { model } = entry.value;
+      const history = (signal: string, from: number, to: number) => store.history(assetId, signal, from, to);
+      const expected = options.kind === 'expression' ? await expressionValues(assetId, ts, measured, options.parameters) : model.expect(ts, measured, history);
+      if (!expected.ok) return expected;
+      const result = model.update(ts, measured, expected.value, history);
+      const written = writeBack(store, result);
+      return written.ok ? { ok: true, value: result } : written;
+    };
+
     const handle = async (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): Promise<void> => {
       if (configError || !store || !settings.ok) {
         done(new Error(configError ?? 'no twin definition'));
         return;
       }
-      const snapshot = readSnapshot(msg.payload);
-      if (!snapshot.ok) return fail(snapshot.reason, done);
-      const { assetId, ts, measured } = snapshot.value;
-      const entry = modelOf(assetId);
-      if (!entry.ok) return fail(entry.reason, done);
-      // A snapshot with nothing newer (asked for by a command, or repeated) adds no information to the model.
-      if (ts <= entry.value.lastTs) {
-        done();
-        return;
+      // twin-state answers a snapshot command for all assets with an array: each goes through the model.
+      const items = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
+      const results: AssetModelResult[] = [];
+      for (const item of items) {
+        const outcome = await run(store, settings.value.options, item);
+        if (closed) break;
+        if (!outcome.ok) return fail(outcome.reason, done);
+        if (outcome.value) results.push(outcome.value);
       }
-      entry.value.lastTs = ts;
-      const { model } = entry.value;
-      const history = (signal: string, from: number, to: number) => store.history(assetId, signal, from, to);
-      const expected = settings.value.options.kind === 'expression'
-        ? await expressionValues(assetId, ts, measured, settings.value.options.parameters)
-        : model.expect(ts, measured, history);
       if (closed) {
         done();
         return;
       }
-      if (!expected.ok) return fail(expected.reason, done);
-      const result = model.update(ts, measured, expected.value, history);
-      const written = writeBack(store, result);
-      if (!written.ok) return fail(written.reason, done);
       lastError = undefined;
-      msg.topic = assetId;
-      msg.payload = result;
-      send(msg);
+      results.forEach((result, i) => {
+        const out = i === 0 ? msg : RED.util.cloneMessage(msg);
+        out.topic = result.assetId;
+        out.payload = result;
+        send(out);
+      });
       done();
     };
 

@@ -91,6 +91,8 @@ describe('twin-model in Node-RED', function () {
     assert.ok(flagged.payload.raised.includes('vibration') || flagged.payload.anomalies.vibration);
     const tracked = await nextMessage(helper.getNode('out'), (m: any) => m.payload.parameters.bearingFrictionRatio > 1.3, 15000);
     assert.ok(tracked.payload.healthIndex < 0.5, `health ${tracked.payload.healthIndex} with friction ${tracked.payload.parameters.bearingFrictionRatio}`);
+    // The model follows the machine: with the estimated friction it expects a hotter bearing than the healthy 52.9 °C.
+    assert.ok(tracked.payload.performance.steadyBearingTemp > 25 + 1.3 * 27.9, `steady bearing temperature ${tracked.payload.performance.steadyBearingTemp}`);
   });
 
   it('expression model: JSONata outputs over inputs and parameters; an expression that gives no number reaches Catch', async () => {
@@ -112,6 +114,21 @@ describe('twin-model in Node-RED', function () {
     assert.equal(msg.payload.expected.flow, 148);
     assert.equal(msg.payload.residuals.flow, 2);
     assert.deepEqual(msg.payload.parameters, { k: 0.1 });
+
+    // An array of snapshots (as twin-state answers a snapshot command for all assets): one output per snapshot with
+    // newer data; the repeated one adds nothing.
+    const got: any[] = [];
+    helper.getNode('out').on('input', (m: any) => got.push(m.payload));
+    const now = Date.now();
+    helper.getNode('model').receive({
+      payload: [
+        { assetId: 'p1', ts: msg.payload.ts, signals: { speed: { value: 1480 }, flow: { value: 150 } } },
+        { assetId: 'p1', ts: now, signals: { speed: { value: 1000 }, flow: { value: 99 } } },
+      ],
+    });
+    await until(() => got.length === 1, 2000, 'one output');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(got.map((p) => [p.assetId, p.expected.flow, p.residuals.flow]), [['p1', 100, -1]]);
   });
 
   it('learned baseline: fitted from the twin\'s history at the end of the healthy window, then predicts new operating points', async () => {
