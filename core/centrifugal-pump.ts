@@ -65,6 +65,8 @@ export const DEFAULT_PUMP: Readonly<PumpParameters> = Object.freeze({
 /** Nominal friction: vibration and wear figures are relative to it. */
 export const NOMINAL_BEARING_FRICTION = DEFAULT_PUMP.bearingFriction;
 
+import { stepFirstOrder } from './first-order.js';
+
 const G = 9.81;
 
 /** Steady operating point of the pump at one speed. */
@@ -109,10 +111,18 @@ export function hydraulicEfficiency(p: PumpParameters, speedRpm: number, flowM3h
   return Math.min(p.peakEfficiency, Math.max(0.05, p.peakEfficiency * (1 - x * x)));
 }
 
+/**
+ * Friction heat per unit of friction coefficient: F·(d/2)·ω (W). The heat is linear in μ, which is what lets the model
+ * estimate μ online by least squares (core/model/friction-estimator.ts).
+ */
+export function bearingHeatPerFriction(p: PumpParameters, speedRpm: number): number {
+  const omega = (speedRpm * 2 * Math.PI) / 60;
+  return p.bearingLoadN * (p.bearingBoreM / 2) * omega;
+}
+
 /** Friction heat of the bearing: P = M·ω with M = μ·F·d/2. */
 export function bearingLoss(p: PumpParameters, speedRpm: number): number {
-  const omega = (speedRpm * 2 * Math.PI) / 60;
-  return p.bearingFriction * p.bearingLoadN * (p.bearingBoreM / 2) * omega;
+  return p.bearingFriction * bearingHeatPerFriction(p, speedRpm);
 }
 
 /**
@@ -154,6 +164,10 @@ export function operatingPoint(p: PumpParameters, speedRpm: number): PumpOperati
  */
 export function stepBearingTemperature(p: PumpParameters, tempC: number, bearingLossW: number, dtSeconds: number): number {
   const steady = p.ambientTempC + bearingLossW * p.bearingThermalResistance;
-  const tau = p.bearingThermalResistance * p.bearingHeatCapacity;
-  return steady + (tempC - steady) * Math.exp(-dtSeconds / tau);
+  return stepFirstOrder(tempC, steady, dtSeconds, bearingTimeConstant(p));
+}
+
+/** Thermal time constant of bearing and housing τ = R_th·C (s). */
+export function bearingTimeConstant(p: PumpParameters): number {
+  return p.bearingThermalResistance * p.bearingHeatCapacity;
 }

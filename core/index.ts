@@ -18,3 +18,6 @@ export * from './opcua-security.js';
 export * from './data-watchdog.js';
 export * from './telemetry-batch.js';
 export * from './actuation-guards.js';
+export * from './first-order.js';
+export * from './motor-thermal.js';
+export * from './model/index.js';

@@ -16,6 +16,7 @@ const PALETTE_LABELS: Record<string, string> = {
   'twin-opcua-in': 'twin opc ua in',
   'twin-sensor': 'twin sensor',
   'twin-actuator': 'actuator',
+  'twin-model': 'twin model',
   'twin-state': 'twin state',
 };
 const FLOW_TYPES = Object.keys(PALETTE_LABELS);
@@ -231,6 +232,43 @@ describe('editor in Chromium', function () {
     assert.equal(await page.inputValue('#node-config-input-historyMaxAgeH'), '24');
     await closeTray('#node-config-dialog-cancel', '#node-config-input-name');
     await closeTray('#node-dialog-cancel', '#node-input-name');
+  });
+
+  it('shows the fields of the chosen twin-model kind and saves an edited expression list', async () => {
+    const id = await page.evaluate(() => {
+      const RED = (window as any).RED;
+      const nodeId = RED.nodes.id();
+      const defaults = RED.nodes.getType('twin-model').defaults as Record<string, { value: unknown }>;
+      const props = Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, d.value]));
+      RED.view.importNodes([{ ...props, id: nodeId, type: 'twin-model', x: 200, y: 800, z: RED.workspaces.active() }], { addFlow: false, touchImport: true });
+      RED.editor.edit(RED.nodes.node(nodeId));
+      return nodeId as string;
+    });
+    await page.waitForSelector('#node-input-name', { state: 'visible' });
+    assert.equal(await page.inputValue('#node-input-model'), 'pump-physics');
+    await page.waitForSelector('#node-input-forgetting', { state: 'visible', timeout: 5000 }); // the pump shows its estimator setting
+    await page.waitForSelector('#node-input-inputs', { state: 'hidden', timeout: 5000 }); // baseline fields are hidden for the pump
+    await page.selectOption('#node-input-model', 'learned-baseline');
+    await page.waitForSelector('#node-input-inputs', { state: 'visible', timeout: 5000 });
+    await page.waitForSelector('#node-input-forgetting', { state: 'hidden', timeout: 5000 });
+    await page.selectOption('#node-input-model', 'expression');
+    await page.fill('#node-input-parameters', '{"k": 0.1}');
+    await page.click('.twin-model-row-expressions .red-ui-editableList-addButton');
+    const row = page.locator('#node-input-expressions-container li').last();
+    await row.locator('.twin-model-signal').fill('flow');
+    await row.locator('.twin-model-expression').fill('inputs.speed * parameters.k');
+    await closeTray('#node-dialog-ok', '#node-input-name');
+    const saved = await page.evaluate((nodeId) => {
+      const n = (window as any).RED.nodes.node(nodeId);
+      return { model: n.model, parameters: n.parameters, expressions: n.expressions, healthyWindow: n.healthyWindow, limit: n.limit };
+    }, id);
+    assert.deepEqual(saved, {
+      model: 'expression',
+      parameters: '{"k": 0.1}',
+      expressions: [{ signal: 'flow', expression: 'inputs.speed * parameters.k' }],
+      healthyWindow: 120,
+      limit: 5,
+    });
   });
 
   it('shows help for a node in the help sidebar', async () => {

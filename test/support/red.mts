@@ -56,6 +56,7 @@ export const nodes = {
   opcuaIn: dist('twin-opcua-in'),
   sensor: dist('twin-sensor'),
   actuator: dist('twin-actuator'),
+  model: dist('twin-model'),
 };
 
 /** A fresh temporary folder, removed by the returned function. */

@@ -1,0 +1,231 @@
+/**
+ * The model of one asset as `twin-model` runs it: expected values (physics template, learned baseline, or values
+ * computed outside such as JSONata expressions), the residual monitor, and online parameter estimates.
+ * Pure: telemetry time comes in with each update; history comes in through a function.
+ */
+import type { Parsed } from '../telemetry.js';
+import { operatingPoint } from '../centrifugal-pump.js';
+import { conditionIndicators, type ConditionIndicators } from './condition-indicators.js';
+import type { EwmaChartOptions } from './control-chart.js';
+import { PumpParameterEstimator } from './friction-estimator.js';
+import { ResidualMonitor, type MonitorResult, type ResidualScale } from './health.js';
+import {
+  alignHistories,
+  baselineResidualScales,
+  fitRidgeBaseline,
+  predictRidgeBaseline,
+  type RidgeBaseline,
+} from './ridge-baseline.js';
+import { PumpModel, createPhysicsModel, type ModelKind, type PhysicsModel } from './templates.js';
+
+export type AssetModelKind = ModelKind | 'learned-baseline' | 'expression';
+export const ASSET_MODEL_KINDS: readonly AssetModelKind[] = ['pump-physics', 'motor-thermal', 'learned-baseline', 'expression'];
+
+export interface AssetModelOptions {
+  kind: AssetModelKind;
+  /** Physics: parameter overrides; expression: the parameters the expressions read. */
+  parameters?: unknown;
+  /** Learned baseline: operating conditions it regresses on. */
+  inputs?: readonly string[];
+  /** Learned baseline and expression: the signals it predicts. */
+  outputs?: readonly string[];
+  /** Learned baseline: ridge penalty and polynomial degree. */
+  alpha?: number;
+  degree?: 1 | 2;
+  /** Learned baseline given instead of fitted. */
+  baseline?: RidgeBaseline;
+  /** Plant seconds per second of telemetry time (a simulator's time scale); default 1. */
+  timeScale?: number;
+  /** Healthy window in plant seconds, from the first update (after the model settles). */
+  healthyWindowSeconds: number;
+  chart?: Partial<EwmaChartOptions>;
+  /** Pump: RLS forgetting factor for the parameter estimates. */
+  forgetting?: number;
+  /** Window of history (plant seconds) for condition indicators; 0 or absent: none. */
+  indicatorWindowSeconds?: number;
+}
+
+/** One update's result: the payload of `twin-model`'s output. */
+export interface AssetModelResult {
+  assetId: string;
+  ts: number;
+  model: AssetModelKind;
+  /** True while the healthy window (or the settling before it, or the baseline fit) is still running. */
+  learning: boolean;
+  expected: Record<string, number>;
+  residuals: Record<string, number>;
+  normalisedResiduals: Record<string, number>;
+  /** In (0, 1]; null while learning. */
+  healthIndex: number | null;
+  anomalies: Record<string, boolean>;
+  /** Signals whose flag rose / fell with this update. */
+  raised: string[];
+  cleared: string[];
+  parameters: Record<string, number>;
+  /**
+   * Pump: what the pump does now at the measured speed with the estimated parameters (the model following the real
+   * machine): power, vibration, bearing loss and the bearing temperature it settles at.
+   */
+  performance?: Record<string, number>;
+  /** Condition indicators per signal over the indicator window, when one is set. */
+  indicators?: Record<string, ConditionIndicators>;
+}
+
+/** History of one signal between two telemetry times, as the twin store returns it. */
+export type HistoryReader = (signal: string, from: number, to: number) => { ts: number[]; values: number[]; quality: string[] };
+
+/** Smallest scale of a fitted baseline's residual, relative to the output level (as the monitor's floor). */
+const MIN_RELATIVE_STD = 0.001;
+
+export class AssetModel {
+  private readonly physics: PhysicsModel | undefined;
+  private readonly estimator: PumpParameterEstimator | undefined;
+  private monitor: ResidualMonitor | undefined;
+  private baseline: RidgeBaseline | undefined;
+  private readonly timeScale: number;
+  private firstTs: number | undefined;
+
+  private constructor(readonly assetId: string, private readonly options: AssetModelOptions, physics: PhysicsModel | undefined) {
+    this.timeScale = options.timeScale ?? 1;
+    this.physics = physics;
+    if (physics instanceof PumpModel) {
+      this.estimator = new PumpParameterEstimator(physics.parameters, { forgetting: options.forgetting, timeScale: this.timeScale });
+    }
+    this.baseline = options.baseline;
+    const signals = this.outputSignals();
+    const windowMs = (options.healthyWindowSeconds * 1000) / this.timeScale;
+    if (options.kind === 'learned-baseline') {
+      // A fitted baseline's scale comes from its own fit (see fitBaseline); a given one learns it on the window.
+      if (this.baseline) this.monitor = new ResidualMonitor({ signals, healthyWindowMs: windowMs, chart: options.chart });
+    } else {
+      this.monitor = new ResidualMonitor({ signals, healthyWindowMs: windowMs, chart: options.chart, settlingMs: ((physics?.settlingSeconds ?? 0) * 1000) / this.timeScale });
+    }
+  }
+
+  /** Checks the options and builds the model of one asset. */
+  static create(assetId: string, options: AssetModelOptions): Parsed<AssetModel> {
+    if (!ASSET_MODEL_KINDS.includes(options.kind)) return { ok: false, reason: `model must be one of ${ASSET_MODEL_KINDS.join(', ')}, got ${JSON.stringify(options.kind)}` };
+    const timeScale = options.timeScale ?? 1;
+    if (!(timeScale > 0 && Number.isFinite(timeScale))) return { ok: false, reason: `time scale must be a positive number, got ${timeScale}` };
+    if (!(options.healthyWindowSeconds >= 0)) return { ok: false, reason: `healthy window must be zero or more seconds, got ${options.healthyWindowSeconds}` };
+    let physics: PhysicsModel | undefined;
+    if (options.kind === 'pump-physics' || options.kind === 'motor-thermal') {
+      const built = createPhysicsModel(options.kind, { parameters: options.parameters, timeScale });
+      if (!built.ok) return built;
+      physics = built.value;
+    }
+    if (options.kind === 'learned-baseline' && !options.baseline && (!options.inputs?.length || !options.outputs?.length)) {
+      return { ok: false, reason: 'a learned baseline needs input signals (operating conditions) and output signals to predict' };
+    }
+    if (options.kind === 'expression' && !options.outputs?.length) return { ok: false, reason: 'an expression model needs at least one output signal' };
+    try {
+      return { ok: true, value: new AssetModel(assetId, options, physics) };
+    } catch (err) {
+      return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Signals the model predicts. */
+  outputSignals(): string[] {
+    if (this.physics) return this.physics.template.outputs.map((o) => o.name);
+    if (this.baseline) return [...this.baseline.outputs];
+    return [...(this.options.outputs ?? [])];
+  }
+
+  /** The fitted or given baseline, e.g. to save it and give it later. */
+  get fittedBaseline(): RidgeBaseline | undefined {
+    return this.baseline;
+  }
+
+  /**
+   * Expected values from the physics template or the baseline. For a baseline still waiting for its window, fits it
+   * from `history` once the window is over; until then (and for expression models) the expected values are empty.
+   */
+  expect(ts: number, measured: Readonly<Record<string, number>>, history: HistoryReader): Parsed<Record<string, number>> {
+    this.firstTs ??= ts;
+    if (this.physics) return this.physics.expect(ts, measured);
+    if (this.options.kind !== 'learned-baseline') return { ok: true, value: {} };
+    if (!this.baseline) {
+      const windowEnd = this.firstTs + (this.options.healthyWindowSeconds * 1000) / this.timeScale;
+      if (ts <= windowEnd) return { ok: true, value: {} };
+      const fitted = this.fitBaseline(this.firstTs, windowEnd, history);
+      if (!fitted.ok) return fitted;
+    }
+    return predictRidgeBaseline(this.baseline!, measured);
+  }
+
+  private fitBaseline(from: number, to: number, history: HistoryReader): Parsed<void> {
+    const inputs = this.options.inputs!;
+    const outputs = this.options.outputs!;
+    const histories = Object.fromEntries([...inputs, ...outputs].map((s) => [s, history(s, from, to)]));
+    const { rows } = alignHistories(histories, [...inputs, ...outputs]);
+    const x = rows.map((r) => r.slice(0, inputs.length));
+    const y = rows.map((r) => r.slice(inputs.length));
+    const fit = fitRidgeBaseline(x, y, { inputs, outputs, alpha: this.options.alpha, degree: this.options.degree });
+    if (!fit.ok) return { ok: false, reason: `fitting the baseline on the healthy window of ${this.assetId}: ${fit.reason} (the twin's history holds ${rows.length} complete rows there)` };
+    this.baseline = fit.value;
+    const learned = baselineResidualScales(fit.value, x, y);
+    const scales: Record<string, ResidualScale> = {};
+    fit.value.outputs.forEach((name, o) => {
+      const floor = Math.max(MIN_RELATIVE_STD * Math.abs(fit.value.intercepts[o]!), Number.MIN_VALUE);
+      scales[name] = { mean: learned[name]!.mean, std: Math.max(learned[name]!.std, floor) };
+    });
+    this.monitor = new ResidualMonitor({ signals: outputs, healthyWindowMs: 0, scales, chart: this.options.chart });
+    return { ok: true, value: undefined };
+  }
+
+  /** Residuals, health, parameters (and indicators, with `history`) for one update, given the expected values. */
+  update(ts: number, measured: Readonly<Record<string, number>>, expected: Readonly<Record<string, number>>, history?: HistoryReader): AssetModelResult {
+    const result: MonitorResult | undefined = this.monitor?.update(ts, measured, expected);
+    const out: AssetModelResult = {
+      assetId: this.assetId,
+      ts,
+      model: this.options.kind,
+      learning: result === undefined || result.learning,
+      expected: { ...expected },
+      residuals: result?.residuals ?? {},
+      normalisedResiduals: result?.normalisedResiduals ?? {},
+      healthIndex: result?.healthIndex ?? null,
+      anomalies: result?.anomalies ?? {},
+      raised: result?.raised ?? [],
+      cleared: result?.cleared ?? [],
+      parameters: this.parameters(ts, measured),
+    };
+    if (this.physics instanceof PumpModel && Number.isFinite(measured.speed)) out.performance = this.pumpPerformance(measured.speed!, out.parameters);
+    const window = this.options.indicatorWindowSeconds ?? 0;
+    if (window > 0 && history) out.indicators = this.indicators(ts, measured, window, history);
+    return out;
+  }
+
+  private indicators(ts: number, measured: Readonly<Record<string, number>>, windowSeconds: number, history: HistoryReader): Record<string, ConditionIndicators> {
+    const from = ts - (windowSeconds * 1000) / this.timeScale;
+    const out: Record<string, ConditionIndicators> = {};
+    for (const signal of Object.keys(measured)) {
+      const h = history(signal, from, ts);
+      const usable = h.quality.map((q) => q !== 'bad');
+      const found = conditionIndicators(h.ts.filter((_, i) => usable[i]), h.values.filter((_, i) => usable[i]), this.timeScale);
+      if (found) out[signal] = found;
+    }
+    return out;
+  }
+
+  private pumpPerformance(speedRpm: number, estimates: Readonly<Record<string, number>>): Record<string, number> {
+    const reference = (this.physics as PumpModel).parameters;
+    const now = operatingPoint({ ...reference, bearingFriction: estimates.bearingFriction ?? reference.bearingFriction, peakEfficiency: estimates.peakEfficiency ?? reference.peakEfficiency }, speedRpm);
+    return { power: now.motorPowerKw, vibration: now.vibrationMmS, bearingLossW: now.bearingLossW, steadyBearingTemp: now.steadyBearingTempC };
+  }
+
+  private parameters(ts: number, measured: Readonly<Record<string, number>>): Record<string, number> {
+    if (this.estimator) {
+      const e = this.estimator.update(ts, measured);
+      const out: Record<string, number> = { bearingFriction: e.bearingFriction, bearingFrictionRatio: e.bearingFrictionRatio };
+      if (e.peakEfficiency !== undefined) out.peakEfficiency = e.peakEfficiency;
+      return out;
+    }
+    if (this.physics) return { ...this.physics.parameters };
+    if (this.options.kind === 'expression' && typeof this.options.parameters === 'object' && this.options.parameters !== null) {
+      return Object.fromEntries(Object.entries(this.options.parameters).filter(([, v]) => typeof v === 'number'));
+    }
+    return {};
+  }
+}

@@ -1,0 +1,214 @@
+import { AssetModel, type AssetModelResult } from '../../core/model/asset-model.js';
+import type { Parsed } from '../../core/telemetry.js';
+import type { TwinStore } from '../../core/twin-store.js';
+import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
+import { findDefinition } from '../shared/definition.js';
+import { errorMessage, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import { StatusTicker } from '../shared/status-ticker.js';
+import { resolveSettings, type ResolvedSettings, type TwinModelSettings } from './model-config.js';
+import { rankFeaturesCommand } from './rank-command.js';
+
+interface TwinModelConfig extends NodeDef, TwinModelSettings {
+  definition: string;
+}
+
+/** The measured values of one snapshot (twin-state output), or why the message is not one. */
+function readSnapshot(payload: unknown): Parsed<{ assetId: string; ts: number; measured: Record<string, number> }> {
+  if (typeof payload !== 'object' || payload === null) return { ok: false, reason: 'twin-model takes the asset snapshots twin-state sends (payload { assetId, ts, signals })' };
+  const p = payload as { assetId?: unknown; ts?: unknown; signals?: unknown };
+  if (typeof p.assetId !== 'string' || p.assetId === '') return { ok: false, reason: 'the snapshot has no assetId: wire twin-model after twin-state\'s first output' };
+  if (typeof p.ts !== 'number' || !Number.isFinite(p.ts)) return { ok: false, reason: `the snapshot of ${p.assetId} has no timestamp ts` };
+  if (typeof p.signals !== 'object' || p.signals === null) return { ok: false, reason: `the snapshot of ${p.assetId} has no signals` };
+  const measured: Record<string, number> = {};
+  for (const [name, s] of Object.entries(p.signals as Record<string, unknown>)) {
+    const value = (s as { value?: unknown; stale?: unknown } | null)?.value;
+    // A stale signal is an old reading: the model must not take it for the present.
+    if (typeof value === 'number' && Number.isFinite(value) && (s as { stale?: unknown }).stale !== true) measured[name] = value;
+  }
+  return { ok: true, value: { assetId: p.assetId, ts: p.ts, measured } };
+}
+
+export = function register(RED: NodeAPI): void {
+  function TwinModel(this: Node, config: TwinModelConfig): void {
+    RED.nodes.createNode(this, config);
+    const found = findDefinition(RED, config.definition);
+    const definition: TwinDefinitionNode | undefined = 'node' in found ? found.node : undefined;
+    const store: TwinStore | undefined = definition?.store;
+    const settings = resolveSettings(config);
+    const assets = new Map<string, { model: AssetModel; lastTs: number }>();
+    // Build one model at deploy, so a parameter typo shows as a configuration error before any message.
+    const probe = settings.ok ? AssetModel.create('(check)', settings.value.options) : settings;
+    let configError: string | undefined = 'error' in found ? found.error : probe.ok ? undefined : probe.reason;
+    let lastError: string | undefined;
+    let closed = false;
+
+    // Expressions compile once, at deploy: a syntax error is a deploy-time error, not one per message.
+    const compiled: Array<{ signal: string; expression: ReturnType<typeof RED.util.prepareJSONataExpression> }> = [];
+    if (settings.ok) {
+      for (const row of settings.value.expressions) {
+        try {
+          compiled.push({ signal: row.signal, expression: RED.util.prepareJSONataExpression(row.expression, this) });
+        } catch (err) {
+          configError ??= `expression for ${row.signal}: ${errorMessage(err)}`;
+        }
+      }
+    }
+
+    const ticker = new StatusTicker(this, () => {
+      if (configError) return { fill: 'red', shape: 'ring', text: RED._('twin-model.status.config-error') };
+      if (assets.size === 0) return { fill: 'grey', shape: 'ring', text: RED._('twin-model.status.waiting') };
+      let lowest: number | undefined;
+      let flagged = 0;
+      for (const { model } of assets.values()) {
+        const h = store?.derived(model.assetId, 'health');
+        if (h && typeof h.index === 'number') lowest = lowest === undefined ? h.index : Math.min(lowest, h.index);
+        if (h && typeof h.anomalies === 'object' && h.anomalies !== null && Object.values(h.anomalies).some((v) => v === true)) flagged++;
+      }
+      if (lowest === undefined) return { fill: 'blue', shape: 'ring', text: RED._('twin-model.status.learning', { assets: assets.size }) };
+      const health = lowest.toFixed(2);
+      const text = flagged > 0 ? RED._('twin-model.status.health-flagged', { health, flagged }) : RED._('twin-model.status.health', { health });
+      return { fill: lastError || flagged > 0 ? 'yellow' : 'green', shape: flagged > 0 ? 'ring' : 'dot', text };
+    });
+    ticker.refresh();
+    if (configError) this.error(configError);
+
+    const evaluate = (expression: (typeof compiled)[number]['expression'], context: Record<string, unknown>): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        RED.util.evaluateJSONataExpression(expression, context, (err, result: unknown) => (err ? reject(err) : resolve(result)));
+      });
+
+    /** Expected values of an expression model: every expression over { inputs, parameters, assetId, ts }. */
+    const expressionValues = async (assetId: string, ts: number, measured: Record<string, number>, parameters: unknown): Promise<Parsed<Record<string, number>>> => {
+      const context = { inputs: measured, parameters: parameters ?? {}, assetId, ts };
+      const out: Record<string, number> = {};
+      for (const { signal, expression } of compiled) {
+        let value: unknown;
+        try {
+          value = await evaluate(expression, context);
+        } catch (err) {
+          return { ok: false, reason: `expression for ${signal}: ${errorMessage(err)}` };
+        }
+        // An expression over a signal this snapshot lacks gives nothing: no expected value this time.
+        if (value === undefined) continue;
+        if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, reason: `expression for ${signal} gave ${JSON.stringify(value)}, not a number` };
+        out[signal] = value;
+      }
+      return { ok: true, value: out };
+    };
+
+    const modelOf = (assetId: string): Parsed<{ model: AssetModel; lastTs: number }> => {
+      const known = assets.get(assetId);
+      if (known) return { ok: true, value: known };
+      if (!settings.ok) return settings;
+      const created = AssetModel.create(assetId, settings.value.options);
+      if (!created.ok) return created;
+      const entry = { model: created.value, lastTs: -Infinity };
+      assets.set(assetId, entry);
+      return { ok: true, value: entry };
+    };
+
+    /** One snapshot through the model: the result, nothing (no newer data), or why it failed. */
+    const run = async (store: TwinStore, options: ResolvedSettings['options'], payload: unknown): Promise<Parsed<AssetModelResult | undefined>> => {
+      const snapshot = readSnapshot(payload);
+      if (!snapshot.ok) return snapshot;
+      const { assetId, ts, measured } = snapshot.value;
+      const entry = modelOf(assetId);
+      if (!entry.ok) return entry;
+      // A snapshot with nothing newer (asked for by a command, or repeated) adds no information to the model.
+      if (ts <= entry.value.lastTs) return { ok: true, value: undefined };
+      entry.value.lastTs = ts;
+      const { model } = entry.value;
+      const history = (signal: string, from: number, to: number) => store.history(assetId, signal, from, to);
+      const expected = options.kind === 'expression' ? await expressionValues(assetId, ts, measured, options.parameters) : model.expect(ts, measured, history);
+      if (!expected.ok) return expected;
+      const result = model.update(ts, measured, expected.value, history);
+      const written = writeBack(store, result);
+      return written.ok ? { ok: true, value: result } : written;
+    };
+
+    const handle = async (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): Promise<void> => {
+      if (configError || !store || !settings.ok) {
+        done(new Error(configError ?? 'no twin definition'));
+        return;
+      }
+      // twin-state answers a snapshot command for all assets with an array: each goes through the model.
+      const items = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
+      const results: AssetModelResult[] = [];
+      for (const item of items) {
+        const outcome = await run(store, settings.value.options, item);
+        if (closed) break;
+        if (!outcome.ok) return fail(outcome.reason, done);
+        if (outcome.value) results.push(outcome.value);
+      }
+      if (closed) {
+        done();
+        return;
+      }
+      lastError = undefined;
+      results.forEach((result, i) => {
+        const out = i === 0 ? msg : RED.util.cloneMessage(msg);
+        out.topic = result.assetId;
+        out.payload = result;
+        send(out);
+      });
+      done();
+    };
+
+    /** The ranking of prognostic features, sent with topic rank-features. */
+    const rank = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+      if (!store) return fail(configError ?? 'no twin definition', done);
+      try {
+        const ranking = rankFeaturesCommand(store, msg.payload);
+        if (!ranking.ok) return fail(ranking.reason, done);
+        msg.payload = ranking.value;
+        send(msg);
+        done();
+      } catch (err) {
+        fail(errorMessage(err), done);
+      }
+    };
+
+    const fail = (reason: string, done: DoneFn): void => {
+      lastError = reason;
+      ticker.refresh();
+      done(new Error(reason));
+    };
+
+    // One message at a time: an expression model awaits, and a model's state must see updates in order.
+    let queue: Promise<void> = Promise.resolve();
+    this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
+      if (msg.topic === 'rank-features') {
+        rank(msg, send, done);
+        return;
+      }
+      queue = queue.then(() => handle(msg, send, done)).catch((err: unknown) => done(new Error(errorMessage(err))));
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      ticker.close();
+      assets.clear();
+      compiled.length = 0;
+      // Let a message being evaluated finish (it sees `closed` and sends nothing) before Node-RED moves on.
+      void queue.finally(done);
+    });
+  }
+
+  /** Health and parameters go into the twin, so snapshots, RUL and what-if see them. */
+  function writeBack(store: TwinStore, r: AssetModelResult): Parsed<unknown> {
+    const health = store.setDerived(r.assetId, 'health', {
+      index: r.healthIndex,
+      learning: r.learning,
+      model: r.model,
+      anomalies: r.anomalies,
+      normalisedResiduals: r.normalisedResiduals,
+      ts: r.ts,
+    });
+    if (!health.ok) return { ok: false, reason: `writing health into the twin: ${health.reason} (is the model's twin definition the one twin-state uses?)` };
+    const parameters = store.setDerived(r.assetId, 'parameters', { ...r.parameters, model: r.model, ts: r.ts });
+    if (!parameters.ok) return { ok: false, reason: `writing parameters into the twin: ${parameters.reason}` };
+    return parameters;
+  }
+
+  RED.nodes.registerType('twin-model', TwinModel);
+};
