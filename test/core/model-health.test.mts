@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cmapssDir } from '../support/data.mts';
 import {
   CMAPSS_SIGNALS,
   DEFAULT_PUMP,
@@ -24,7 +25,7 @@ import {
   type PhysicsModel,
 } from '../../dist/core/index.js';
 
-const DATA = process.env.CMAPSS_DIR ?? '/work/shared/data/cmapss';
+const DATA = cmapssDir();
 const STEP_S = 60;
 const HOUR = 60; // steps per hour
 const HEALTHY_WINDOW_MS = 2 * 3600_000;
