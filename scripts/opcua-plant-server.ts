@@ -102,6 +102,9 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
       nodeId: `s=Pump1.${name}`,
       dataType: 'Double',
       minimumSamplingInterval: 50,
+      // As on a PLC: the speed setpoint can be written, measured values only read.
+      accessLevel: name === 'Speed' ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
+      userAccessLevel: name === 'Speed' ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
       value: new opcua.Variant({ dataType: opcua.DataType.Double, value: initial }),
     });
     variables.set(name, variable);

@@ -3,6 +3,7 @@ import { checkCommand, type ActuationCommand, type AuditRecord, type GuardPolicy
 import type { ActuationPoint } from '../../core/twin-definition.js';
 import type { TwinStore } from '../../core/twin-store.js';
 import type { TwinMqttBrokerNode } from '../twin-mqtt-broker/broker-api.js';
+import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 
@@ -16,7 +17,10 @@ interface InterlockConfig {
 interface TwinActuatorConfig extends NodeDef {
   definition: string;
   mode: string;
+  /** Where writes go: an MQTT broker (default) or an OPC UA endpoint (the point's binding is the node id). */
+  transport: string;
   broker: string;
+  endpoint: string;
   topic: string;
   payloadFormat: string;
   qos: string | number;
@@ -52,7 +56,9 @@ export = function register(RED: NodeAPI): void {
     const found = findDefinition(RED, config.definition);
     const store: TwinStore | undefined = 'node' in found ? found.node.store : undefined;
     const mode: Mode = config.mode === 'live' || config.mode === 'confirm' ? config.mode : 'dry-run';
-    const broker = config.broker ? (RED.nodes.getNode(config.broker) as TwinMqttBrokerNode | null) : null;
+    const transport = config.transport === 'opcua' ? 'opcua' : 'mqtt';
+    const broker = transport === 'mqtt' && config.broker ? (RED.nodes.getNode(config.broker) as TwinMqttBrokerNode | null) : null;
+    const endpoint = transport === 'opcua' && config.endpoint ? (RED.nodes.getNode(config.endpoint) as TwinOpcuaEndpointNode | null) : null;
     const topicTemplate = config.topic || 'plant/{assetId}/set/{point}';
     const qosSetting = Math.round(numberSetting(config.qos, 1));
     const qos: 0 | 1 | 2 = qosSetting === 0 ? 0 : qosSetting === 2 ? 2 : 1;
@@ -74,7 +80,8 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       configError = `interlock: ${errorMessage(err)}`;
     }
-    if (mode !== 'dry-run' && !broker) configError ??= RED._('twin-actuator.errors.no-broker');
+    if (mode !== 'dry-run' && transport === 'mqtt' && !broker) configError ??= RED._('twin-actuator.errors.no-broker');
+    if (mode !== 'dry-run' && transport === 'opcua' && !endpoint) configError ??= RED._('twin-actuator.errors.no-endpoint');
     if (configError) {
       this.error(configError);
       this.status({ fill: 'red', shape: 'ring', text: RED._('twin-actuator.status.config') });
@@ -146,7 +153,17 @@ export = function register(RED: NodeAPI): void {
       for (const [i, value] of command.writes.entries()) {
         if (i > 0) await new Promise((resolve) => later(1000, () => resolve(undefined)));
         command.audit.written = value;
-        await broker!.publish(topicFor(command), payloadFor(command, value), { qos, ttlMs });
+        if (endpoint) {
+          if (!command.point.binding) throw new Error(`actuation point ${command.point.name} has no OPC UA node id in its binding`);
+          const outcome = await endpoint.write(command.point.binding, value);
+          // Bad_OutOfRange, Bad_TypeMismatch, Bad_UserAccessDenied …: the machine said no; nothing was changed.
+          if (outcome.result === 'refused') {
+            finish(command, 'refused', `the OPC UA server refused the write: ${outcome.status}`);
+            return;
+          }
+        } else {
+          await broker!.publish(topicFor(command), payloadFor(command, value), { qos, ttlMs });
+        }
       }
       const written = RED.util.cloneMessage(command.msg);
       written.topic = command.assetId;

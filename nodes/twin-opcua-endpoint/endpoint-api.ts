@@ -45,5 +45,11 @@ export interface TwinOpcuaEndpointNode extends Node<Credentials> {
   monitor(request: MonitorRequest): () => void;
   /** Children of a node (Objects folder when none), on the shared session (opened if needed). */
   browse(nodeId?: string): Promise<BrowseEntry[]>;
+  /**
+   * Writes a number to a variable on the shared session, converted to the variable's own data type.
+   * `result`: `written` (Good), `pending` (Good_CompletesAsynchronously: not confirmed by the server) or `refused`
+   * (a Bad status such as Bad_OutOfRange, Bad_TypeMismatch, Bad_UserAccessDenied, with its name).
+   */
+  write(nodeId: string, value: number): Promise<{ result: 'written' | 'pending' | 'refused'; status: string }>;
   statusFor(state: EndpointState): NodeStatus;
 }

@@ -330,6 +330,21 @@ export = function register(RED: NodeAPI): void {
       return describeChildren(lib, s, result.references ?? []);
     };
 
+    node.write = async (nodeId, value) => {
+      const { session: s, lib } = await openSession(10_000);
+      const resolved = resolveNodeId(nodeId, namespaceArray);
+      if (!resolved.ok) throw new Error(resolved.reason);
+      // Write in the variable's own type: a Double sent to an Int16 variable is refused with Bad_TypeMismatch.
+      const current = await s.read({ nodeId: resolved.value, attributeId: lib.AttributeIds.Value });
+      if (current.statusCode.isNotGood() && current.value?.dataType === undefined) throw new Error(`${nodeId}: ${current.statusCode.name}`);
+      const dataType = current.value?.dataType ?? lib.DataType.Double;
+      const integer = [lib.DataType.SByte, lib.DataType.Byte, lib.DataType.Int16, lib.DataType.UInt16, lib.DataType.Int32, lib.DataType.UInt32, lib.DataType.Int64, lib.DataType.UInt64].includes(dataType);
+      const written = dataType === lib.DataType.Boolean ? value !== 0 : integer ? Math.round(value) : value;
+      const status = await s.write({ nodeId: resolved.value, attributeId: lib.AttributeIds.Value, value: { value: { dataType, value: written } } });
+      if (status.value === lib.StatusCodes.GoodCompletesAsynchronously.value) return { result: 'pending', status: status.name };
+      return { result: status.isGood() ? 'written' : 'refused', status: status.name };
+    };
+
     const describeChildren = async (lib: Opcua, s: ClientSession, references: ReferenceDescription[]): Promise<BrowseEntry[]> => {
       const isVariable = (r: ReferenceDescription): boolean => lib.NodeClass[r.nodeClass] === 'Variable';
       const variables = references.filter(isVariable);

@@ -178,7 +178,10 @@ export interface TestPki {
 export function makeTestPki(): TestPki {
   const tmp = tempDir('twin-pki');
   const p = (name: string) => join(tmp.path, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: tmp.path, stdio: 'pipe' });
+  // node-opcua's PKI code, when it ran earlier in this process, leaves OPENSSL_CONF set to "undefined": drop it.
+  const env = { ...process.env };
+  delete env.OPENSSL_CONF;
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: tmp.path, stdio: 'pipe', env });
   const makeCa = (name: string) =>
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', p(`${name}.key`), '-out', p(`${name}.crt`));
   const issue = (name: string, subject: string, ext: string) => {
