@@ -14,3 +14,4 @@ export * from './units.js';
 export * from './sensor-mapping.js';
 export * from './cmapss.js';
 export * from './fault-injection.js';
+export * from './rul/index.js';

@@ -1,0 +1,142 @@
+/**
+ * Degradation models on the health indicator, with Bayesian updating of their parameters (as MATLAB's
+ * linearDegradationModel / exponentialDegradationModel do).
+ *
+ * The degradation signal is D = 1 − health. The linear model says D(t) = a + b·t + noise; the exponential model
+ * says D(t) = φ + exp(a + b·t + noise), i.e. log(D − φ) is linear in t. Either way the unknowns (a, b) get a Gaussian
+ * prior from the fleet (one least-squares fit per run-to-failure history: their mean and covariance), and each
+ * asset's own history updates them by conjugate Bayesian linear regression. The asset fails when D crosses the
+ * fleet's failure threshold (the mean D at failure); the remaining life's distribution comes from samples of the
+ * posterior (a seeded generator: the same history always gives the same estimate).
+ */
+import { SeededRandom } from '../random.js';
+import { estimateFromSamples, type RulEstimate } from './distribution.js';
+
+export type DegradationShape = 'linear' | 'exponential';
+
+export interface DegradationModel {
+  shape: DegradationShape;
+  /** Offset φ of the exponential model (0 for linear). */
+  offset: number;
+  /** Failure threshold on D. */
+  threshold: number;
+  /** Prior mean and covariance of (a, b). */
+  priorMean: [number, number];
+  priorCovariance: [number, number, number];
+  /** Variance of the noise around the model, from the fleet's residuals. */
+  noiseVariance: number;
+  /** Longest remaining life the model reports (a flat trend would otherwise mean "never"). */
+  maxRul: number;
+}
+
+const SAMPLES = 400;
+const SEED = 20081;
+
+/** The value the model is linear in. */
+function transform(shape: DegradationShape, offset: number, d: number): number {
+  return shape === 'linear' ? d : Math.log(Math.max(1e-4, d - offset));
+}
+
+interface LineFit {
+  a: number;
+  b: number;
+  residualVariance: number;
+}
+
+function fitLine(values: ArrayLike<number>): LineFit {
+  const n = values.length;
+  let st = 0;
+  let sy = 0;
+  let stt = 0;
+  let sty = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i + 1;
+    st += t;
+    sy += values[i]!;
+    stt += t * t;
+    sty += t * values[i]!;
+  }
+  const denominator = n * stt - st * st;
+  const b = denominator > 0 ? (n * sty - st * sy) / denominator : 0;
+  const a = (sy - b * st) / Math.max(1, n);
+  let r = 0;
+  for (let i = 0; i < n; i++) r += (values[i]! - a - b * (i + 1)) ** 2;
+  return { a, b, residualVariance: r / Math.max(1, n - 2) };
+}
+
+/** Fits the prior, noise and threshold from the health trajectories of run-to-failure histories. */
+export function fitDegradation(shape: DegradationShape, trajectories: ArrayLike<number>[]): DegradationModel {
+  const degradation = trajectories.map((h) => Array.from(h, (v) => 1 - v));
+  let lowest = Infinity;
+  for (const d of degradation) for (const v of d) lowest = Math.min(lowest, v);
+  const offset = shape === 'linear' ? 0 : lowest - 0.05;
+  const fits = degradation.map((d) => fitLine(d.map((v) => transform(shape, offset, v))));
+  const meanA = fits.reduce((s, f) => s + f.a, 0) / fits.length;
+  const meanB = fits.reduce((s, f) => s + f.b, 0) / fits.length;
+  const cov = (x: (f: LineFit) => number, mx: number, y: (f: LineFit) => number, my: number) =>
+    fits.reduce((s, f) => s + (x(f) - mx) * (y(f) - my), 0) / Math.max(1, fits.length - 1);
+  const threshold = degradation.reduce((s, d) => s + d[d.length - 1]!, 0) / degradation.length;
+  const longest = Math.max(...degradation.map((d) => d.length));
+  return {
+    shape,
+    offset,
+    threshold,
+    priorMean: [meanA, meanB],
+    priorCovariance: [cov((f) => f.a, meanA, (f) => f.a, meanA), cov((f) => f.a, meanA, (f) => f.b, meanB), cov((f) => f.b, meanB, (f) => f.b, meanB)],
+    noiseVariance: fits.reduce((s, f) => s + f.residualVariance, 0) / fits.length,
+    maxRul: 2 * longest,
+  };
+}
+
+/** Posterior mean and covariance [aa, ab, bb] of (a, b) after seeing an asset's health trajectory. */
+export function posterior(model: DegradationModel, health: ArrayLike<number>): { mean: [number, number]; covariance: [number, number, number] } {
+  const [paa, pab, pbb] = invert2(model.priorCovariance);
+  let xx00 = 0;
+  let xx01 = 0;
+  let xx11 = 0;
+  let xy0 = 0;
+  let xy1 = 0;
+  for (let i = 0; i < health.length; i++) {
+    const t = i + 1;
+    const y = transform(model.shape, model.offset, 1 - health[i]!);
+    xx00 += 1;
+    xx01 += t;
+    xx11 += t * t;
+    xy0 += y;
+    xy1 += t * y;
+  }
+  const s2 = model.noiseVariance;
+  const precision: [number, number, number] = [paa + xx00 / s2, pab + xx01 / s2, pbb + xx11 / s2];
+  const covariance = invert2(precision);
+  const r0 = paa * model.priorMean[0] + pab * model.priorMean[1] + xy0 / s2;
+  const r1 = pab * model.priorMean[0] + pbb * model.priorMean[1] + xy1 / s2;
+  return { mean: [covariance[0] * r0 + covariance[1] * r1, covariance[1] * r0 + covariance[2] * r1], covariance };
+}
+
+function invert2([a, b, d]: [number, number, number]): [number, number, number] {
+  const det = a * d - b * b;
+  const safe = Math.abs(det) < 1e-300 ? 1e-300 : det;
+  return [d / safe, -b / safe, a / safe];
+}
+
+/** Remaining life of an asset whose health trajectory (one value per cycle since new) is given. */
+export function predictDegradation(model: DegradationModel, health: ArrayLike<number>, horizon: number): RulEstimate {
+  const { mean, covariance } = posterior(model, health);
+  // Cholesky of the 2×2 covariance, to draw correlated (a, b).
+  const l00 = Math.sqrt(Math.max(0, covariance[0]));
+  const l10 = l00 > 0 ? covariance[1] / l00 : 0;
+  const l11 = Math.sqrt(Math.max(0, covariance[2] - l10 * l10));
+  const now = health.length;
+  const limit = transform(model.shape, model.offset, model.threshold);
+  const random = new SeededRandom(SEED);
+  const samples: number[] = [];
+  for (let k = 0; k < SAMPLES; k++) {
+    const g0 = random.gaussian();
+    const g1 = random.gaussian();
+    const a = mean[0] + l00 * g0;
+    const b = mean[1] + l10 * g0 + l11 * g1;
+    const crossing = b > 0 ? (limit - a) / b : Infinity;
+    samples.push(Math.min(model.maxRul, Math.max(0, crossing - now)));
+  }
+  return estimateFromSamples(samples, horizon);
+}
