@@ -18,6 +18,8 @@ export interface DegradationModel {
   shape: DegradationShape;
   /** Offset φ of the exponential model (0 for linear). */
   offset: number;
+  /** D at which the degrading phase starts (fleet mean); an asset's readings below it do not update the model. */
+  onset: number;
   /** Failure threshold on D. */
   threshold: number;
   /** Prior mean and covariance of (a, b). */
@@ -43,14 +45,15 @@ interface LineFit {
   residualVariance: number;
 }
 
-function fitLine(values: ArrayLike<number>): LineFit {
+/** Least-squares line through (from + i + 1, values[i]). */
+function fitLine(values: ArrayLike<number>, from = 0): LineFit {
   const n = values.length;
   let st = 0;
   let sy = 0;
   let stt = 0;
   let sty = 0;
   for (let i = 0; i < n; i++) {
-    const t = i + 1;
+    const t = from + i + 1;
     st += t;
     sy += values[i]!;
     stt += t * t;
@@ -60,17 +63,23 @@ function fitLine(values: ArrayLike<number>): LineFit {
   const b = denominator > 0 ? (n * sty - st * sy) / denominator : 0;
   const a = (sy - b * st) / Math.max(1, n);
   let r = 0;
-  for (let i = 0; i < n; i++) r += (values[i]! - a - b * (i + 1)) ** 2;
+  for (let i = 0; i < n; i++) r += (values[i]! - a - b * (from + i + 1)) ** 2;
   return { a, b, residualVariance: r / Math.max(1, n - 2) };
 }
 
 /** Fits the prior, noise and threshold from the health trajectories of run-to-failure histories. */
-export function fitDegradation(shape: DegradationShape, trajectories: ArrayLike<number>[]): DegradationModel {
+export function fitDegradation(shape: DegradationShape, trajectories: ArrayLike<number>[], phase = 125): DegradationModel {
   const degradation = trajectories.map((h) => Array.from(h, (v) => 1 - v));
   let lowest = Infinity;
   for (const d of degradation) for (const v of d) lowest = Math.min(lowest, v);
   const offset = shape === 'linear' ? 0 : lowest - 0.05;
-  const fits = degradation.map((d) => fitLine(d.map((v) => transform(shape, offset, v))));
+  // The lines are fitted to the degrading phase (the last `phase` cycles of each history): the flat healthy
+  // stretch before it says nothing about how fast an asset wears out once it has started to.
+  const fits = degradation.map((d) => {
+    const from = Math.max(0, d.length - phase);
+    return fitLine(d.slice(from).map((v) => transform(shape, offset, v)), from);
+  });
+  const onset = degradation.reduce((s, d) => s + d[Math.max(0, d.length - phase)]!, 0) / degradation.length;
   const meanA = fits.reduce((s, f) => s + f.a, 0) / fits.length;
   const meanB = fits.reduce((s, f) => s + f.b, 0) / fits.length;
   const cov = (x: (f: LineFit) => number, mx: number, y: (f: LineFit) => number, my: number) =>
@@ -80,10 +89,13 @@ export function fitDegradation(shape: DegradationShape, trajectories: ArrayLike<
   return {
     shape,
     offset,
+    onset,
     threshold,
     priorMean: [meanA, meanB],
     priorCovariance: [cov((f) => f.a, meanA, (f) => f.a, meanA), cov((f) => f.a, meanA, (f) => f.b, meanB), cov((f) => f.b, meanB, (f) => f.b, meanB)],
-    noiseVariance: fits.reduce((s, f) => s + f.residualVariance, 0) / fits.length,
+    // Neighbouring readings of a smoothed indicator are far from independent: counting each as new evidence would
+    // let a few noisy cycles overrule the fleet. About one independent reading per ten cycles.
+    noiseVariance: (10 * fits.reduce((s, f) => s + f.residualVariance, 0)) / fits.length,
     maxRul: 2 * longest,
   };
 }
@@ -97,8 +109,10 @@ export function posterior(model: DegradationModel, health: ArrayLike<number>): {
   let xy0 = 0;
   let xy1 = 0;
   for (let i = 0; i < health.length; i++) {
+    const d = 1 - health[i]!;
+    if (d < model.onset) continue;
     const t = i + 1;
-    const y = transform(model.shape, model.offset, 1 - health[i]!);
+    const y = transform(model.shape, model.offset, d);
     xx00 += 1;
     xx01 += t;
     xx11 += t * t;

@@ -1,9 +1,11 @@
 /**
  * A health indicator: one number per cycle, about 1 when an asset is new and about 0 when it fails, from a linear
- * combination of the scaled sensors fitted on run-to-failure histories (target 1 − cycle/life), then smoothed.
+ * combination of the scaled sensors fitted on run-to-failure histories, then smoothed. The target is
+ * min(1, RUL/125): healthy (1) until the last 125 cycles, then falling straight to 0 at failure, the same
+ * piecewise-linear shape as the learning target of the regressors.
  * It is what the explainable methods (degradation models, similarity) work on and what the node shows.
  */
-import { scaledSensors, type FeaturePipeline, type SignalColumns } from './features.js';
+import { RUL_CAP, scaledSensors, type FeaturePipeline, type SignalColumns } from './features.js';
 
 export interface HealthIndexModel {
   /** One weight per kept sensor of the pipeline. */
@@ -16,10 +18,10 @@ export interface HealthIndexModel {
 export const DEFAULT_HEALTH_SMOOTHING = 0.15;
 
 /**
- * Least squares (with a small ridge penalty, so strongly correlated sensors stay stable) of 1 − i/(n−1) on the
+ * Least squares (with a small ridge penalty, so strongly correlated sensors stay stable) of min(1, RUL/cap) on the
  * scaled sensors of every cycle of every history.
  */
-export function fitHealthIndex(pipeline: FeaturePipeline, histories: SignalColumns[], smoothing = DEFAULT_HEALTH_SMOOTHING): HealthIndexModel {
+export function fitHealthIndex(pipeline: FeaturePipeline, histories: SignalColumns[], smoothing = DEFAULT_HEALTH_SMOOTHING, cap = RUL_CAP): HealthIndexModel {
   const p = pipeline.sensors.length + 1;
   const xtx = Array.from({ length: p }, () => new Float64Array(p));
   const xty = new Float64Array(p);
@@ -30,7 +32,7 @@ export function fitHealthIndex(pipeline: FeaturePipeline, histories: SignalColum
     for (let i = 0; i < n; i++) {
       for (let s = 0; s < z.length; s++) row[s] = z[s]![i]!;
       row[p - 1] = 1;
-      const target = n > 1 ? 1 - i / (n - 1) : 1;
+      const target = Math.min(1, (n - 1 - i) / cap);
       for (let a = 0; a < p; a++) {
         xty[a]! += row[a]! * target;
         for (let b = 0; b < p; b++) xtx[a]![b]! += row[a]! * row[b]!;
