@@ -7,3 +7,4 @@ export * from './degradation.js';
 export * from './similarity.js';
 export * from './cmapss-history.js';
 export * from './model.js';
+export * from './twin-history.js';

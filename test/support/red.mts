@@ -49,6 +49,7 @@ export const nodes = {
   opcuaEndpoint: dist('twin-opcua-endpoint'),
   opcuaIn: dist('twin-opcua-in'),
   sensor: dist('twin-sensor'),
+  rul: dist('twin-rul'),
 };
 
 /** A fresh temporary folder, removed by the returned function. */
