@@ -16,12 +16,13 @@ export type DegradationShape = 'linear' | 'exponential';
 
 export interface DegradationModel {
   shape: DegradationShape;
-  /** Offset φ of the exponential model (0 for linear). */
+  /** Offset φ of the exponential model: the healthy baseline of D (0 for linear). */
   offset: number;
   /** D at which the degrading phase starts (fleet mean); an asset's readings below it do not update the model. */
   onset: number;
-  /** Failure threshold on D. */
+  /** Failure threshold on D: the fleet's mean D at failure, and its spread from engine to engine. */
   threshold: number;
+  thresholdSpread: number;
   /** Prior mean and covariance of (a, b). */
   priorMean: [number, number];
   priorCovariance: [number, number, number];
@@ -45,52 +46,70 @@ interface LineFit {
   residualVariance: number;
 }
 
-/** Least-squares line through (from + i + 1, values[i]). */
-function fitLine(values: ArrayLike<number>, from = 0): LineFit {
-  const n = values.length;
+/** Least-squares line through the points (t[i], y[i]). */
+function fitLine(t: ArrayLike<number>, y: ArrayLike<number>): LineFit {
+  const n = y.length;
   let st = 0;
   let sy = 0;
   let stt = 0;
   let sty = 0;
   for (let i = 0; i < n; i++) {
-    const t = from + i + 1;
-    st += t;
-    sy += values[i]!;
-    stt += t * t;
-    sty += t * values[i]!;
+    st += t[i]!;
+    sy += y[i]!;
+    stt += t[i]! * t[i]!;
+    sty += t[i]! * y[i]!;
   }
   const denominator = n * stt - st * st;
   const b = denominator > 0 ? (n * sty - st * sy) / denominator : 0;
   const a = (sy - b * st) / Math.max(1, n);
   let r = 0;
-  for (let i = 0; i < n; i++) r += (values[i]! - a - b * (from + i + 1)) ** 2;
+  for (let i = 0; i < n; i++) r += (y[i]! - a - b * t[i]!) ** 2;
   return { a, b, residualVariance: r / Math.max(1, n - 2) };
 }
 
-/** Fits the prior, noise and threshold from the health trajectories of run-to-failure histories. */
+function meanAndSpread(values: number[]): [number, number] {
+  const mean = values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
+  const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, values.length - 1);
+  return [mean, Math.sqrt(variance)];
+}
+
+/**
+ * Fits the prior, noise, onset and threshold from the health trajectories of run-to-failure histories.
+ * Cycles more than `phase` cycles before failure are the healthy baseline; the degrading phase starts where D
+ * rises three standard deviations above it, and only readings past that onset inform the lines (the flat healthy
+ * stretch says nothing about how fast an asset wears out once it has started to).
+ */
 export function fitDegradation(shape: DegradationShape, trajectories: ArrayLike<number>[], phase = 125): DegradationModel {
   const degradation = trajectories.map((h) => Array.from(h, (v) => 1 - v));
-  let lowest = Infinity;
-  for (const d of degradation) for (const v of d) lowest = Math.min(lowest, v);
-  const offset = shape === 'linear' ? 0 : lowest - 0.05;
-  // The lines are fitted to the degrading phase (the last `phase` cycles of each history): the flat healthy
-  // stretch before it says nothing about how fast an asset wears out once it has started to.
-  const fits = degradation.map((d) => {
-    const from = Math.max(0, d.length - phase);
-    return fitLine(d.slice(from).map((v) => transform(shape, offset, v)), from);
-  });
-  const onset = degradation.reduce((s, d) => s + d[Math.max(0, d.length - phase)]!, 0) / degradation.length;
+  const healthy = degradation.flatMap((d) => d.slice(0, Math.max(0, d.length - phase)));
+  const [baseline, noise] = meanAndSpread(healthy.length > 1 ? healthy : degradation.map((d) => d[0]!));
+  const offset = shape === 'linear' ? 0 : baseline;
+  const onset = baseline + 3 * noise;
+  const [threshold, thresholdSpread] = meanAndSpread(degradation.map((d) => d[d.length - 1]!));
+  const fits: LineFit[] = [];
+  for (const d of degradation) {
+    const t: number[] = [];
+    const y: number[] = [];
+    d.forEach((v, i) => {
+      if (v >= onset) {
+        t.push(i + 1);
+        y.push(transform(shape, offset, v));
+      }
+    });
+    if (y.length >= 3) fits.push(fitLine(t, y));
+  }
+  if (fits.length < 2) throw new Error('too few histories degrade beyond their healthy level to fit a degradation model');
   const meanA = fits.reduce((s, f) => s + f.a, 0) / fits.length;
   const meanB = fits.reduce((s, f) => s + f.b, 0) / fits.length;
   const cov = (x: (f: LineFit) => number, mx: number, y: (f: LineFit) => number, my: number) =>
     fits.reduce((s, f) => s + (x(f) - mx) * (y(f) - my), 0) / Math.max(1, fits.length - 1);
-  const threshold = degradation.reduce((s, d) => s + d[d.length - 1]!, 0) / degradation.length;
   const longest = Math.max(...degradation.map((d) => d.length));
   return {
     shape,
     offset,
     onset,
     threshold,
+    thresholdSpread,
     priorMean: [meanA, meanB],
     priorCovariance: [cov((f) => f.a, meanA, (f) => f.a, meanA), cov((f) => f.a, meanA, (f) => f.b, meanB), cov((f) => f.b, meanB, (f) => f.b, meanB)],
     // Neighbouring readings of a smoothed indicator are far from independent: counting each as new evidence would
@@ -141,7 +160,6 @@ export function predictDegradation(model: DegradationModel, health: ArrayLike<nu
   const l10 = l00 > 0 ? covariance[1] / l00 : 0;
   const l11 = Math.sqrt(Math.max(0, covariance[2] - l10 * l10));
   const now = health.length;
-  const limit = transform(model.shape, model.offset, model.threshold);
   const random = new SeededRandom(SEED);
   const samples: number[] = [];
   for (let k = 0; k < SAMPLES; k++) {
@@ -149,6 +167,8 @@ export function predictDegradation(model: DegradationModel, health: ArrayLike<nu
     const g1 = random.gaussian();
     const a = mean[0] + l00 * g0;
     const b = mean[1] + l10 * g0 + l11 * g1;
+    // Engines fail at different levels of D: the threshold is drawn too.
+    const limit = transform(model.shape, model.offset, Math.max(model.onset, model.threshold + model.thresholdSpread * random.gaussian()));
     const crossing = b > 0 ? (limit - a) / b : Infinity;
     samples.push(Math.min(model.maxRul, Math.max(0, crossing - now)));
   }
