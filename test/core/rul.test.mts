@@ -70,7 +70,8 @@ describe('RUL core', () => {
       const means = [...byRegime.values()].map((v) => v.reduce((s, x) => s + x, 0) / v.length);
       assert.ok(Math.max(...means) - Math.min(...means) < 1, `regime means of scaled sensor a: ${means.map((m) => m.toFixed(2)).join(', ')}`);
       // Unscaled, the conditions are 420 units apart.
-      assert.ok(Math.max(...histories[0]!.a!.slice(0, 40) as number[]) - Math.min(...histories[0]!.a!.slice(0, 40) as number[]) > 100);
+      const a = Array.from(histories[0]!.a!).slice(0, 40);
+      assert.ok(Math.max(...a) - Math.min(...a) > 100);
     });
 
     it('window features: last, mean, slope and spread of the last 30 cycles, EWMA over all, cycles run; no look-ahead', () => {
