@@ -85,6 +85,9 @@ export = function register(RED: NodeAPI): void {
           return;
         }
         const prediction = predictRul(model, method, columns, horizon);
+        if (![prediction.rul, prediction.lower, prediction.upper].every(Number.isFinite)) {
+          throw new Error(`the ${method} method gave no estimate for "${assetId}" (does the model file hold this method?)`);
+        }
         const result = {
           rul: prediction.rul,
           lower: prediction.lower,
