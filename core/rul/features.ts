@@ -210,44 +210,50 @@ export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns)
  */
 export function writeFeatures(pipeline: FeaturePipeline, z: Float64Array[], at: number[], out: Float64Array, row: number): void {
   const width = featureCount(pipeline);
+  const perSensor = FEATURES_PER_SENSOR.length;
   const { window, ewmaAlpha } = pipeline;
+  const stats = new Float64Array(3);
   for (let s = 0; s < z.length; s++) {
     const series = z[s]!;
     let ewma = series[0] ?? 0;
-    let next = 0; // ewma is up to date through cycle next-1
+    let next = 1; // ewma is up to date through cycle next-1
     for (let k = 0; k < at.length; k++) {
       const t = at[k]!;
-      if (next === 0) next = 1;
       for (; next <= t; next++) ewma = ewmaAlpha * series[next]! + (1 - ewmaAlpha) * ewma;
-      const from = Math.max(0, t - window + 1);
-      const m = t - from + 1;
-      let sum = 0;
-      let sumX = 0;
-      let sumXY = 0;
-      let sumXX = 0;
-      let sumYY = 0;
-      for (let i = from; i <= t; i++) {
-        const x = i - from;
-        const y = series[i]!;
-        sum += y;
-        sumYY += y * y;
-        sumX += x;
-        sumXY += x * y;
-        sumXX += x * x;
-      }
-      const mean = sum / m;
-      const denominator = m * sumXX - sumX * sumX;
-      const slope = denominator > 0 ? (m * sumXY - sumX * sum) / denominator : 0;
-      const std = Math.sqrt(Math.max(0, sumYY / m - mean * mean));
-      const base = (row + k) * width + s * 5;
+      const base = (row + k) * width + s * perSensor;
+      windowStatistics(series, Math.max(0, t - window + 1), t, stats);
       out[base] = series[t]!;
-      out[base + 1] = mean;
-      out[base + 2] = slope;
-      out[base + 3] = std;
+      out[base + 1] = stats[0]!;
+      out[base + 2] = stats[1]!;
+      out[base + 3] = stats[2]!;
       out[base + 4] = ewma;
     }
   }
   for (let k = 0; k < at.length; k++) out[(row + k) * width + width - 1] = at[k]! + 1;
+}
+
+/** Mean, least-squares slope (per cycle) and standard deviation of `series[from..to]`, into `out`. */
+function windowStatistics(series: Float64Array, from: number, to: number, out: Float64Array): void {
+  const m = to - from + 1;
+  let sum = 0;
+  let sumX = 0;
+  let sumXY = 0;
+  let sumXX = 0;
+  let sumYY = 0;
+  for (let i = from; i <= to; i++) {
+    const x = i - from;
+    const y = series[i]!;
+    sum += y;
+    sumYY += y * y;
+    sumX += x;
+    sumXY += x * y;
+    sumXX += x * x;
+  }
+  const mean = sum / m;
+  const denominator = m * sumXX - sumX * sumX;
+  out[0] = mean;
+  out[1] = denominator > 0 ? (m * sumXY - sumX * sum) / denominator : 0;
+  out[2] = Math.sqrt(Math.max(0, sumYY / m - mean * mean));
 }
 
 /** The feature vector at the last cycle of a history (what the live estimate uses). */
