@@ -28,6 +28,11 @@ export interface FeaturePipeline {
   std: number[][];
   window: number;
   ewmaAlpha: number;
+  /**
+   * A linear combination of the scaled sensors treated as one more series (a health indicator: it averages out
+   * sensor noise, which single-feature tree splits cannot do). Absent: sensors only.
+   */
+  combined?: { weights: number[]; bias: number };
 }
 
 export const FEATURES_PER_SENSOR = ['last', 'mean', 'slope', 'std', 'ewma'] as const;
@@ -43,13 +48,14 @@ const MAX_REGIMES = 6;
 
 /** Feature names in vector order, for explanations and reports. */
 export function featureNames(pipeline: FeaturePipeline): string[] {
-  const names = pipeline.sensors.flatMap((s) => FEATURES_PER_SENSOR.map((f) => `${s}.${f}`));
+  const series = pipeline.combined ? [...pipeline.sensors, 'health'] : pipeline.sensors;
+  const names = series.flatMap((s) => FEATURES_PER_SENSOR.map((f) => `${s}.${f}`));
   names.push('cycles');
   return names;
 }
 
 export function featureCount(pipeline: FeaturePipeline): number {
-  return pipeline.sensors.length * FEATURES_PER_SENSOR.length + 1;
+  return (pipeline.sensors.length + (pipeline.combined ? 1 : 0)) * FEATURES_PER_SENSOR.length + 1;
 }
 
 /** Length of a history (all columns must have it). */
@@ -204,6 +210,21 @@ export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns)
   });
 }
 
+/** The series the window features are computed on: the scaled sensors, and the combined one when there is one. */
+export function featureSeries(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array[] {
+  const z = scaledSensors(pipeline, columns);
+  const combined = pipeline.combined;
+  if (!combined) return z;
+  const n = z[0]?.length ?? 0;
+  const health = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = combined.bias;
+    for (let s = 0; s < z.length; s++) h += combined.weights[s]! * z[s]![i]!;
+    health[i] = h;
+  }
+  return [...z, health];
+}
+
 /**
  * Feature vectors of a history at the given cycles (indexes, 0-based), written into `out` starting at row `at`
  * (row-major, `featureCount` values per row). Each vector uses only cycles up to its own: no look-ahead.
@@ -258,7 +279,7 @@ function windowStatistics(series: Float64Array, from: number, to: number, out: F
 
 /** The feature vector at the last cycle of a history (what the live estimate uses). */
 export function lastFeatures(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array {
-  const z = scaledSensors(pipeline, columns);
+  const z = featureSeries(pipeline, columns);
   const n = historyLength(columns, pipeline.sensors);
   if (n === 0) throw new Error('the history is empty');
   const out = new Float64Array(featureCount(pipeline));
@@ -287,7 +308,7 @@ export function trainingTable(pipeline: FeaturePipeline, histories: SignalColumn
   histories.forEach((h, g) => {
     const n = lengths[g]!;
     const at = Array.from({ length: n }, (_, i) => i);
-    writeFeatures(pipeline, scaledSensors(pipeline, h), at, table.x, row);
+    writeFeatures(pipeline, featureSeries(pipeline, h), at, table.x, row);
     for (let i = 0; i < n; i++) {
       table.rul[row + i] = n - 1 - i;
       table.y[row + i] = Math.min(cap, n - 1 - i);
