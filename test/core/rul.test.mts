@@ -53,7 +53,7 @@ describe('RUL core', () => {
       const pipeline = core.fitFeaturePipeline(train.value.engines.map(core.engineColumns), core.CMAPSS_TRAINING);
       assert.deepEqual(pipeline.sensors, ['s2', 's3', 's4', 's7', 's8', 's9', 's11', 's12', 's13', 's14', 's15', 's17', 's20', 's21']);
       assert.equal(pipeline.regimeCentres.length, 1);
-      assert.equal(core.featureNames(pipeline).length, 14 * 5 + 1);
+      assert.equal(core.featureNames(pipeline).length, 14 * 6 + 1);
     });
 
     it('with six flight conditions finds six regimes and scales each sensor per regime, so the condition disappears', () => {
@@ -74,7 +74,7 @@ describe('RUL core', () => {
       assert.ok(Math.max(...a) - Math.min(...a) > 100);
     });
 
-    it('window features: last, mean, slope and spread of the last 30 cycles, EWMA over all, cycles run; no look-ahead', () => {
+    it('window features: last, mean, slope and spread of the last 30 cycles, EWMA over all, change since the start, cycles run; no look-ahead', () => {
       const pipeline = { settings: ['setting1'], sensors: ['x'], regimeCentres: [[0]], settingScale: [1], mean: [[0]], std: [[1]], window: 30, ewmaAlpha: 0.1 };
       const x = Array.from({ length: 50 }, (_, i) => 2 * i + 1); // a ramp: slope 2
       const columns = { setting1: x.map(() => 0), x };
@@ -83,10 +83,12 @@ describe('RUL core', () => {
       assert.equal(f[1], (41 + 99) / 2);
       assert.ok(Math.abs(f[2]! - 2) < 1e-12);
       assert.ok(Math.abs(f[3]! - 2 * Math.sqrt((30 * 30 - 1) / 12)) < 1e-9);
-      assert.equal(f[5], 50);
+      // Change since the start: window mean minus the mean of the first 20 cycles (1, 3, …, 39 → 20).
+      assert.equal(f[5], (41 + 99) / 2 - 20);
+      assert.equal(f[6], 50);
       const changedFuture = { setting1: [...columns.setting1, 0], x: [...x, 1e6] };
       const table = core.trainingTable(pipeline, [changedFuture]);
-      assert.deepEqual(Array.from(table.x.subarray(49 * 6, 50 * 6)), Array.from(f), 'row 49 ignores the cycle after it');
+      assert.deepEqual(Array.from(table.x.subarray(49 * 7, 50 * 7)), Array.from(f), 'row 49 ignores the cycle after it');
       assert.equal(table.y[0], 50, '50 cycles left is below the cap of 125: the target is the true RUL');
       assert.equal(table.rul[0], 50);
     });
