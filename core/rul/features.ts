@@ -87,9 +87,15 @@ export function fitFeaturePipeline(
     const n = historyLength(h, settings);
     for (let i = 0; i < n; i++) settingRows.push(settings.map((s) => Math.fround(h[s]![i]!)));
   }
+  // Loops, not Math.max(...values): FD004 has 61,000 rows, too many arguments for a spread.
   const settingScale = settings.map((_, j) => {
-    const values = settingRows.map((r) => r[j]!);
-    return Math.max(1e-9, Math.max(...values) - Math.min(...values));
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of settingRows) {
+      lo = Math.min(lo, r[j]!);
+      hi = Math.max(hi, r[j]!);
+    }
+    return Math.max(1e-9, hi - lo);
   });
   const moving = settingScale.some((range) => range > 1);
   const regimeCentres = moving ? kMeans(settingRows, MAX_REGIMES, settingScale) : [settings.map((_, j) => average(settingRows.map((r) => r[j]!)))];

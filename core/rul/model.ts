@@ -19,7 +19,7 @@ export const DEFAULT_RUL_METHOD: RulMethod = 'gbt';
 export const RUL_MODEL_FORMAT = 'twinflow-rul-model';
 
 export const METHOD_LABELS: Record<RulMethod, string> = {
-  gbt: 'gradient-boosted trees (5-fold ensemble) + conformal 90% interval',
+  gbt: 'gradient-boosted trees (3 seeds) + split-conformal 90% interval',
   exponential: 'health index + exponential degradation, Bayesian',
   linear: 'health index + linear degradation, Bayesian',
   similarity: 'health-index trajectory similarity (k nearest)',
@@ -43,12 +43,18 @@ export interface RulModel {
 export interface TrainOptions {
   settings: string[];
   sensors: string[];
-  /** Engine-wise folds: each fold's model is part of the ensemble, its held-out engines calibrate the interval. */
+  /**
+   * Engine-wise folds: each fold's model predicts the engines it did not learn from, and those residuals calibrate
+   * the interval. The estimate itself comes from a model trained on every history (nested engine-wise CV on
+   * train_FD001: 9.11 capped RMSE against 9.20 for the mean of the five fold models).
+   */
   folds: number;
+  /** Full-data models (different seeds) whose mean is the estimate. */
+  seeds: number;
   gbt: Partial<GbtOptions>;
   unit: string;
   description?: string;
-  /** Called after each fold (for progress reports). */
+  /** Called after each model (the folds' and the final one), for progress reports. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -58,7 +64,7 @@ export const CMAPSS_TRAINING: Pick<TrainOptions, 'settings' | 'sensors'> = {
   sensors: Array.from({ length: 21 }, (_, i) => `s${i + 1}`),
 };
 
-export const DEFAULT_TRAINING: Omit<TrainOptions, 'settings' | 'sensors'> = { folds: 5, gbt: { trees: 500, depth: 4 }, unit: 'cycles' };
+export const DEFAULT_TRAINING: Omit<TrainOptions, 'settings' | 'sensors'> = { folds: 5, seeds: 3, gbt: { trees: 500, depth: 4 }, unit: 'cycles' };
 
 /** Trains every method on run-to-failure histories (each history ends at failure). */
 export function trainRulModel(histories: SignalColumns[], options: Partial<TrainOptions> = {}): RulModel {
@@ -70,7 +76,6 @@ export function trainRulModel(histories: SignalColumns[], options: Partial<Train
   const healthIndex = fitHealthIndex(pipeline, histories);
   pipeline.combined = { weights: healthIndex.weights, bias: healthIndex.bias };
   const table = trainingTable(pipeline, histories, RUL_CAP);
-  const ensemble: GbtModel[] = [];
   const heldOut = new Float64Array(table.rows);
   for (let fold = 0; fold < o.folds; fold++) {
     const use: number[] = [];
@@ -79,8 +84,13 @@ export function trainRulModel(histories: SignalColumns[], options: Partial<Train
     for (let i = 0; i < table.rows; i++) {
       if (table.group[i]! % o.folds === fold) heldOut[i] = predictGbt(model, table.x.subarray(i * table.width, (i + 1) * table.width));
     }
-    ensemble.push(model);
-    o.onProgress?.(fold + 1, o.folds);
+    o.onProgress?.(fold + 1, o.folds + o.seeds);
+  }
+  // Several seeds of the full-data model: row and feature sampling make single models differ by a few tenths of RMSE.
+  const ensemble: GbtModel[] = [];
+  for (let k = 0; k < o.seeds; k++) {
+    ensemble.push(fitGbt(table.x, table.y, table.width, { ...o.gbt, seed: (o.gbt.seed ?? 1) + 100 * (k + 1) }));
+    o.onProgress?.(o.folds + k + 1, o.folds + o.seeds);
   }
   const trajectories = histories.map((h) => healthTrajectory(pipeline, healthIndex, h));
   return {
