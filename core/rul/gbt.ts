@@ -104,7 +104,9 @@ export function fitGbt(x: Float64Array, y: Float64Array, width: number, options:
   const sums = Array.from({ length: splits + 1 }, () => new Float64Array(histogramSize));
   const counts = Array.from({ length: splits + 1 }, () => new Float64Array(histogramSize));
   const order = new Uint32Array(n);
-  const allowed = new Uint8Array(width);
+  // Features this tree may split on: histograms are built for these only.
+  const active = new Int32Array(width);
+  let activeCount = 0;
   const rangeStart = new Int32Array(2 * splits + 2);
   const rangeEnd = new Int32Array(2 * splits + 2);
 
@@ -117,7 +119,8 @@ export function fitGbt(x: Float64Array, y: Float64Array, width: number, options:
       const k = order[p]!;
       const g = gradient[k]!;
       const row = k * width;
-      for (let f = 0; f < width; f++) {
+      for (let a = 0; a < activeCount; a++) {
+        const f = active[a]!;
         const at = f * stride + bins[row + f]!;
         sum[at]! += g;
         count[at]! += 1;
@@ -131,7 +134,8 @@ export function fitGbt(x: Float64Array, y: Float64Array, width: number, options:
       gradient[k] = target[k]! - prediction[k]!;
       if (random.next() < o.rowSample) order[sampled++] = k;
     }
-    for (let f = 0; f < width; f++) allowed[f] = random.next() < o.featureSample ? 1 : 0;
+    activeCount = 0;
+    for (let f = 0; f < width; f++) if (random.next() < o.featureSample) active[activeCount++] = f;
     const featureOf = new Array<number>(splits).fill(-1);
     const thresholdOf = new Array<number>(splits).fill(0);
     const binCut = new Int32Array(splits).fill(stride);
@@ -143,11 +147,11 @@ export function fitGbt(x: Float64Array, y: Float64Array, width: number, options:
       const count = counts[node]!;
       let total = 0;
       const totalCount = rangeEnd[node]! - rangeStart[node]!;
-      for (let b = 0; b < stride; b++) total += sum[b]!;
+      for (let p = rangeStart[node]!; p < rangeEnd[node]!; p++) total += gradient[order[p]!]!;
       const parentScore = (total * total) / (totalCount + o.lambda);
       let bestGain = 1e-9;
-      for (let f = 0; f < width; f++) {
-        if (allowed[f] === 0) continue;
+      for (let a = 0; a < activeCount; a++) {
+        const f = active[a]!;
         let leftSum = 0;
         let leftCount = 0;
         const edgeCount = edges[f]!.length;
@@ -200,9 +204,12 @@ export function fitGbt(x: Float64Array, y: Float64Array, width: number, options:
         const sc = counts[small]!;
         const ls = sums[large]!;
         const lc = counts[large]!;
-        for (let i = 0; i < histogramSize; i++) {
-          ls[i] = ps[i]! - ss[i]!;
-          lc[i] = pc[i]! - sc[i]!;
+        for (let a = 0; a < activeCount; a++) {
+          const end = (active[a]! + 1) * stride;
+          for (let i = active[a]! * stride; i < end; i++) {
+            ls[i] = ps[i]! - ss[i]!;
+            lc[i] = pc[i]! - sc[i]!;
+          }
         }
       }
     }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseCmapss } from '../../core/cmapss.js';
 import { engineColumns } from '../../core/rul/cmapss-history.js';
-import { serialiseRulModel, trainRulModel } from '../../core/rul/model.js';
+import { DEFAULT_TRAINING, serialiseRulModel, trainRulModel } from '../../core/rul/model.js';
 import type { TrainJob, TrainResult } from './train-job.js';
 
 function run(job: TrainJob): TrainResult {
@@ -24,7 +24,7 @@ function run(job: TrainJob): TrainResult {
     const model = trainRulModel(parsed.value.engines.map(engineColumns), {
       description: job.file,
       ...(job.folds !== undefined ? { folds: job.folds } : {}),
-      ...(job.trees !== undefined ? { gbt: { trees: job.trees, depth: 4 } } : {}),
+      ...(job.trees !== undefined ? { gbt: { ...DEFAULT_TRAINING.gbt, trees: job.trees } } : {}),
     });
     return { ok: true, model: serialiseRulModel(model), seconds: Number(process.hrtime.bigint() - start) / 1e9, histories: parsed.value.engines.length };
   } catch (err) {
