@@ -5,7 +5,7 @@ import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSig
 import { twinHistory } from '../../core/rul/twin-history.js';
 import type { TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
-import { errorMessage, numberSetting, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 import type { TrainJob, TrainResult } from './train-job.js';
 
 interface TwinRulConfig extends NodeDef {
@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       modelError = `${errorMessage(err)}`;
       if (!closed) {
         this.error(modelError);
-        status('red', 'error');
+        status('red', 'error', { reason: shortText(modelError) });
       }
     });
 
@@ -67,7 +67,8 @@ export = function register(RED: NodeAPI): void {
         train(msg, send, done);
         return;
       }
-      loaded.then(() => estimate(msg, send, done), (err: unknown) => done(new Error(errorMessage(err))));
+      // `loaded` never rejects: a model that failed to load is reported by estimate() through done(err).
+      void loaded.then(() => estimate(msg, send, done));
     });
 
     const estimate = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
@@ -104,7 +105,7 @@ export = function register(RED: NodeAPI): void {
         send({ topic: assetId, payload: { assetId, ...written.value } });
         done();
       } catch (err) {
-        status('red', 'error');
+        status('red', 'error', { reason: shortText(errorMessage(err)) });
         done(new Error(errorMessage(err)));
       }
     };
@@ -128,7 +129,7 @@ export = function register(RED: NodeAPI): void {
         if (answered) return;
         answered = true;
         worker = undefined;
-        if (err) status('red', 'error');
+        if (err) status('red', 'error', { reason: shortText(err.message) });
         done(err);
       };
       let received = false;
