@@ -1,7 +1,7 @@
 /**
  * Remaining-useful-life benchmark on NASA C-MAPSS (the contract of issue 7).
  *
- *   npm run --silent bench:rul -- --data <dir> --subset FD001 [--save model.json] [--model model.json]
+ *   npm run --silent bench:rul -- --data <dir> --subset FD001 [--seed 1] [--save model.json] [--model model.json]
  *
  * Trains every method on train_<subset>.txt only (model selection inside training is by engine-wise folds), then
  * reads test_<subset>.txt and RUL_<subset>.txt for the final figures: one estimate at the last cycle of each test
@@ -49,7 +49,10 @@ if (modelPath) {
 } else {
   const train = readParsed(join(dataDir, `train_${subset}.txt`), core.parseCmapss);
   const start = process.hrtime.bigint();
-  model = core.trainRulModel(train.engines.map(core.engineColumns), { description: `C-MAPSS ${subset} train` });
+  // --seed N: another seed for the trees' row and feature sampling (to see how much the figures move with it).
+  const seed = Number(argument('seed') ?? 1);
+  const gbt = { ...core.DEFAULT_TRAINING.gbt, seed };
+  model = core.trainRulModel(train.engines.map(core.engineColumns), { description: `C-MAPSS ${subset} train`, gbt });
   trainSeconds = Number(process.hrtime.bigint() - start) / 1e9;
 }
 // Evaluated as saved: the figures are those of the JSON file a node would load.
