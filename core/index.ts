@@ -21,3 +21,4 @@ export * from './actuation-guards.js';
 export * from './first-order.js';
 export * from './motor-thermal.js';
 export * from './model/index.js';
+export * from './rul/index.js';

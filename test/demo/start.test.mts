@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
 
-const NODE_TYPES = ['twin-definition', 'twin-mqtt-broker', 'twin-opcua-endpoint', 'twin-simulator', 'twin-mqtt-in', 'twin-opcua-in', 'twin-sensor', 'twin-state', 'twin-actuator', 'twin-model'];
+const NODE_TYPES = ['twin-definition', 'twin-mqtt-broker', 'twin-opcua-endpoint', 'twin-simulator', 'twin-mqtt-in', 'twin-opcua-in', 'twin-sensor', 'twin-state', 'twin-actuator', 'twin-model', 'twin-rul'];
 
 describe('npm start (the demo)', function () {
   this.timeout(90_000);

@@ -18,6 +18,7 @@ const PALETTE_LABELS: Record<string, string> = {
   'twin-actuator': 'actuator',
   'twin-model': 'twin model',
   'twin-state': 'twin state',
+  'twin-rul': 'twin RUL',
 };
 const FLOW_TYPES = Object.keys(PALETTE_LABELS);
 /** Config node types, each opened from the flow node that uses it, as a user does. */

@@ -57,6 +57,7 @@ export const nodes = {
   sensor: dist('twin-sensor'),
   actuator: dist('twin-actuator'),
   model: dist('twin-model'),
+  rul: dist('twin-rul'),
 };
 
 /** A fresh temporary folder, removed by the returned function. */

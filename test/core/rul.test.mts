@@ -1,0 +1,248 @@
+/**
+ * The pure RUL core: features (protocol sensor selection, per-regime scaling, no look-ahead), boosted trees,
+ * conformal intervals, degradation models with Bayesian updating, similarity, the model file, and reading an
+ * asset's history from the twin after a part replacement. Synthetic data where the right answer is known.
+ */
+import assert from 'node:assert/strict';
+import { cmapssDir } from '../support/data.mts';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
+type SignalColumns = import('../../dist/core/index.js').SignalColumns;
+
+const DATA = cmapssDir();
+const SETTINGS = ['setting1', 'setting2', 'setting3'];
+
+/** Six flight conditions like FD002/FD004 (altitude kft, Mach, throttle angle). */
+const CONDITIONS = [[0, 0, 100], [10, 0.25, 100], [20, 0.7, 100], [25, 0.62, 60], [35, 0.84, 100], [42, 0.84, 100]];
+
+/**
+ * A synthetic fleet: each engine flies random conditions; sensor a = condition level + wear, sensor b = condition
+ * level − 2·wear, sensor c constant per condition (must be dropped); wear grows as exp(rate·t) to failure.
+ */
+function fleet(count: number, seed: number, regimes: number[][] = CONDITIONS): SignalColumns[] {
+  const random = new core.SeededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const life = 120 + Math.floor(random.next() * 120);
+    const columns: Record<string, number[]> = { setting1: [], setting2: [], setting3: [], a: [], b: [], c: [] };
+    for (let t = 0; t < life; t++) {
+      const r = regimes[Math.floor(random.next() * regimes.length)]!;
+      const wear = Math.exp((5 * (t + 1)) / life) / Math.exp(5);
+      columns.setting1!.push(r[0]! + random.gaussian() * 0.001);
+      columns.setting2!.push(r[1]! + random.gaussian() * 0.0001);
+      columns.setting3!.push(r[2]!);
+      columns.a!.push(100 + 10 * r[0]! + 5 * wear + random.gaussian() * 0.3);
+      columns.b!.push(50 + 3 * r[1]! * 100 - 10 * wear + random.gaussian() * 0.3);
+      columns.c!.push(7 + r[0]!);
+    }
+    return columns;
+  });
+}
+
+function rmse(errors: number[]): number {
+  return Math.sqrt(errors.reduce((s, e) => s + e * e, 0) / errors.length);
+}
+
+describe('RUL core', () => {
+  describe('features', () => {
+    it('on FD001 keeps the protocol\'s 14 sensors (drops 1, 5, 6, 10, 16, 18, 19) and finds one operating regime', () => {
+      const train = core.parseCmapss(readFileSync(join(DATA, 'train_FD001.txt'), 'utf8'));
+      assert.ok(train.ok);
+      const pipeline = core.fitFeaturePipeline(train.value.engines.map(core.engineColumns), core.CMAPSS_TRAINING);
+      assert.deepEqual(pipeline.sensors, ['s2', 's3', 's4', 's7', 's8', 's9', 's11', 's12', 's13', 's14', 's15', 's17', 's20', 's21']);
+      assert.equal(pipeline.regimeCentres.length, 1);
+      assert.equal(core.featureNames(pipeline).length, 14 * 6 + 1);
+    });
+
+    it('with six flight conditions finds six regimes and scales each sensor per regime, so the condition disappears', () => {
+      const histories = fleet(30, 7);
+      const pipeline = core.fitFeaturePipeline(histories, { settings: SETTINGS, sensors: ['a', 'b', 'c'] });
+      assert.equal(pipeline.regimeCentres.length, 6);
+      assert.deepEqual(pipeline.sensors, ['a', 'b'], 'c only changes with the condition: dropped');
+      // Early in life (no wear) the scaled values of every regime sit together near their common mean.
+      const z = core.scaledSensors(pipeline, histories[0]!);
+      const regimes = core.regimesOf(pipeline, histories[0]!);
+      const early = Array.from({ length: 40 }, (_, i) => i);
+      const byRegime = new Map<number, number[]>();
+      for (const i of early) byRegime.set(regimes[i]!, [...(byRegime.get(regimes[i]!) ?? []), z[0]![i]!]);
+      const means = [...byRegime.values()].map((v) => v.reduce((s, x) => s + x, 0) / v.length);
+      assert.ok(Math.max(...means) - Math.min(...means) < 1, `regime means of scaled sensor a: ${means.map((m) => m.toFixed(2)).join(', ')}`);
+      // Unscaled, the conditions are 420 units apart.
+      const a = Array.from(histories[0]!.a!).slice(0, 40);
+      assert.ok(Math.max(...a) - Math.min(...a) > 100);
+    });
+
+    it('window features: last, mean, slope and spread of the last 30 cycles, EWMA over all, change since the start, cycles run; no look-ahead', () => {
+      const pipeline = { settings: ['setting1'], sensors: ['x'], regimeCentres: [[0]], settingScale: [1], mean: [[0]], std: [[1]], window: 30, ewmaAlpha: 0.1 };
+      const x = Array.from({ length: 50 }, (_, i) => 2 * i + 1); // a ramp: slope 2
+      const columns = { setting1: x.map(() => 0), x };
+      const f = core.lastFeatures(pipeline, columns);
+      assert.equal(f[0], 99);
+      assert.equal(f[1], (41 + 99) / 2);
+      assert.ok(Math.abs(f[2]! - 2) < 1e-12);
+      assert.ok(Math.abs(f[3]! - 2 * Math.sqrt((30 * 30 - 1) / 12)) < 1e-9);
+      // Change since the start: window mean minus the mean of the first 20 cycles (1, 3, …, 39 → 20).
+      assert.equal(f[5], (41 + 99) / 2 - 20);
+      assert.equal(f[6], 50);
+      const changedFuture = { setting1: [...columns.setting1, 0], x: [...x, 1e6] };
+      const table = core.trainingTable(pipeline, [changedFuture]);
+      assert.deepEqual(Array.from(table.x.subarray(49 * 7, 50 * 7)), Array.from(f), 'row 49 ignores the cycle after it');
+      assert.equal(table.y[0], 50, '50 cycles left is below the cap of 125: the target is the true RUL');
+      assert.equal(table.rul[0], 50);
+    });
+  });
+
+  describe('boosted trees', () => {
+    it('learns a step and an interaction, and the same seed gives the same model', () => {
+      const random = new core.SeededRandom(3);
+      const n = 2000;
+      const x = new Float64Array(n * 2);
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        x[2 * i] = random.next();
+        x[2 * i + 1] = random.next();
+        y[i] = (x[2 * i]! > 0.5 ? 10 : 0) + (x[2 * i + 1]! > 0.3 && x[2 * i]! < 0.5 ? 5 : 0);
+      }
+      const options = { trees: 200, depth: 3, learningRate: 0.1, minLeaf: 5 };
+      const model = core.fitGbt(x, y, 2, options);
+      assert.ok(Math.abs(core.predictGbt(model, [0.8, 0.1]) - 10) < 0.3);
+      assert.ok(Math.abs(core.predictGbt(model, [0.2, 0.8]) - 5) < 0.3);
+      assert.ok(Math.abs(core.predictGbt(model, [0.2, 0.1]) - 0) < 0.3);
+      assert.deepEqual(core.fitGbt(x, y, 2, options), model);
+      const copy = JSON.parse(JSON.stringify(model));
+      assert.equal(core.predictGbt(copy, [0.31, 0.77]), core.predictGbt(model, [0.31, 0.77]));
+    });
+  });
+
+  describe('conformal intervals', () => {
+    it('cover about 90% of new residuals drawn like the calibration ones, wider where predictions are high', () => {
+      const random = new core.SeededRandom(11);
+      const draw = (count: number) => Array.from({ length: count }, () => {
+        const prediction = random.next() * 125;
+        // Errors grow with the prediction.
+        return { prediction, truth: prediction + random.gaussian() * (2 + prediction / 5) };
+      });
+      const calibration = draw(4000);
+      const table = core.fitConformal(calibration.map((c) => c.prediction), calibration.map((c) => c.truth));
+      const fresh = draw(4000);
+      const covered = fresh.filter((c) => {
+        const i = core.conformalInterval(table, c.prediction, 20);
+        return c.truth >= i.lower && c.truth <= i.upper;
+      }).length / fresh.length;
+      assert.ok(covered > 0.87 && covered < 0.94, `coverage ${covered}`);
+      const low = core.conformalInterval(table, 10, 20);
+      const high = core.conformalInterval(table, 120, 20);
+      assert.ok(high.upper - high.lower > 2 * (low.upper - low.lower));
+      assert.ok(low.p > 0.9 && high.p < 0.01, `P(fail within 20): at 10 → ${low.p}, at 120 → ${high.p}`);
+    });
+  });
+
+  describe('degradation models', () => {
+    /** Health paths 1 − D with D = exp(a + b t): lives follow from a, b and the threshold. */
+    function paths(shape: 'linear' | 'exponential', count: number, seed: number) {
+      const random = new core.SeededRandom(seed);
+      return Array.from({ length: count }, () => {
+        const rate = 0.04 * (1 + 0.15 * random.gaussian());
+        const life = 150 + Math.floor(random.next() * 100);
+        return Array.from({ length: life }, (_, i) => {
+          const t = i + 1 - life;
+          const d = shape === 'exponential' ? 0.9 * Math.exp(rate * t) : Math.max(0, 0.9 + 0.9 * t / 125);
+          return 1 - d - 0.005 * random.gaussian();
+        });
+      });
+    }
+
+    for (const shape of ['exponential', 'linear'] as const) {
+      it(`${shape}: the fleet prior and the asset's own data give its remaining life, inside the 90% interval`, () => {
+        const model = core.fitDegradation(shape, paths(shape, 60, 5));
+        assert.ok(Math.abs(model.threshold - 0.9) < 0.02, `threshold ${model.threshold}`);
+        const assets = paths(shape, 30, 99);
+        const errors: number[] = [];
+        let covered = 0;
+        for (const path of assets) {
+          const seen = path.length - 40; // 40 cycles before failure
+          const estimate = core.predictDegradation(model, path.slice(0, seen), 20);
+          errors.push(estimate.rul - 40);
+          if (estimate.lower <= 40 && 40 <= estimate.upper) covered++;
+          assert.ok(estimate.lower <= estimate.rul && estimate.rul <= estimate.upper);
+        }
+        assert.ok(rmse(errors) < 12, `${shape} RMSE ${rmse(errors).toFixed(1)} at 40 cycles before failure`);
+        assert.ok(covered >= 21, `${covered} of 30 inside the interval`);
+      });
+    }
+
+    it('Bayesian updating: with more of its own data the posterior moves from the fleet mean towards the asset', () => {
+      const model = core.fitDegradation('linear', paths('linear', 60, 5));
+      const path = paths('linear', 1, 123)[0]!;
+      const early = core.posterior(model, path.slice(0, path.length - 100));
+      const late = core.posterior(model, path.slice(0, path.length - 10));
+      assert.ok(late.covariance[2] < early.covariance[2], 'the slope gets more certain');
+    });
+  });
+
+  describe('similarity', () => {
+    it('finds the remaining life of an asset whose health path matches library paths', () => {
+      const library = Array.from({ length: 20 }, (_, k) => {
+        const life = 150 + 5 * k;
+        return Array.from({ length: life }, (_, i) => 1 - i / (life - 1));
+      });
+      const model = core.fitSimilarity(library, { k: 3 });
+      const asset = Array.from({ length: 120 }, (_, i) => 1 - i / 199); // life 200 → 80 left
+      const estimate = core.predictSimilarity(model, asset, 20);
+      assert.ok(Math.abs(estimate.rul - 80) <= 10, `estimate ${estimate.rul}`);
+      assert.ok(estimate.lower <= estimate.rul && estimate.rul <= estimate.upper);
+    });
+  });
+
+  describe('model file', () => {
+    it('trains every method on a multi-regime fleet, survives JSON, and beats guessing the mean', function () {
+      this.timeout(30_000);
+      const train = fleet(40, 21);
+      const model = core.trainRulModel(train, { settings: SETTINGS, sensors: ['a', 'b', 'c'], folds: 3, gbt: { trees: 80, depth: 3 } });
+      assert.equal(model.pipeline.regimeCentres.length, 6);
+      const parsed = core.parseRulModel(core.serialiseRulModel(model));
+      assert.ok(parsed.ok);
+      const test = fleet(20, 77);
+      const errors: number[] = [];
+      const guesses: number[] = [];
+      for (const h of test) {
+        const life = h.a!.length;
+        const seen = core.historyPrefix(h, life - 30);
+        const estimate = core.predictRul(parsed.value, 'gbt', seen, 20);
+        assert.deepEqual(estimate, core.predictRul(model, 'gbt', seen, 20), 'the saved model gives the same estimate');
+        errors.push(estimate.rul - 30);
+        guesses.push(62 - 30);
+        for (const method of core.RUL_METHODS) assert.ok(Number.isFinite(core.predictRul(model, method, seen, 20).rul), method);
+      }
+      assert.ok(rmse(errors) < rmse(guesses) / 2, `RMSE ${rmse(errors).toFixed(1)} vs ${rmse(guesses).toFixed(1)}`);
+    });
+
+    it('refuses files that are not RUL models, naming why', () => {
+      assert.match((core.parseRulModel('not json') as { reason: string }).reason, /not JSON/);
+      assert.match((core.parseRulModel('{"format":"x"}') as { reason: string }).reason, /not a RUL model/);
+      assert.match((core.parseRulModel('{"format":"twinflow-rul-model","version":2}') as { reason: string }).reason, /version 2/);
+    });
+
+    it('refuses a history without the model\'s signals', () => {
+      const model = core.trainRulModel(fleet(6, 1, [CONDITIONS[0]!]), { settings: SETTINGS, sensors: ['a', 'b'], folds: 2, gbt: { trees: 5 } });
+      assert.throws(() => core.predictRul(model, 'gbt', { setting1: [0], setting2: [0], setting3: [100], a: [1] }, 20), /no signal "b"/);
+    });
+  });
+
+  describe('history from the twin', () => {
+    it('aligns the signals by timestamp and keeps only readings after the last part replacement', () => {
+      const store = new core.TwinStore(core.normaliseDefinition({ name: 'engines', historyPoints: 100 }), new core.ManualClock(10_000));
+      for (let i = 1; i <= 6; i++) store.ingest({ assetId: 'e1', ts: i * 1000, signals: { a: i, b: 10 * i } });
+      store.ingest({ assetId: 'e1', ts: 6500, signals: { a: 99 } }); // b missing at this time: not a row
+      store.logMaintenance('e1', { kind: 'inspection', ts: 2500 });
+      assert.deepEqual(core.twinHistory(store, 'e1', ['a', 'b']).columns, { a: [1, 2, 3, 4, 5, 6], b: [10, 20, 30, 40, 50, 60] });
+      store.logMaintenance('e1', { kind: 'part-replaced', ts: 3500 });
+      const after = core.twinHistory(store, 'e1', ['a', 'b']);
+      assert.deepEqual(after.columns, { a: [4, 5, 6], b: [40, 50, 60] });
+      assert.equal(after.since, 3500);
+    });
+  });
+});

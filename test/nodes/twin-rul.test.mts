@@ -1,0 +1,197 @@
+/**
+ * twin-rul in a real Node-RED runtime: FD001 test engines replayed through twin-simulator → twin-state → twin-rul
+ * give, at each engine's last cycle, the benchmark's estimate of the same model; a part replacement restarts the
+ * history; training runs in a worker thread without blocking the event loop; errors reach Catch nodes.
+ */
+import assert from 'node:assert/strict';
+import { cmapssDir } from '../support/data.mts';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { coreNodes, helper, nodes, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
+
+const require = createRequire(import.meta.url);
+const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
+
+const DATA = cmapssDir();
+const TEST_FD001 = join(DATA, 'test_FD001.txt');
+const TRAIN_FD001 = join(DATA, 'train_FD001.txt');
+const MODEL = new URL('../../models/cmapss-fd001-gbt.json', import.meta.url).pathname;
+
+const model = (() => {
+  const parsed = core.parseRulModel(readFileSync(MODEL, 'utf8'));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.value;
+})();
+const testEngines = (() => {
+  const parsed = core.parseCmapss(readFileSync(TEST_FD001, 'utf8'));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.value.engines;
+})();
+
+function definition(id: string) {
+  return { id, type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, signals: [] };
+}
+
+function collect(node: TestNode): any[] {
+  const seen: any[] = [];
+  node.on('input', (msg: any) => seen.push(msg));
+  return seen;
+}
+
+describe('twin-rul', function () {
+  this.timeout(60_000);
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('replays FD001 test engines 1–5 through simulator → twin-state → twin-rul: at each last cycle the estimate is the benchmark\'s', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.simulator, nodes.state, nodes.rul],
+      onTab([
+        definition(def),
+        { id: 'sim', type: 'twin-simulator', model: 'cmapss-replay', file: TEST_FD001, units: '1-5', cyclesPerTick: '40', intervalMs: '40', assetPrefix: 'engine-', autoStart: true, wires: [['state'], ['events']] },
+        { id: 'state', type: 'twin-state', definition: def, wires: [['gbt', 'exp', 'sim-rul'], []] },
+        { id: 'gbt', type: 'twin-rul', definition: def, method: 'gbt', modelFile: MODEL, horizon: '20', wires: [['out']] },
+        { id: 'exp', type: 'twin-rul', definition: def, method: 'exponential', modelFile: MODEL, horizon: '20', wires: [['out']] },
+        { id: 'sim-rul', type: 'twin-rul', definition: def, method: 'similarity', modelFile: MODEL, horizon: '20', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+        { id: 'events', type: 'helper' },
+      ]),
+    );
+    const lastCycle = new Map(testEngines.slice(0, 5).map((e) => [`engine-${e.unit}`, e.cycles.length]));
+    const atEnd = new Map<string, any>();
+    helper.getNode('out').on('input', (msg: any) => {
+      if (msg.payload.cycles === lastCycle.get(msg.topic)) atEnd.set(`${msg.topic}/${msg.payload.method}`, msg.payload);
+    });
+    const events = collect(helper.getNode('events'));
+    await until(() => events.some((e) => e.payload.type === 'complete'), 20_000, 'the replay to complete');
+    await until(() => atEnd.size === 15, 5000, 'estimates at the last cycle of five engines by three methods');
+
+    for (const engine of testEngines.slice(0, 5)) {
+      const assetId = `engine-${engine.unit}`;
+      for (const method of ['gbt', 'exponential', 'similarity'] as const) {
+        const expected = core.predictRul(model, method, core.engineColumns(engine), 20);
+        const got = atEnd.get(`${assetId}/${method}`);
+        for (const key of ['rul', 'lower', 'upper', 'healthIndex'] as const) {
+          assert.ok(Math.abs(got[key] - expected[key]) <= 1e-9, `${assetId} ${method} ${key}: node ${got[key]}, benchmark ${expected[key]}`);
+        }
+        assert.deepEqual(got.probabilityOfFailureWithin, expected.probabilityOfFailureWithin);
+        assert.equal(got.unit, 'cycles');
+        assert.ok(got.lower <= got.rul && got.rul <= got.upper, `${assetId} ${method}: the interval holds the estimate`);
+      }
+    }
+    // The estimate is in the twin: the last writer (one of the three nodes) left a complete RUL object there.
+    const store = (helper.getNode(def) as any).store;
+    const stored = store.snapshot('engine-3').rul;
+    assert.equal(stored.cycles, lastCycle.get('engine-3'));
+    assert.ok(typeof stored.rul === 'number' && typeof stored.updatedAt === 'number');
+  });
+
+  it('counts only the history after the last part replacement', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.state, nodes.rul],
+      onTab([
+        definition(def),
+        { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
+        { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: MODEL, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const out = collect(helper.getNode('out'));
+    const state = helper.getNode('state');
+    const engine = testEngines[2]!; // 126 cycles
+    const replay = core.CmapssReplay.create({ engines: [engine], rowCount: engine.rows.length }, { assetPrefix: 'jet-', cyclesPerTick: 1, loop: false });
+    assert.ok(replay.ok);
+    const t0 = Date.UTC(2026, 0, 1);
+    const feed = (from: number, to: number) => {
+      for (let i = from; i < to; i++) state.receive({ payload: replay.value.tick(t0 + i * 1000).telemetry[0] });
+    };
+    feed(0, 80);
+    await until(() => out.length === 80, 5000, '80 estimates');
+    assert.equal(out[79].payload.cycles, 80);
+    state.receive({ topic: 'maintenance', payload: { assetId: 'jet-3', kind: 'part-replaced', part: 'HPC', ts: t0 + 79 * 1000 + 500 } });
+    feed(80, 126);
+    // Each estimate reads the twin when its snapshot arrives; the last one rests on the 46 cycles after the replacement.
+    await until(() => out.at(-1)?.payload.cycles === 46, 5000, 'an estimate on the 46 cycles after the replacement');
+    const afterReplacement = out.slice(80).map((m) => m.payload.cycles);
+    assert.ok(afterReplacement.every((c) => c >= 1 && c <= 46), `cycles counted after the replacement: ${afterReplacement.join(',')}`);
+    const last = out.at(-1).payload;
+    const after = core.historyPrefix(core.engineColumns({ ...engine, rows: engine.rows.slice(80), cycles: engine.cycles.slice(80) }), 46);
+    assert.equal(last.rul, core.predictRul(model, 'gbt', after, 20).rul);
+  });
+
+  it('trains from a run-to-failure file in a worker thread while the event loop keeps serving', async () => {
+    const dir = tempDir('twin-rul');
+    try {
+      const def = uid('def');
+      await helper.load(
+        [nodes.definition, nodes.rul],
+        onTab([definition(def), { id: 'rul', type: 'twin-rul', definition: def, modelFile: MODEL, wires: [['out']] }, { id: 'out', type: 'helper' }]),
+      );
+      const out = collect(helper.getNode('out'));
+      const save = join(dir.path, 'trained.json');
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      const start = Date.now();
+      helper.getNode('rul').receive({ topic: 'train', payload: { file: TRAIN_FD001, trees: 60, folds: 3, save } });
+      await until(() => out.length === 1, 50_000, 'the trained message');
+      const trainingMs = Date.now() - start;
+      delay.disable();
+      const worstMs = delay.max / 1e6;
+      assert.equal(out[0].topic, 'trained');
+      assert.equal(out[0].payload.histories, 100);
+      assert.ok(existsSync(save), 'the model was saved');
+      const saved = core.parseRulModel(readFileSync(save, 'utf8'));
+      assert.ok(saved.ok);
+      const trees = saved.value.gbt.ensemble[0]!;
+      assert.equal(trees.leaf.length, 60 * 2 ** trees.depth, 'the model has the 60 trees asked for');
+      // Training took seconds; the event loop never waited more than a small share of that.
+      assert.ok(trainingMs > 500, `training took ${trainingMs} ms`);
+      assert.ok(worstMs < trainingMs / 5, `the event loop was blocked for ${worstMs.toFixed(0)} ms during ${trainingMs} ms of training`);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('sends every error to Catch: unknown asset, missing model file, bad training requests', async () => {
+    const dir = tempDir('twin-rul');
+    try {
+      const broken = join(dir.path, 'broken.json');
+      writeFileSync(broken, '{"format":"something-else"}');
+      const def = uid('def');
+      await helper.load(
+        [nodes.definition, nodes.rul, coreNodes.catch],
+        onTab([
+          definition(def),
+          { id: 'rul', type: 'twin-rul', definition: def, modelFile: MODEL, wires: [[]] },
+          { id: 'missing', type: 'twin-rul', definition: def, modelFile: join(dir.path, 'nope.json'), wires: [[]] },
+          { id: 'bad', type: 'twin-rul', definition: def, modelFile: broken, wires: [[]] },
+          { id: 'catch', type: 'catch', scope: ['rul', 'missing', 'bad'], wires: [['caught']] },
+          { id: 'caught', type: 'helper' },
+        ]),
+      );
+      const caught = collect(helper.getNode('caught'));
+      const rul = helper.getNode('rul');
+      rul.receive({ payload: { assetId: 'engine-404' } });
+      rul.receive({ topic: 'train', payload: { file: join(dir.path, 'none.txt') } });
+      rul.receive({ topic: 'train', payload: { file: TRAIN_FD001, trees: -3 } });
+      helper.getNode('missing').receive({ payload: { assetId: 'engine-1' } });
+      helper.getNode('bad').receive({ payload: { assetId: 'engine-1' } });
+      await until(() => caught.length >= 5, 10_000, 'five caught errors');
+      const texts = caught.map((m) => `${m.error.source.id}: ${String(m.error.message).replace(/^Error: /, '')}`).join('\n');
+      assert.match(texts, /^rul: unknown asset "engine-404"$/m);
+      assert.match(texts, /^rul: training failed: cannot read .*none\.txt/m);
+      assert.match(texts, /^rul: train: trees must be a whole number/m);
+      assert.match(texts, /^missing: cannot read the RUL model .*nope\.json/m);
+      assert.match(texts, /^bad: the file is not a RUL model/m);
+    } finally {
+      dir.remove();
+    }
+  });
+});
