@@ -10,6 +10,7 @@
  * All outputs share one factorisation: one solve with one right-hand side per output.
  */
 import type { Parsed } from '../telemetry.js';
+import { CMAPSS_SIGNALS } from '../cmapss.js';
 import { solveLinearSystem } from './linear-algebra.js';
 
 export interface RidgeBaseline {
@@ -146,4 +147,41 @@ export function alignHistories(histories: Readonly<Record<string, { ts: readonly
   });
   const ts = [...(maps[0]?.keys() ?? [])].filter((t) => maps.every((m) => m.has(t))).sort((a, b) => a - b);
   return { ts, rows: ts.map((t) => maps.map((m) => m.get(t)!)) };
+}
+
+/**
+ * Reads a table of healthy data for fitting a baseline: a header row of signal names and one row per reading
+ * (separated by commas, semicolons, tabs or spaces), or a NASA C-MAPSS file (no header; unit, cycle, setting1..3,
+ * s1..s21).
+ * @returns columns by signal name
+ */
+export function parseDataTable(text: string): Parsed<Record<string, number[]>> {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) return { ok: false, reason: 'the data file is empty' };
+  const split = (line: string) => line.split(/[,;\t ]+/).filter((c) => c !== '');
+  const first = split(lines[0]!);
+  const hasHeader = first.some((cell) => Number.isNaN(Number(cell)));
+  const names = hasHeader ? first : first.length === 2 + CMAPSS_SIGNALS.length ? ['unit', 'cycle', ...CMAPSS_SIGNALS] : undefined;
+  if (names === undefined) return { ok: false, reason: 'the data file needs a header row of signal names (or the C-MAPSS column layout)' };
+  const columns: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = hasHeader ? 1 : 0; i < lines.length; i++) {
+    const cells = split(lines[i]!);
+    if (cells.length !== names.length) return { ok: false, reason: `line ${i + 1} has ${cells.length} values, the header ${names.length}` };
+    for (const [j, cell] of cells.entries()) {
+      const value = Number(cell);
+      if (!Number.isFinite(value)) return { ok: false, reason: `line ${i + 1}, column ${names[j]}: "${cell.slice(0, 20)}" is not a number` };
+      columns[names[j]!]!.push(value);
+    }
+  }
+  return { ok: true, value: columns };
+}
+
+/** Fits a baseline on columns of a data table (a healthy period recorded elsewhere). */
+export function fitRidgeBaselineFromColumns(columns: Readonly<Record<string, readonly number[]>>, options: RidgeOptions): Parsed<RidgeBaseline> {
+  const missing = [...options.inputs, ...options.outputs].filter((name) => columns[name] === undefined);
+  if (missing.length > 0) return { ok: false, reason: `the data has no column ${missing.join(', ')}` };
+  const rows = columns[options.inputs[0] ?? options.outputs[0]!]?.length ?? 0;
+  const x = Array.from({ length: rows }, (_, r) => options.inputs.map((name) => columns[name]![r]!));
+  const y = Array.from({ length: rows }, (_, r) => options.outputs.map((name) => columns[name]![r]!));
+  return fitRidgeBaseline(x, y, options);
 }

@@ -24,6 +24,8 @@ export interface TwinModelSettings {
   degree?: string | number;
   /** JSON text of a baseline fitted earlier (optional). */
   baseline?: string;
+  /** A data file of a healthy period to fit the baseline on at deploy (absolute, or relative to the user dir). */
+  baselineFile?: string;
   expressions?: ExpressionRow[];
   /** Healthy window in minutes of plant time. */
   healthyWindow?: string | number;

@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { AssetModel, type AssetModelResult } from '../../core/model/asset-model.js';
+import { fitRidgeBaselineFromColumns, parseDataTable } from '../../core/model/ridge-baseline.js';
 import type { Parsed } from '../../core/telemetry.js';
 import type { TwinStore } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
@@ -52,6 +55,28 @@ export = function register(RED: NodeAPI): void {
           configError ??= `expression for ${row.signal}: ${errorMessage(err)}`;
         }
       }
+    }
+
+    // A learned baseline can be fitted at deploy on a file of healthy data recorded elsewhere (a commissioning run).
+    let baselineReady: Promise<void> = Promise.resolve();
+    const baselineFile = (config.baselineFile ?? '').trim();
+    if (settings.ok && settings.value.options.kind === 'learned-baseline' && baselineFile !== '' && !configError) {
+      const options = settings.value.options;
+      const path = isAbsolute(baselineFile) ? baselineFile : resolve(RED.settings.userDir ?? process.cwd(), baselineFile);
+      baselineReady = readFile(path, 'utf8')
+        .then((text) => {
+          const table = parseDataTable(text);
+          if (!table.ok) throw new Error(table.reason);
+          const fitted = fitRidgeBaselineFromColumns(table.value, { inputs: options.inputs ?? [], outputs: options.outputs ?? [], alpha: options.alpha ?? 1, degree: options.degree ?? 1 });
+          if (!fitted.ok) throw new Error(fitted.reason);
+          options.baseline = fitted.value;
+          this.log(`baseline fitted on ${fitted.value.rows} rows of ${path}`);
+        })
+        .catch((err: unknown) => {
+          configError = `baseline file ${path}: ${errorMessage(err)}`;
+          this.error(configError);
+          ticker.refresh();
+        });
     }
 
     const ticker = new StatusTicker(this, () => {
@@ -127,6 +152,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     const handle = async (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): Promise<void> => {
+      await baselineReady;
       if (configError || !store || !settings.ok) {
         done(new Error(configError ?? 'no twin definition'));
         return;

@@ -4,7 +4,9 @@
  * models, errors a Catch node sees, and close.
  */
 import assert from 'node:assert/strict';
-import { coreNodes, helper, nextMessage, nodes, onTab, uid, until, type TestNode } from '../support/red.mts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { coreNodes, helper, nextMessage, nodes, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
 
 function definition(id: string) {
   return { id, type: 'twin-definition', assetClass: 'pump', historyPoints: '2000', acceptUndeclared: true, signals: [] };
@@ -245,5 +247,47 @@ describe('twin-model: condition indicators and feature ranking', function () {
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('model').receive({ topic: 'rank-features', payload: { features: { x: [[1, 2, 3]] } } });
     assert.match((await caught).error.message, /at least 2 histories/);
+  });
+});
+
+describe('twin-model: learned baseline fitted on a data file', function () {
+  this.timeout(30_000);
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('fits at deploy on a CSV of healthy data and predicts from it; a broken file is a clear error', async () => {
+    const dir = tempDir('twin-baseline');
+    try {
+      // Healthy commissioning data: flow = 0.1 × speed + 2, pressure = 0.002 × speed + 1.
+      const rows = ['speed,flow,pressure'];
+      for (let s = 1000; s <= 1500; s += 10) rows.push(`${s},${0.1 * s + 2},${0.002 * s + 1}`);
+      writeFileSync(join(dir.path, 'healthy.csv'), rows.join('\n'));
+      writeFileSync(join(dir.path, 'broken.csv'), 'speed,flow\n1000,abc\n');
+      const def = uid('def');
+      await helper.load(
+        [nodes.definition, nodes.state, nodes.model, coreNodes.catch],
+        onTab([
+          { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '100', acceptUndeclared: true, signals: [] },
+          { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [['model', 'broken'], []] },
+          { id: 'model', type: 'twin-model', definition: def, model: 'learned-baseline', inputs: 'speed', outputs: 'flow, pressure', alpha: '0', degree: '1', baselineFile: join(dir.path, 'healthy.csv'), healthyWindow: '0', wires: [['out']] },
+          { id: 'broken', type: 'twin-model', definition: def, model: 'learned-baseline', inputs: 'speed', outputs: 'flow', baselineFile: join(dir.path, 'broken.csv'), wires: [[]] },
+          { id: 'out', type: 'helper' },
+          { id: 'catch', type: 'catch', scope: ['broken'], wires: [['caught']] },
+          { id: 'caught', type: 'helper' },
+        ]),
+      );
+      const result = nextMessage(helper.getNode('out'), (m: any) => m.payload.expected?.flow !== undefined, 10_000);
+      const caught = nextMessage(helper.getNode('caught'), () => true, 10_000);
+      helper.getNode('state').receive({ payload: { assetId: 'p', ts: Date.now(), signals: { speed: 1234, flow: 125, pressure: 3.5 } } });
+      const expected = (await result).payload.expected;
+      assert.ok(Math.abs(expected.flow - 125.4) < 1e-6, `flow ${expected.flow}`);
+      assert.ok(Math.abs(expected.pressure - 3.468) < 1e-6, `pressure ${expected.pressure}`);
+      assert.match((await caught).error.message, /broken\.csv: line 2, column flow: "abc" is not a number/);
+    } finally {
+      dir.remove();
+    }
   });
 });
