@@ -22,3 +22,4 @@ export * from './first-order.js';
 export * from './motor-thermal.js';
 export * from './model/index.js';
 export * from './rul/index.js';
+export * from './pump-prediction.js';

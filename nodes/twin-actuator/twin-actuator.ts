@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkCommand, type ActuationCommand, type AuditRecord, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
+import { firstLimitViolation, predictPumpAfterCommand } from '../../core/pump-prediction.js';
 import type { ActuationPoint } from '../../core/twin-definition.js';
 import type { TwinStore } from '../../core/twin-store.js';
 import type { TwinMqttBrokerNode } from '../twin-mqtt-broker/broker-api.js';
@@ -30,6 +31,9 @@ interface TwinActuatorConfig extends NodeDef {
   limitPolicy: string;
   ratePolicy: string;
   interlocks: InterlockConfig[];
+  /** Simulate speed commands with the centrifugal pump model before writing ('none' or 'centrifugal-pump'). */
+  simulation: string;
+  simulationHorizonMin: string | number;
 }
 
 /** A command on its way: the result message and the audit record are built from it. */
@@ -66,6 +70,8 @@ export = function register(RED: NodeAPI): void {
     const confirmTimeoutMs = Math.max(1, numberSetting(config.confirmTimeoutS, 30)) * 1000;
     const readBackTimeoutMs = Math.max(0.1, numberSetting(config.readBackTimeoutS, 10)) * 1000;
     const policy: GuardPolicy = { limits: config.limitPolicy === 'clamp' ? 'clamp' : 'refuse', rate: config.ratePolicy === 'ramp' ? 'ramp' : 'refuse' };
+    const simulation = config.simulation === 'centrifugal-pump' ? 'centrifugal-pump' : 'none';
+    const horizonS = Math.max(1, numberSetting(config.simulationHorizonMin, 30)) * 60;
     const timers = new Set<NodeJS.Timeout>();
     /** Commands without a final result yet: a close gives them one, so every command is audited exactly once. */
     const inFlight = new Set<Command>();
@@ -134,6 +140,29 @@ export = function register(RED: NodeAPI): void {
             }),
         ),
       );
+    };
+
+    /**
+     * Runs a speed command through the pump model from the twin's current state (and the bearing friction twin-model
+     * estimated, when it did) and checks every predicted signal against the twin definition's ranges.
+     */
+    const simulatePump = (twin: TwinStore, assetId: string, target: number): { ok: boolean; detail: string } => {
+      const signals = twin.snapshot(assetId)?.signals ?? {};
+      const speed = signals.speed;
+      const temp = signals.bearingTemp;
+      if (!speed || speed.stale || !temp || temp.stale) throw new Error('the prediction needs fresh speed and bearingTemp readings');
+      const friction = twin.derived(assetId, 'parameters')?.bearingFriction;
+      const trajectory = predictPumpAfterCommand({
+        speedRpm: speed.value,
+        bearingTempC: temp.value,
+        targetRpm: target,
+        horizonS,
+        ...(typeof friction === 'number' && friction > 0 ? { parameters: { bearingFriction: friction } } : {}),
+      });
+      const violation = firstLimitViolation(trajectory, twin.definition.signals);
+      if (violation) return { ok: false, detail: violation };
+      const hottest = Math.max(...trajectory.map((p) => p.bearingTemp));
+      return { ok: true, detail: `within all limits for ${horizonS / 60} min (bearing at most ${hottest.toFixed(1)} °C)` };
     };
 
     const topicFor = (command: Command): string =>
@@ -225,6 +254,7 @@ export = function register(RED: NodeAPI): void {
           policy,
           interlocks: await evaluateInterlocks(assetId),
           ...(usableReported !== undefined ? { reported: usableReported } : {}),
+          ...(simulation === 'centrifugal-pump' && (point?.reportedSignal ?? point?.name) === 'speed' ? { simulate: (value: number) => simulatePump(store, assetId, value) } : {}),
         });
         const audit: AuditRecord = { ts: Date.now(), assetId, point: pointName, requested: payload.value, mode, result: decision.result, guards: decision.verdicts };
         if (request.source) audit.source = request.source;

@@ -80,3 +80,19 @@ describe('pump simulator', () => {
     assert.deepEqual(Object.keys(t.signals).sort(), ['bearingTemp', 'flow', 'power', 'pressure', 'speed', 'vibration']);
   });
 });
+
+describe('pump prediction after a speed command (simulate before write)', () => {
+  it('matches the hand-integrated first-order bearing warm-up at the new speed', async () => {
+    const { predictPumpAfterCommand, firstLimitViolation, bearingTimeConstant } = await import('../../dist/core/index.js');
+    const start = operatingPoint(DEFAULT_PUMP, 1480).steadyBearingTempC;
+    const steady = operatingPoint(DEFAULT_PUMP, 1800).steadyBearingTempC;
+    const tau = bearingTimeConstant(DEFAULT_PUMP);
+    const trajectory = predictPumpAfterCommand({ speedRpm: 1480, bearingTempC: start, targetRpm: 1800, rampRpmPerS: 1e9, horizonS: 1800, stepS: 10 });
+    for (const p of [trajectory[0]!, trajectory[59]!, trajectory.at(-1)!]) {
+      close(p.bearingTemp, steady + (start - steady) * Math.exp(-p.t / tau), 1e-9);
+      close(p.flow, operatingPoint(DEFAULT_PUMP, 1800).flowM3h, 1e-9);
+    }
+    assert.match(firstLimitViolation(trajectory, [{ name: 'bearingTemp', unit: 'degC', max: 56 }])!, /^bearingTemp would reach 56(\.\d)? degC after \d+ min, above its maximum 56$/);
+    assert.equal(firstLimitViolation(trajectory, [{ name: 'bearingTemp', max: 90 }]), undefined);
+  });
+});

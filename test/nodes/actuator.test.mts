@@ -35,7 +35,7 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     await helper.stopServer();
   });
 
-  async function load(actuator: Record<string, unknown>) {
+  async function load(actuator: Record<string, unknown>, bearingTempMax = 150) {
     const def = uid('def');
     await helper.load(
       [nodes.definition, nodes.state, nodes.simulator, nodes.mqttBroker, nodes.actuator, coreNodes.mqtt, coreNodes.change, coreNodes.catch],
@@ -46,7 +46,7 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
           assetClass: 'pump',
           historyPoints: '100',
           acceptUndeclared: true,
-          signals: [{ name: 'speed', unit: 'rpm', staleAfterS: 5 }, { name: 'bearingTemp', unit: 'degC' }],
+          signals: [{ name: 'speed', unit: 'rpm', staleAfterS: 5 }, { name: 'bearingTemp', unit: 'degC', max: bearingTempMax }],
           // The drive ramps at 100 rpm/s: a change of a few hundred rpm takes seconds to settle.
           actuationPoints: [{ name: 'speed', unit: 'rpm', min: 0, max: 1800, maxRatePerS: 500, tolerance: 5, settleS: 8 }],
         },
@@ -95,6 +95,19 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(onWire, []);
     assert.equal(audits.length, 1);
+  });
+
+  it('simulate before write: refuses a speed raise the pump model predicts would overheat the bearing, with the prediction', async () => {
+    // Healthy pump at 1480 rpm: bearing at 52.9 °C; at 1800 rpm it settles near 59 °C, above the 56 °C maximum below.
+    const { act, results } = await load({ mode: 'live', simulation: 'centrifugal-pump', simulationHorizonMin: '60' }, 56);
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1800 } });
+    await until(() => results.length > 0, 5000, 'a result');
+    assert.equal(results[0].result, 'refused');
+    assert.match(results[0].reason, /^simulation: bearingTemp would reach 56(\.\d)? degC after \d+ min, above its maximum 56/);
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1500 } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 15_000, 'the small raise to finish');
+    assert.equal(results.at(-1).result, 'confirmed');
+    assert.deepEqual(onWire.map((w) => w.payload), ['1500'], 'only the command the model accepted was written');
   });
 
   it('refuses beyond limits, too fast, unknown points and scenario traffic, writing nothing', async () => {
