@@ -3,7 +3,7 @@ import { checkCommand, type ActuationCommand, type AuditRecord, type GuardPolicy
 import { firstLimitViolation, predictPumpAfterCommand } from '../../core/pump-prediction.js';
 import type { ActuationPoint } from '../../core/twin-definition.js';
 import type { TwinStore } from '../../core/twin-store.js';
-import type { TwinMqttBrokerNode } from '../twin-mqtt-broker/broker-api.js';
+import type { TwinMqttBrokerNode, Unsubscribe } from '../twin-mqtt-broker/broker-api.js';
 import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
@@ -24,6 +24,8 @@ interface TwinActuatorConfig extends NodeDef {
   endpoint: string;
   topic: string;
   payloadFormat: string;
+  /** MQTT 5: where the device answers; commands carry their id as correlation data. */
+  responseTopic: string;
   qos: string | number;
   ttlS: string | number;
   confirmTimeoutS: string | number;
@@ -45,7 +47,7 @@ interface Command {
   writes: number[];
   source?: string;
   user?: string;
-  audit: AuditRecord;
+  audit: AuditRecord & { response?: string };
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
@@ -96,6 +98,17 @@ export = function register(RED: NodeAPI): void {
       broker?.connect();
     }
 
+    // MQTT 5 request/response: the device's answer, matched by correlation data, goes into the command's audit record.
+    const responseTopic = transport === 'mqtt' ? (config.responseTopic ?? '').trim() : '';
+    let stopResponses: Unsubscribe | undefined;
+    if (responseTopic !== '' && broker && !configError) {
+      stopResponses = broker.subscribe(responseTopic, 1, (_topic, payload, packet) => {
+        const id = packet.properties?.correlationData?.toString('utf8');
+        const command = [...inFlight].find((c) => c.id === id);
+        if (command) command.audit.response = payload.toString('utf8', 0, 1000);
+      });
+    }
+
     const later = (ms: number, fn: () => void): NodeJS.Timeout => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -113,7 +126,7 @@ export = function register(RED: NodeAPI): void {
       store?.appendAudit(command.audit);
       const msg = command.msg;
       msg.topic = command.assetId;
-      msg.payload = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode };
+      msg.payload = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode, response: command.audit.response };
       command.send([msg, { topic: command.assetId, payload: command.audit }]);
       command.done(err);
     };
@@ -191,7 +204,11 @@ export = function register(RED: NodeAPI): void {
             return;
           }
         } else {
-          await broker!.publish(topicFor(command), payloadFor(command, value), { qos, ttlMs });
+          await broker!.publish(topicFor(command), payloadFor(command, value), {
+            qos,
+            ttlMs,
+            ...(responseTopic !== '' ? { responseTopic, correlationData: Buffer.from(command.id) } : {}),
+          });
         }
       }
       const written = RED.util.cloneMessage(command.msg);
@@ -286,7 +303,8 @@ export = function register(RED: NodeAPI): void {
       })().catch((err: unknown) => done(new Error(errorMessage(err))));
     });
 
-    this.on('close', (done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
+      stopResponses?.(removed);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       awaitingConfirmation.clear();

@@ -49,7 +49,11 @@ export interface TwinMqttBrokerNode extends Node<Credentials> {
    * Publishes now or not at all: refused when not connected, and withdrawn (never sent later) when the broker has
    * not acknowledged it within `ttlMs`. On MQTT 5 the broker also drops it after `ttlMs` (message expiry).
    */
-  publish(topic: string, payload: string | Buffer, options: { qos: 0 | 1 | 2; retain?: boolean; ttlMs: number }): Promise<void>;
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options: { qos: 0 | 1 | 2; retain?: boolean; ttlMs: number; /** MQTT 5 request/response. */ responseTopic?: string; correlationData?: Buffer },
+  ): Promise<void>;
   /** Status for a node using this broker. */
   statusFor(state: ConnectionState): NodeStatus;
 }

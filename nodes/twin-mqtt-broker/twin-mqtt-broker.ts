@@ -184,9 +184,10 @@ export = function register(RED: NodeAPI): void {
       const c = client;
       if (!c?.connected) return Promise.reject(new Error(`not connected to ${broker}: not sent`));
       const ttlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
-      const publishOptions = plan.ok && plan.value.options.protocolVersion === 5
-        ? { qos: options.qos, retain: options.retain === true, properties: { messageExpiryInterval: ttlS } }
-        : { qos: options.qos, retain: options.retain === true };
+      const v5 = plan.ok && plan.value.options.protocolVersion === 5;
+      if (!v5 && options.responseTopic) return Promise.reject(new Error(`a response topic needs MQTT 5; ${broker} is set to MQTT 3.1.1`));
+      const properties = { messageExpiryInterval: ttlS, ...(options.responseTopic ? { responseTopic: options.responseTopic } : {}), ...(options.correlationData ? { correlationData: options.correlationData } : {}) };
+      const publishOptions = v5 ? { qos: options.qos, retain: options.retain === true, properties } : { qos: options.qos, retain: options.retain === true };
       return new Promise<void>((resolve, reject) => {
         let settled = false;
         c.publish(topic, payload, publishOptions, (err) => {
