@@ -48,6 +48,8 @@ interface Command {
   source?: string;
   user?: string;
   audit: AuditRecord & { response?: string };
+  /** The OPC UA server answered Good_CompletesAsynchronously. */
+  unconfirmedByServer?: boolean;
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
@@ -203,6 +205,8 @@ export = function register(RED: NodeAPI): void {
             finish(command, 'refused', `the OPC UA server refused the write: ${outcome.status}`);
             return;
           }
+          // Good_CompletesAsynchronously: accepted but not confirmed by the server; only the read-back can tell.
+          if (outcome.result === 'pending') command.unconfirmedByServer = true;
         } else {
           await broker!.publish(topicFor(command), payloadFor(command, value), {
             qos,
@@ -213,7 +217,7 @@ export = function register(RED: NodeAPI): void {
       }
       const written = RED.util.cloneMessage(command.msg);
       written.topic = command.assetId;
-      written.payload = { id: command.id, assetId: command.assetId, point: command.point.name, written: target, result: 'written', mode };
+      written.payload = { id: command.id, assetId: command.assetId, point: command.point.name, written: target, result: 'written', mode, ...(command.unconfirmedByServer ? { unconfirmed: true } : {}) };
       command.send([written, null]);
       const started = Date.now();
       const poll = (): void => {
