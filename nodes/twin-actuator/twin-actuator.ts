@@ -24,6 +24,8 @@ interface TwinActuatorConfig extends NodeDef {
   endpoint: string;
   topic: string;
   payloadFormat: string;
+  /** With payloadFormat 'template': text with {value}, {id}, {ts}, {assetId} and {point} filled in. */
+  payloadTemplate: string;
   /** MQTT 5: where the device answers; commands carry their id as correlation data. */
   responseTopic: string;
   qos: string | number;
@@ -183,8 +185,18 @@ export = function register(RED: NodeAPI): void {
     const topicFor = (command: Command): string =>
       (command.point.binding || topicTemplate).replaceAll('{assetId}', command.assetId).replaceAll('{point}', command.point.name);
 
-    const payloadFor = (command: Command, value: number): string =>
-      config.payloadFormat === 'json' ? JSON.stringify({ value, id: command.id, ts: Date.now() }) : String(value);
+    const payloadFor = (command: Command, value: number): string => {
+      if (config.payloadFormat === 'json') return JSON.stringify({ value, id: command.id, ts: Date.now() });
+      if (config.payloadFormat === 'template') {
+        return (config.payloadTemplate ?? '{value}')
+          .replaceAll('{value}', String(value))
+          .replaceAll('{id}', command.id)
+          .replaceAll('{ts}', String(Date.now()))
+          .replaceAll('{assetId}', command.assetId)
+          .replaceAll('{point}', command.point.name);
+      }
+      return String(value);
+    };
 
     /** Writes every step (one per second for a ramp), then waits for the twin to report the value. */
     const write = async (command: Command): Promise<void> => {

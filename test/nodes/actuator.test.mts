@@ -125,6 +125,15 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     assert.deepEqual(onWire, []);
   });
 
+  it('fills a payload template with the value and the command id', async () => {
+    const { act, results } = await load({ mode: 'live', topic: 'plant/{assetId}/set/{point}', payloadFormat: 'template', payloadTemplate: '{"sp": {value}, "cmd": "{id}", "asset": "{assetId}"}' });
+    // The plant's controller in this flow reads plain numbers, so no read-back: the wire is what is checked here.
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1450 } });
+    await until(() => onWire.length === 1 && results.length > 0, 5000, 'the write');
+    const sent = JSON.parse(onWire[0]!.payload);
+    assert.deepEqual(sent, { sp: 1450, cmd: results[0].id, asset: 'pump-1' });
+  });
+
   it('dry run: checks and reports, and nothing reaches the wire', async () => {
     const { act, results, audits } = await load({ mode: 'dry-run' });
     act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1300 } });
