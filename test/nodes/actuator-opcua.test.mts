@@ -1,39 +1,18 @@
 /** twin-actuator writing over OPC UA to a real node-opcua server, confirmed by read-back through twin-opcua-in. */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { helper, nodes, onTab, tempDir, uid, until } from '../support/red.mts';
+import { helper, nodes, onTab, uid, until } from '../support/red.mts';
+import { plant, usePlantServer } from '../support/opcua.mts';
 
-const require = createRequire(import.meta.url);
-const plant = require('../../dist/scripts/opcua-plant-server.js') as typeof import('../../dist/scripts/opcua-plant-server.js');
 const SPEED = `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.Speed`;
 const TEMP = `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.BearingTemp`;
 
 describe('twin-actuator over OPC UA against an in-process node-opcua server', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof plant.startPlantServer>>;
-  let pki: ReturnType<typeof tempDir>;
-
-  before(async () => {
-    pki = tempDir('twin-act-opcua');
-    server = await plant.startPlantServer({ pkiFolder: join(pki.path, 'plc'), tickMs: 100 });
-  });
-  after(async () => {
-    await server.close();
-    pki.remove();
-  });
-  beforeEach(async () => {
-    helper.settings({ userDir: join(pki.path, 'node-red') });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-  });
+  const plc = usePlantServer('twin-act-opcua');
 
   /** The value the server holds for one of Pump1's variables. */
   function serverValue(name: string): unknown {
-    const space = server.server.engine.addressSpace!;
+    const space = plc.server().server.engine.addressSpace!;
     const node = space.findNode(`ns=${space.getNamespaceIndex(plant.PLANT_NAMESPACE_URI)};s=Pump1.${name}`) as unknown as { readValue(): { value: { value: unknown } } };
     return node.readValue().value.value;
   }
@@ -55,7 +34,7 @@ describe('twin-actuator over OPC UA against an in-process node-opcua server', fu
             { name: 'bearingTemp', unit: 'degC', min: 0, max: 100, tolerance: 1, binding: TEMP },
           ],
         },
-        { id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', authentication: 'anonymous', publishingInterval: '100' },
+        { id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: plc.server().endpointUrl, securityMode: 'None', securityPolicy: 'None', authentication: 'anonymous', publishingInterval: '100' },
         { id: 'in', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'pump-1', samplingInterval: '50', variables: [{ nodeId: SPEED, signal: 'speed' }, { nodeId: TEMP, signal: 'bearingTemp' }], wires: [['state']] },
         { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
         { id: 'act', type: 'twin-actuator', definition: def, mode: 'live', transport: 'opcua', endpoint: 'endpoint', readBackTimeoutS: '10', ttlS: '10', wires: [['results'], ['audit']] },

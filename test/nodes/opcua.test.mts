@@ -1,37 +1,16 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { coreNodes, helper, nodes, nextMessage, onTab, tempDir, until } from '../support/red.mts';
+import { coreNodes, helper, nodes, nextMessage, onTab, until } from '../support/red.mts';
+import { plant, usePlantServer } from '../support/opcua.mts';
 
-const require = createRequire(import.meta.url);
-const plant = require('../../dist/scripts/opcua-plant-server.js') as typeof import('../../dist/scripts/opcua-plant-server.js');
 
 describe('twin-opcua-in against an in-process node-opcua server over TCP', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof plant.startPlantServer>>;
-  let pki: ReturnType<typeof tempDir>;
-
-  before(async () => {
-    pki = tempDir('twin-opcua');
-    server = await plant.startPlantServer({ pkiFolder: join(pki.path, 'plc'), tickMs: 100 });
-  });
-  after(async () => {
-    await server.close();
-    pki.remove();
-  });
-  beforeEach(async () => {
-    helper.settings({ userDir: join(pki.path, 'node-red') });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-  });
+  const virtualPlc = usePlantServer('twin-opcua');
 
   const endpoint = (extra: Record<string, unknown> = {}) => ({
     id: 'endpoint',
     type: 'twin-opcua-endpoint',
-    endpoint: server.endpointUrl,
+    endpoint: virtualPlc.server().endpointUrl,
     securityMode: 'None',
     securityPolicy: 'None',
     authentication: 'anonymous',
@@ -77,7 +56,7 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     assert.ok(Math.abs(speed.ts - Date.now()) < 30_000, 'source timestamp is recent');
 
     const changed = nextMessage(out, (m: any) => m.payload.signals.speed === 1300, 10_000);
-    server.set('Speed', 1300);
+    virtualPlc.server().set('Speed', 1300);
     await changed;
   });
 
@@ -148,7 +127,7 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
   const plc = (name: string) => `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.${name}`;
 
   it('shares one session and one subscription between two nodes on one endpoint', async () => {
-    const before = server.load();
+    const before = virtualPlc.server().load();
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
       onTab([
@@ -164,7 +143,7 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     const seen = new Set<string>();
     helper.getNode('out').on('input', (msg: any) => Object.keys(msg.payload.signals).forEach((s) => seen.add(s)));
     await until(() => seen.size === 3, 15_000, 'values from both nodes');
-    assert.deepEqual(server.load(), {
+    assert.deepEqual(virtualPlc.server().load(), {
       sessions: before.sessions + 1,
       subscriptions: before.subscriptions + 1,
       monitoredItems: before.monitoredItems + 3,
@@ -172,22 +151,22 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
   });
 
   it('keeps the session on a modified-nodes deploy and leaves no monitored item behind on any deploy', async () => {
-    const before = server.load();
+    const before = virtualPlc.server().load();
     const flow = (variables: Array<Record<string, unknown>>) => onTab([endpoint(), opcuaIn('a', variables), { id: 'out', type: 'helper' }]);
     const speed = { nodeId: plc('Speed'), signal: 'speed' };
     const flowVar = { nodeId: plc('Flow'), signal: 'flow' };
     await helper.load([nodes.opcuaEndpoint, nodes.opcuaIn], flow([speed, flowVar]));
-    await until(() => server.load().monitoredItems === before.monitoredItems + 2, 15_000, 'two items');
-    const session = () => server.server.engine.getSessions().map((s) => s.nodeId.toString()).sort().join();
+    await until(() => virtualPlc.server().load().monitoredItems === before.monitoredItems + 2, 15_000, 'two items');
+    const session = () => virtualPlc.server().server.engine.getSessions().map((s) => s.nodeId.toString()).sort().join();
     const firstSession = session();
 
     await helper.setFlows(flow([speed]), 'nodes');
-    await until(() => server.load().monitoredItems === before.monitoredItems + 1, 10_000, 'one item after the modified-nodes deploy');
+    await until(() => virtualPlc.server().load().monitoredItems === before.monitoredItems + 1, 10_000, 'one item after the modified-nodes deploy');
     assert.equal(session(), firstSession, 'the endpoint and its session stayed');
 
     await helper.setFlows(flow([speed, flowVar]), 'full');
-    await until(() => server.load().monitoredItems === before.monitoredItems + 2, 10_000, 'two items after a full deploy');
-    assert.deepEqual(server.load(), { sessions: before.sessions + 1, subscriptions: before.subscriptions + 1, monitoredItems: before.monitoredItems + 2 });
+    await until(() => virtualPlc.server().load().monitoredItems === before.monitoredItems + 2, 10_000, 'two items after a full deploy');
+    assert.deepEqual(virtualPlc.server().load(), { sessions: before.sessions + 1, subscriptions: before.subscriptions + 1, monitoredItems: before.monitoredItems + 2 });
   });
 
   it('sends values the server marks Bad or Uncertain with that quality', async () => {
@@ -198,12 +177,12 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     const out = helper.getNode('out');
     await nextMessage(out, (m: any) => m.payload.quality.bearingTemp === 'good', 15_000);
     const bad = nextMessage(out, (m: any) => m.payload.signals.bearingTemp === 97, 10_000);
-    server.set('BearingTemp', 97, 'BadSensorFailure');
+    virtualPlc.server().set('BearingTemp', 97, 'BadSensorFailure');
     assert.deepEqual((await bad).payload.quality, { bearingTemp: 'bad' });
     const uncertain = nextMessage(out, (m: any) => m.payload.signals.bearingTemp === 61, 10_000);
-    server.set('BearingTemp', 61, 'UncertainLastUsableValue');
+    virtualPlc.server().set('BearingTemp', 61, 'UncertainLastUsableValue');
     assert.deepEqual((await uncertain).payload.quality, { bearingTemp: 'uncertain' });
-    server.set('BearingTemp', 53);
+    virtualPlc.server().set('BearingTemp', 53);
   });
 
   it('sends the values of one PLC scan as one message with several signals', async () => {
@@ -225,13 +204,13 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     await until(() => messages.length > 0, 15_000, 'initial values');
     await new Promise((r) => setTimeout(r, 300));
     messages.length = 0;
-    server.setMany({ Speed: 1234, Flow: 140, BearingTemp: 58 });
+    virtualPlc.server().setMany({ Speed: 1234, Flow: 140, BearingTemp: 58 });
     await until(() => messages.some((m) => m.signals.speed === 1234), 10_000, 'the new speed');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(messages.length, 1, `one message, got ${JSON.stringify(messages)}`);
     assert.deepEqual(messages[0].signals, { speed: 1234, flow: 140, bearingTemp: 58 });
     assert.deepEqual(messages[0].quality, { speed: 'good', flow: 'good', bearingTemp: 'good' });
-    server.setMany({ Speed: 1480, Flow: 151, BearingTemp: 53 });
+    virtualPlc.server().setMany({ Speed: 1480, Flow: 151, BearingTemp: 53 });
   });
 
   it('shows "no data" when connected values stop arriving, raises it to Catch, and recovers on the next value', async () => {
@@ -254,9 +233,9 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     assert.match(alarm.error.message, /no data from the OPC UA server for [\d.]+ s though connected/);
     assert.equal(alarm.payload.assetId, 'pump-1');
     assert.deepEqual(statuses.at(-1), { fill: 'yellow', shape: 'ring', text: 'twin-opcua-in.status.no-data' });
-    server.set('Speed', 1400);
+    virtualPlc.server().set('Speed', 1400);
     await until(() => statuses.at(-1)?.fill === 'green', 5000, 'green again after a value');
-    server.set('Speed', 1480);
+    virtualPlc.server().set('Speed', 1480);
   });
 
   it('lists child nodes for the editor through the admin HTTP API (nsu= ids, data types)', async () => {
