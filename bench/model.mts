@@ -1,0 +1,75 @@
+/**
+ * Model and RUL benchmark: microseconds per asset update for each model kind of twin-model and each RUL method of
+ * twin-rul, beside the cost of the twin-store ingest of the same reading (measured in the same run, for scale).
+ * Last line: {"usPerUpdate":{"<kind>":…},"storeIngestUs":…}
+ *
+ * Options: --data <dir with test_FD001.txt> (default: shared/data/cmapss beside the project).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const core = require('../dist/core/index.js') as typeof import('../dist/core/index.js');
+
+const root = join(import.meta.dirname, '..');
+const i = process.argv.indexOf('--data');
+const dataDir = resolve(i > 0 ? process.argv[i + 1]! : join(root, '..', 'shared', 'data', 'cmapss'));
+const UPDATES = 20_000;
+const T0 = Date.UTC(2026, 0, 1);
+const noHistory = () => ({ ts: [], values: [], quality: [] });
+
+/** Runs `updates` readings through one model after a warm-up, returning µs per update. */
+function timeModel(options: import('../dist/core/index.js').AssetModelOptions, reading: (k: number) => Record<string, number>): number {
+  const created = core.AssetModel.create('bench', options);
+  if (!created.ok) throw new Error(created.reason);
+  const model = created.value;
+  const step = (k: number) => {
+    const ts = T0 + k * 60_000;
+    const measured = reading(k);
+    const expected = model.expect(ts, measured, noHistory);
+    if (!expected.ok) throw new Error(expected.reason);
+    model.update(ts, measured, expected.value, noHistory);
+  };
+  // Past the settling and the healthy window, so the timed updates are the steady ones.
+  for (let k = 0; k < 500; k++) step(k);
+  const start = process.hrtime.bigint();
+  for (let k = 500; k < 500 + UPDATES; k++) step(k);
+  return Number(process.hrtime.bigint() - start) / 1000 / UPDATES;
+}
+
+const pump = new core.PumpSimulator({ assetId: 'p', seed: 1, noise: 0.005 });
+const pumpReadings = Array.from({ length: 500 + UPDATES }, (_, k) => pump.step(T0 + k * 60_000, 60).signals);
+const usPerUpdate: Record<string, number> = {};
+usPerUpdate['pump-physics'] = timeModel({ kind: 'pump-physics', healthyWindowSeconds: 120 * 60 }, (k) => pumpReadings[k]!);
+usPerUpdate['motor-thermal'] = timeModel({ kind: 'motor-thermal', healthyWindowSeconds: 120 * 60 }, (k) => ({ current: 50 + (k % 7), ambientTemp: 25, windingTemp: 80 + (k % 5) * 0.1 }));
+const x = pumpReadings.slice(0, 400).map((r) => [r.speed!]);
+const y = pumpReadings.slice(0, 400).map((r) => [r.flow!, r.pressure!]);
+const baseline = core.fitRidgeBaseline(x, y, { inputs: ['speed'], outputs: ['flow', 'pressure'] });
+if (!baseline.ok) throw new Error(baseline.reason);
+usPerUpdate['learned-baseline'] = timeModel({ kind: 'learned-baseline', baseline: baseline.value, healthyWindowSeconds: 120 * 60 }, (k) => pumpReadings[k]!);
+
+// RUL: every method on every FD001 test engine's full history, with the packaged model.
+const parsedModel = core.parseRulModel(readFileSync(join(root, 'models', 'cmapss-fd001-gbt.json'), 'utf8'));
+if (!parsedModel.ok) throw new Error(parsedModel.reason);
+const test = core.parseCmapss(readFileSync(join(dataDir, 'test_FD001.txt'), 'utf8'));
+if (!test.ok) throw new Error(test.reason);
+const histories = test.value.engines.map((engine) => core.engineColumns(engine));
+for (const method of core.RUL_METHODS) {
+  const rounds = 5;
+  const start = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) for (const history of histories) core.predictRul(parsedModel.value, method, history, 30);
+  usPerUpdate[`rul-${method}`] = Number(process.hrtime.bigint() - start) / 1000 / (rounds * histories.length);
+}
+
+// For scale: one twin-store ingest of the same pump reading.
+const store = new core.TwinStore(core.normaliseDefinition({ name: 'pump', historyPoints: 1000, signals: [] }), new core.ManualClock(T0 + 1e12));
+const start = process.hrtime.bigint();
+for (let k = 0; k < pumpReadings.length; k++) store.ingest({ assetId: 'p', ts: T0 + k * 60_000, signals: pumpReadings[k]! });
+const storeIngestUs = Number(process.hrtime.bigint() - start) / 1000 / pumpReadings.length;
+
+console.log(`Model and RUL cost per asset update, Node ${process.version} (model: ${UPDATES} steady updates; RUL: 100 FD001 test engines × 5)`);
+console.log('kind                 | µs per update');
+for (const [kind, us] of Object.entries(usPerUpdate)) console.log(`${kind.padEnd(20)} | ${us.toFixed(1).padStart(8)}`);
+console.log(`${'store ingest (scale)'.padEnd(20)} | ${storeIngestUs.toFixed(1).padStart(8)}`);
+console.log(JSON.stringify({ usPerUpdate: Object.fromEntries(Object.entries(usPerUpdate).map(([k, v]) => [k, Number(v.toFixed(2))])), storeIngestUs: Number(storeIngestUs.toFixed(2)) }));
