@@ -39,6 +39,11 @@ describe('npm start (the demo)', function () {
       assert.equal(pump1.assetClass, 'centrifugal pump');
       assert.ok(pump1.signals.bearingTemp.value > 30 && pump1.signals.bearingTemp.value < 120);
       assert.equal(seen.get('twin/pump-4/snapshot').signals.speed.unit, 'rpm');
+      // The demo's pump model writes its health (learning at first) into the twins of pumps 1–3.
+      const modelled = Date.now();
+      while (seen.get('twin/pump-1/snapshot')?.health === undefined && Date.now() - modelled < 15_000) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(seen.get('twin/pump-1/snapshot').health.model, 'pump-physics');
+      assert.equal(seen.get('twin/pump-4/snapshot').health, undefined, 'pump-4 (three signals over OPC UA) is not modelled');
     } finally {
       await client.endAsync();
     }
