@@ -1,4 +1,5 @@
 import type { ActuationPoint } from './twin-definition.js';
+import { errorMessage } from './errors.js';
 
 /**
  * The guards every command passes before anything is written to a machine, in this order:
@@ -145,7 +146,7 @@ export function checkCommand(command: ActuationCommand, context: GuardContext): 
     try {
       simulated = context.simulate(value);
     } catch (err) {
-      return refuse('simulation', `the model could not run: ${err instanceof Error ? err.message : String(err)}`);
+      return refuse('simulation', `the model could not run: ${errorMessage(err)}`);
     }
     if (!simulated.ok) return refuse('simulation', simulated.detail);
     verdicts.push({ guard: 'simulation', passed: true, detail: simulated.detail });

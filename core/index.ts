@@ -23,3 +23,4 @@ export * from './motor-thermal.js';
 export * from './model/index.js';
 export * from './rul/index.js';
 export * from './pump-prediction.js';
+export * from './errors.js';

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from './clock.js';
+import { errorMessage } from './errors.js';
 import { SignalHistory, type HistorySeries, type WindowStatistics } from './signal-history.js';
 import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
@@ -762,7 +763,7 @@ function checkPersistedAsset(data: unknown): Parsed<PersistedAsset> {
         return fail(`asset ${d.assetId}, signal ${name}: history arrays differ in length`);
       }
     } catch (err) {
-      return fail(`asset ${d.assetId}, signal ${name}: ${err instanceof Error ? err.message : String(err)}`);
+      return fail(`asset ${d.assetId}, signal ${name}: ${errorMessage(err)}`);
     }
     if (!QUALITY_BY_CODE.includes(s.quality as Quality)) return fail(`asset ${d.assetId}, signal ${name}: bad quality`);
   }

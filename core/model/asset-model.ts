@@ -4,6 +4,7 @@
  * Pure: telemetry time comes in with each update; history comes in through a function.
  */
 import type { Parsed } from '../telemetry.js';
+import { errorMessage } from '../errors.js';
 import { operatingPoint } from '../centrifugal-pump.js';
 import { conditionIndicators, type ConditionIndicators } from './condition-indicators.js';
 import type { EwmaChartOptions } from './control-chart.js';
@@ -121,7 +122,7 @@ export class AssetModel {
     try {
       return { ok: true, value: new AssetModel(assetId, options, physics) };
     } catch (err) {
-      return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+      return { ok: false, reason: errorMessage(err) };
     }
   }
 

@@ -4,6 +4,7 @@
  * only run-to-failure histories; the test data of a benchmark is never seen here.
  */
 import type { Parsed } from '../telemetry.js';
+import { errorMessage } from '../errors.js';
 import { conformalInterval, fitConformal, type ConformalTable } from './conformal.js';
 import { fitDegradation, predictDegradation, type DegradationModel } from './degradation.js';
 import type { RulEstimate } from './distribution.js';
@@ -170,7 +171,7 @@ export function parseRulModel(text: string): Parsed<RulModel> {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return { ok: false, reason: `the model file is not JSON (${err instanceof Error ? err.message : String(err)})` };
+    return { ok: false, reason: `the model file is not JSON (${errorMessage(err)})` };
   }
   if (typeof raw !== 'object' || raw === null) return { ok: false, reason: 'the model file does not hold an object' };
   const m = raw as Partial<RulModel>;

@@ -6,10 +6,8 @@ export type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 export type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type DoneFn = (err?: Error) => void;
 
-/** The message of any thrown value, for `done(err)` and status text. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** The message of any thrown value, for `done(err)` and status text (one definition, in the core). */
+export { errorMessage } from '../../core/errors.js';
 
 /** Reads a numeric editor field (the editor stores numbers as strings), with a default for empty fields. */
 export function numberSetting(raw: unknown, fallback: number): number {

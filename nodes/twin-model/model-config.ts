@@ -3,6 +3,7 @@
  * Kept apart from the node so the mapping is one small, testable function.
  */
 import { ASSET_MODEL_KINDS, type AssetModelKind, type AssetModelOptions } from '../../core/model/asset-model.js';
+import { errorMessage } from '../../core/errors.js';
 import { parseRidgeBaseline } from '../../core/model/ridge-baseline.js';
 import type { Parsed } from '../../core/telemetry.js';
 import { numberSetting } from '../shared/node-red.js';
@@ -51,7 +52,7 @@ function json(text: string | undefined, what: string): Parsed<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {
-    return { ok: false, reason: `${what} is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `${what} is not valid JSON: ${errorMessage(err)}` };
   }
 }
 

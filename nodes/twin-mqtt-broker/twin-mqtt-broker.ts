@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type DoneCallback, type IPublishPacket, type MqttClient } from 'mqtt';
 import { topicMatchesFilter } from '../../core/mqtt-mapping.js';
+import { connectionStatus } from '../shared/connection-status.js';
 import { errorMessage, shortText, type Node, type NodeAPI } from '../shared/node-red.js';
 import type { ConnectionEvent, ConnectionState, Credentials, MessageHandler, TwinMqttBrokerNode } from './broker-api.js';
 import { connectionPlan, displayUrl, type TwinMqttBrokerConfig } from './connection-options.js';
@@ -208,18 +209,8 @@ export = function register(RED: NodeAPI): void {
       });
     };
 
-    node.statusFor = (state) => {
-      switch (state) {
-        case 'connected':
-          return { fill: 'green', shape: 'dot', text: 'node-red:common.status.connected' };
-        case 'connecting':
-          return { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' };
-        case 'error':
-          return { fill: 'red', shape: 'ring', text: RED._('twin-mqtt-broker.status.error', { reason: shortText(node.lastError ?? '', 24) }) };
-        default:
-          return { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' };
-      }
-    };
+    node.statusFor = (state) =>
+      connectionStatus(state, () => RED._('twin-mqtt-broker.status.error', { reason: shortText(node.lastError ?? '', 24) }));
 
     node.on('close', (done: () => void) => {
       closing = true;

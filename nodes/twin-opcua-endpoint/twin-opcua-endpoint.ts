@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { connectionStatus } from '../shared/connection-status.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {
@@ -367,21 +368,11 @@ export = function register(RED: NodeAPI): void {
       });
     };
 
-    node.statusFor = (state) => {
-      switch (state) {
-        case 'connected':
-          return { fill: 'green', shape: 'dot', text: 'node-red:common.status.connected' };
-        case 'connecting':
-          return { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' };
-        case 'error': {
-          const kind = node.lastError ? explainOpcuaFailure(node.lastError, pkiFolder).kind : 'other';
-          const key = kind === 'untrusted-certificate' || kind === 'access-denied' ? `twin-opcua-endpoint.status.${kind}` : 'node-red:common.status.error';
-          return { fill: 'red', shape: 'ring', text: key };
-        }
-        default:
-          return { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' };
-      }
-    };
+    node.statusFor = (state) =>
+      connectionStatus(state, () => {
+        const kind = node.lastError ? explainOpcuaFailure(node.lastError, pkiFolder).kind : 'other';
+        return kind === 'untrusted-certificate' || kind === 'access-denied' ? `twin-opcua-endpoint.status.${kind}` : 'node-red:common.status.error';
+      });
 
     node.on('close', (done: () => void) => {
       closing = true;

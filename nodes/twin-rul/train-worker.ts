@@ -4,6 +4,7 @@
  * Output: one message `{ ok: true, model: <JSON text>, seconds }` or `{ ok: false, reason }`.
  */
 import { readFileSync } from 'node:fs';
+import { errorMessage } from '../../core/errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseCmapss } from '../../core/cmapss.js';
 import { engineColumns } from '../../core/rul/cmapss-history.js';
@@ -15,7 +16,7 @@ function run(job: TrainJob): TrainResult {
   try {
     text = readFileSync(job.file, 'utf8');
   } catch (err) {
-    return { ok: false, reason: `cannot read ${job.file}: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `cannot read ${job.file}: ${errorMessage(err)}` };
   }
   const parsed = parseCmapss(text);
   if (!parsed.ok) return { ok: false, reason: `${job.file}: ${parsed.reason}` };
@@ -28,7 +29,7 @@ function run(job: TrainJob): TrainResult {
     });
     return { ok: true, model: serialiseRulModel(model), seconds: Number(process.hrtime.bigint() - start) / 1e9, histories: parsed.value.engines.length };
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: errorMessage(err) };
   }
 }
 
