@@ -24,3 +24,4 @@ export * from './model/index.js';
 export * from './rul/index.js';
 export * from './pump-prediction.js';
 export * from './errors.js';
+export * from './what-if/index.js';

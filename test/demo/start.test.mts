@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
+import { NODE_TYPES } from '../support/node-types.mts';
 
-const NODE_TYPES = ['twin-definition', 'twin-mqtt-broker', 'twin-opcua-endpoint', 'twin-simulator', 'twin-mqtt-in', 'twin-opcua-in', 'twin-sensor', 'twin-state', 'twin-actuator', 'twin-model', 'twin-rul'];
 
 describe('npm start (the demo)', function () {
   this.timeout(90_000);

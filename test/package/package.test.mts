@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { NODE_TYPES } from '../support/node-types.mts';
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const nodeRedPkg = JSON.parse(readFileSync(join(root, 'node_modules', 'node-red', 'package.json'), 'utf8'));
 
 /** The node types fixed by the architecture; saved flows depend on these names. */
-const NODE_TYPES = ['twin-definition', 'twin-mqtt-broker', 'twin-opcua-endpoint', 'twin-simulator', 'twin-mqtt-in', 'twin-opcua-in', 'twin-sensor', 'twin-state', 'twin-actuator', 'twin-model', 'twin-rul'];
 
 function lowestVersion(range: string): number[] {
   const match = /(\d+)\.(\d+)\.(\d+)/.exec(range) ?? /(\d+)/.exec(range);
