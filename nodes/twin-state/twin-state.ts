@@ -93,6 +93,11 @@ export = function register(RED: NodeAPI): void {
         done(new Error('error' in found ? found.error : 'no twin definition'));
         return;
       }
+      // What-if results describe a future that has not happened: they must never become the twin's state.
+      if ((msg as { scenario?: unknown }).scenario === true) {
+        done(new Error('what-if scenario traffic (msg.scenario) is never ingested into the live twin'));
+        return;
+      }
       try {
         const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
         if (COMMANDS.has(command)) runCommand(store, command, msg, send, done);

@@ -58,6 +58,7 @@ export const nodes = {
   actuator: dist('twin-actuator'),
   model: dist('twin-model'),
   rul: dist('twin-rul'),
+  whatIf: dist('twin-what-if'),
 };
 
 /** A fresh temporary folder, removed by the returned function. */

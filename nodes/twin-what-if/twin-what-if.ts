@@ -1,0 +1,234 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_UNCERTAINTY, type SignalLimit, type WhatIfSettings } from '../../core/what-if/pump-scenario.js';
+import { parseDuration, parseScenarios, type Scenario } from '../../core/what-if/scenario.js';
+import { forkPump, promoteScenario, type WhatIfOutcome } from '../../core/what-if/what-if.js';
+import type { TwinStore } from '../../core/twin-store.js';
+import { findDefinition } from '../shared/definition.js';
+import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import type { WhatIfAnswer, WhatIfJob } from './what-if-job.js';
+
+interface LimitConfig {
+  signal: string;
+  min?: string | number;
+  max?: string | number;
+}
+
+interface TwinWhatIfConfig extends NodeDef {
+  definition: string;
+  model: string;
+  horizon: string;
+  step: string;
+  runs: string | number;
+  seed: string | number;
+  maxPoints: string | number;
+  wearPerHourPct: string | number;
+  wearDoublingK: string | number;
+  bearingLimitC: string | number;
+  rampRpmPerS: string | number;
+  limits: LimitConfig[];
+  frictionUncertaintyPct: string | number;
+  wearUncertaintyPct: string | number;
+}
+
+/** Scenarios kept for promotion: the latest run of each name, at most this many names. */
+const REMEMBERED_SCENARIOS = 50;
+
+/** A job waiting for, or being run by, the worker. */
+interface Pending {
+  job: WhatIfJob;
+  msg: NodeMessageInFlow;
+  send: SendFn;
+  done: DoneFn;
+}
+
+/** Operating limits: the node's own list where it names a signal, else the twin definition's valid range. */
+function operatingLimits(config: LimitConfig[] | undefined, store: TwinStore): SignalLimit[] {
+  const own = new Map<string, SignalLimit>();
+  for (const l of Array.isArray(config) ? config : []) {
+    if (!l.signal) continue;
+    const limit: SignalLimit = { signal: l.signal };
+    if (l.min !== undefined && l.min !== '' && Number.isFinite(Number(l.min))) limit.min = Number(l.min);
+    if (l.max !== undefined && l.max !== '' && Number.isFinite(Number(l.max))) limit.max = Number(l.max);
+    own.set(l.signal, limit);
+  }
+  const fromDefinition = store.definition.signals.filter((s) => !own.has(s.name)).map((s) => ({ signal: s.name, ...(s.min !== undefined ? { min: s.min } : {}), ...(s.max !== undefined ? { max: s.max } : {}) }));
+  return [...own.values(), ...fromDefinition];
+}
+
+export = function register(RED: NodeAPI): void {
+  function TwinWhatIf(this: Node, config: TwinWhatIfConfig): void {
+    RED.nodes.createNode(this, config);
+    const found = findDefinition(RED, config.definition);
+    const store: TwinStore | undefined = 'node' in found ? found.node.store : undefined;
+    let configError = 'error' in found ? found.error : undefined;
+    if ((config.model || 'centrifugal-pump') !== 'centrifugal-pump') configError ??= `unknown model "${config.model}"`;
+    const horizon = parseDuration(config.horizon || '2 h', 'horizon');
+    const step = parseDuration(config.step || '10 s', 'step');
+    if (!horizon.ok) configError ??= horizon.reason;
+    if (!step.ok) configError ??= step.reason;
+    const defaults = {
+      horizonS: horizon.ok ? horizon.value : 7200,
+      stepS: step.ok ? step.value : 10,
+      runs: Math.max(1, Math.round(numberSetting(config.runs, 1))),
+      seed: Math.round(numberSetting(config.seed, 1)),
+    };
+    const forkOptions = {
+      growthPerHour: Math.max(0, numberSetting(config.wearPerHourPct, 5)) / 100,
+      doublingK: numberSetting(config.wearDoublingK, 15) > 0 ? numberSetting(config.wearDoublingK, 15) : Infinity,
+      rampRpmPerS: Math.max(1, numberSetting(config.rampRpmPerS, 100)),
+    };
+    const bearingLimit = (limits: SignalLimit[]): number => {
+      const own = numberSetting(config.bearingLimitC, NaN);
+      return Number.isFinite(own) ? own : (limits.find((l) => l.signal === 'bearingTemp')?.max ?? 90);
+    };
+    const maxPoints = Math.min(5000, Math.max(2, Math.round(numberSetting(config.maxPoints, 200))));
+    const uncertainty = {
+      ...DEFAULT_UNCERTAINTY,
+      friction: Math.max(0, numberSetting(config.frictionUncertaintyPct, DEFAULT_UNCERTAINTY.friction * 100)) / 100,
+      wear: Math.max(0, numberSetting(config.wearUncertaintyPct, DEFAULT_UNCERTAINTY.wear * 100)) / 100,
+    };
+
+    const remembered = new Map<string, Scenario>();
+    const queue: Pending[] = [];
+    let running: Pending | undefined;
+    let worker: Worker | undefined;
+    let nextId = 1;
+    let closed = false;
+
+    const setStatus = (fill: 'grey' | 'blue' | 'green' | 'red' | 'yellow', text: string, shape: 'dot' | 'ring' = 'dot'): void => this.status({ fill, shape, text: shortText(text) });
+    if (configError) {
+      this.error(configError);
+      setStatus('red', RED._('twin-what-if.status.config'), 'ring');
+    } else setStatus('grey', RED._('twin-what-if.status.ready'), 'ring');
+
+    /** Every job still waiting gets its answer: an error for Catch nodes, so no message is left without done(). */
+    const failAll = (reason: string): void => {
+      const jobs = running ? [running, ...queue] : [...queue];
+      running = undefined;
+      queue.length = 0;
+      for (const p of jobs) p.done(new Error(reason));
+    };
+
+    const deliver = (pending: Pending, outcome: WhatIfOutcome, seconds: number): void => {
+      for (const scenario of pending.job.scenarios) {
+        remembered.delete(scenario.name);
+        remembered.set(scenario.name, scenario);
+      }
+      while (remembered.size > REMEMBERED_SCENARIOS) remembered.delete(remembered.keys().next().value!);
+      const msg = pending.msg;
+      // What-if traffic is marked, so twin-actuator refuses it and twin-state never ingests it.
+      msg.scenario = true;
+      msg.topic = outcome.assetId;
+      msg.payload = { ...outcome, seconds };
+      const table = { topic: outcome.assetId, scenario: true, payload: outcome.table };
+      pending.send([msg, table, null]);
+      pending.done();
+      setStatus('green', RED._('twin-what-if.status.done', { count: String(outcome.scenarios.length), seconds: seconds.toFixed(2) }));
+    };
+
+    const startWorker = (): Worker => {
+      const w = new Worker(join(__dirname, 'what-if-worker.js'));
+      w.on('message', (answer: WhatIfAnswer) => {
+        const pending = running;
+        if (!pending || pending.job.id !== answer.id) return;
+        running = undefined;
+        if (answer.ok) deliver(pending, answer.value, answer.seconds);
+        else {
+          setStatus('red', RED._('twin-what-if.status.error', { reason: answer.reason }));
+          pending.done(new Error(answer.reason));
+        }
+        next();
+      });
+      w.on('error', (err) => {
+        if (worker !== w) return;
+        worker = undefined;
+        setStatus('red', RED._('twin-what-if.status.error', { reason: errorMessage(err) }));
+        failAll(`the what-if worker failed: ${errorMessage(err)}`);
+      });
+      w.on('exit', (code) => {
+        if (worker !== w) return;
+        worker = undefined;
+        if (!closed && running) failAll(`the what-if worker stopped (exit code ${code})`);
+      });
+      return w;
+    };
+
+    const next = (): void => {
+      if (running || closed) return;
+      const pending = queue.shift();
+      if (!pending) return;
+      running = pending;
+      worker ??= startWorker();
+      setStatus('blue', RED._('twin-what-if.status.running', { count: String(pending.job.scenarios.length) }));
+      worker.postMessage(pending.job);
+    };
+
+    const promote = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+      const payload = msg.payload as Record<string, unknown> | string | undefined;
+      const name = typeof payload === 'string' ? payload : typeof payload?.name === 'string' ? payload.name : '';
+      const scenario = remembered.get(name);
+      if (!scenario) {
+        done(new Error(`no scenario named ${JSON.stringify(name)} has been run here; run it first, then promote it`));
+        return;
+      }
+      const commands = promoteScenario(scenario);
+      if (!commands.ok) {
+        done(new Error(commands.reason));
+        return;
+      }
+      const user = typeof payload === 'object' && typeof payload.user === 'string' ? { user: payload.user } : {};
+      // Fresh messages without the scenario mark: real commands, for twin-actuator's guards (and its confirmation).
+      send([null, null, commands.value.map((c) => ({ topic: c.assetId, payload: { ...c, ...user } }))]);
+      setStatus('green', RED._('twin-what-if.status.promoted', { name: scenario.name }));
+      done();
+    };
+
+    this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
+      if (configError || !store) {
+        done(new Error(configError ?? 'no twin definition'));
+        return;
+      }
+      try {
+        const topic = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
+        if (topic === 'promote') {
+          promote(msg, send, done);
+          return;
+        }
+        if (topic === 'cancel') {
+          const w = worker;
+          worker = undefined;
+          failAll('cancelled');
+          void w?.terminate();
+          setStatus('yellow', RED._('twin-what-if.status.cancelled'), 'ring');
+          done();
+          return;
+        }
+        const scenarios = parseScenarios(msg.payload, defaults);
+        if (!scenarios.ok) throw new Error(scenarios.reason);
+        const assetId = scenarios.value[0]!.assetId;
+        if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}": the twin has no such asset`);
+        const limits = operatingLimits(config.limits, store);
+        // The fork reads a snapshot (a copy): nothing a scenario does can reach the live twin.
+        const fork = forkPump(store.snapshot(assetId), { ...forkOptions, limitC: bearingLimit(limits) });
+        if (!fork.ok) throw new Error(fork.reason);
+        const settings: WhatIfSettings = { limits, maxPoints, uncertainty };
+        queue.push({ job: { id: nextId++, fork: fork.value, scenarios: scenarios.value, settings }, msg, send, done });
+        next();
+      } catch (err) {
+        setStatus('red', RED._('twin-what-if.status.error', { reason: errorMessage(err) }));
+        done(new Error(errorMessage(err)));
+      }
+    });
+
+    this.on('close', (done: () => void) => {
+      closed = true;
+      const w = worker;
+      worker = undefined;
+      failAll('the what-if node was stopped before the scenario finished');
+      if (w) void w.terminate().then(() => done(), () => done());
+      else done();
+    });
+  }
+  RED.nodes.registerType('twin-what-if', TwinWhatIf);
+};
