@@ -87,7 +87,8 @@ function round(value: number, digits: number): number {
   return Math.round(value * f) / f;
 }
 
-function row(result: ScenarioResult): TableRow {
+/** A scenario's KPIs as one row of the dashboard table. */
+export function tableRow(result: ScenarioResult): TableRow {
   const k = result.kpis;
   return {
     scenario: result.name,
@@ -142,7 +143,7 @@ export function runPumpWhatIf(fork: PumpFork, scenarios: Scenario[], settings: W
       },
       baseline,
       scenarios: results,
-      table: [row(baseline), ...results.map(row)],
+      table: [tableRow(baseline), ...results.map(tableRow)],
     },
   };
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_UNCERTAINTY, type SignalLimit, type WhatIfSettings } from '../../core/what-if/pump-scenario.js';
+import { parseOptimisation, type OptimisationOutcome } from '../../core/what-if/optimise.js';
 import { parseDuration, parseScenarios, type Scenario } from '../../core/what-if/scenario.js';
-import { forkPump, promoteScenario, type WhatIfOutcome } from '../../core/what-if/what-if.js';
+import { forkPump, promoteScenario, tableRow, type WhatIfOutcome } from '../../core/what-if/what-if.js';
 import type { TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
@@ -90,6 +91,8 @@ export = function register(RED: NodeAPI): void {
     };
 
     const remembered = new Map<string, Scenario>();
+    /** The latest optimisation's best setting, for `topic: "apply"`. */
+    let latestOptimum: Scenario | undefined;
     const queue: Pending[] = [];
     let running: Pending | undefined;
     let worker: Worker | undefined;
@@ -110,21 +113,39 @@ export = function register(RED: NodeAPI): void {
       for (const p of jobs) p.done(new Error(reason));
     };
 
-    const deliver = (pending: Pending, outcome: WhatIfOutcome, seconds: number): void => {
-      for (const scenario of pending.job.scenarios) {
-        remembered.delete(scenario.name);
-        remembered.set(scenario.name, scenario);
-      }
+    const remember = (scenario: Scenario): void => {
+      remembered.delete(scenario.name);
+      remembered.set(scenario.name, scenario);
       while (remembered.size > REMEMBERED_SCENARIOS) remembered.delete(remembered.keys().next().value!);
+    };
+
+    /** Sends a result, marked as what-if traffic so twin-actuator refuses it and twin-state never ingests it. */
+    const sendResult = (pending: Pending, assetId: string, payload: Record<string, unknown>, table: unknown[]): void => {
       const msg = pending.msg;
-      // What-if traffic is marked, so twin-actuator refuses it and twin-state never ingests it.
       msg.scenario = true;
-      msg.topic = outcome.assetId;
-      msg.payload = { ...outcome, seconds };
-      const table = { topic: outcome.assetId, scenario: true, payload: outcome.table };
-      pending.send([msg, table, null]);
+      msg.topic = assetId;
+      msg.payload = payload;
+      pending.send([msg, { topic: assetId, scenario: true, payload: table }, null]);
       pending.done();
+    };
+
+    const deliverScenarios = (pending: Pending, outcome: WhatIfOutcome, seconds: number): void => {
+      for (const scenario of pending.job.kind === 'scenarios' ? pending.job.scenarios : []) remember(scenario);
+      sendResult(pending, outcome.assetId, { kind: 'scenarios', ...outcome, seconds }, outcome.table);
       setStatus('green', RED._('twin-what-if.status.done', { count: String(outcome.scenarios.length), seconds: seconds.toFixed(2) }));
+    };
+
+    const deliverOptimum = (pending: Pending, outcome: OptimisationOutcome, seconds: number): void => {
+      if (outcome.scenario) {
+        remember(outcome.scenario);
+        latestOptimum = outcome.scenario;
+      }
+      const table = outcome.best ? [tableRow(outcome.baseline), { ...tableRow(outcome.best), scenario: `${outcome.name} (best)` }] : [tableRow(outcome.baseline)];
+      sendResult(pending, outcome.assetId, { kind: 'optimisation', ...outcome, seconds }, table);
+      if (outcome.best) {
+        const values = Object.entries(outcome.best.values).map(([path, v]) => `${path.split('.').pop()} ${v}`).join(', ');
+        setStatus('green', RED._('twin-what-if.status.optimum', { values }));
+      } else setStatus('yellow', RED._('twin-what-if.status.infeasible'), 'ring');
     };
 
     const startWorker = (): Worker => {
@@ -132,8 +153,15 @@ export = function register(RED: NodeAPI): void {
       w.on('message', (answer: WhatIfAnswer) => {
         const pending = running;
         if (!pending || pending.job.id !== answer.id) return;
+        if ('progress' in answer) {
+          const { done, total } = answer.progress;
+          setStatus('blue', RED._('twin-what-if.status.optimising', { done: String(done), total: String(total) }));
+          pending.send([{ topic: pending.job.fork.assetId, scenario: true, payload: { kind: 'progress', done, total } }, null, null]);
+          return;
+        }
         running = undefined;
-        if (answer.ok) deliver(pending, answer.value, answer.seconds);
+        if (answer.ok && answer.kind === 'scenarios') deliverScenarios(pending, answer.value, answer.seconds);
+        else if (answer.ok) deliverOptimum(pending, answer.value, answer.seconds);
         else {
           setStatus('red', RED._('twin-what-if.status.error', { reason: answer.reason }));
           pending.done(new Error(answer.reason));
@@ -160,16 +188,16 @@ export = function register(RED: NodeAPI): void {
       if (!pending) return;
       running = pending;
       worker ??= startWorker();
-      setStatus('blue', RED._('twin-what-if.status.running', { count: String(pending.job.scenarios.length) }));
+      setStatus('blue', pending.job.kind === 'scenarios' ? RED._('twin-what-if.status.running', { count: String(pending.job.scenarios.length) }) : RED._('twin-what-if.status.optimising', { done: '0', total: '…' }));
       worker.postMessage(pending.job);
     };
 
-    const promote = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+    const promote = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn, apply: boolean): void => {
       const payload = msg.payload as Record<string, unknown> | string | undefined;
       const name = typeof payload === 'string' ? payload : typeof payload?.name === 'string' ? payload.name : '';
-      const scenario = remembered.get(name);
+      const scenario = apply ? latestOptimum : remembered.get(name);
       if (!scenario) {
-        done(new Error(`no scenario named ${JSON.stringify(name)} has been run here; run it first, then promote it`));
+        done(new Error(apply ? 'no optimisation has found a feasible setting here yet; optimise first, then apply' : `no scenario named ${JSON.stringify(name)} has been run here; run it first, then promote it`));
         return;
       }
       const commands = promoteScenario(scenario);
@@ -191,8 +219,8 @@ export = function register(RED: NodeAPI): void {
       }
       try {
         const topic = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
-        if (topic === 'promote') {
-          promote(msg, send, done);
+        if (topic === 'promote' || topic === 'apply') {
+          promote(msg, send, done, topic === 'apply');
           return;
         }
         if (topic === 'cancel') {
@@ -204,16 +232,21 @@ export = function register(RED: NodeAPI): void {
           done();
           return;
         }
-        const scenarios = parseScenarios(msg.payload, defaults);
-        if (!scenarios.ok) throw new Error(scenarios.reason);
-        const assetId = scenarios.value[0]!.assetId;
+        const optimise = topic === 'optimise' || topic === 'optimize';
+        const optimisation = optimise ? parseOptimisation(msg.payload, defaults) : undefined;
+        const scenarios = optimise ? undefined : parseScenarios(msg.payload, defaults);
+        if (optimisation && !optimisation.ok) throw new Error(optimisation.reason);
+        if (scenarios && !scenarios.ok) throw new Error(scenarios.reason);
+        const assetId = optimisation?.ok ? optimisation.value.assetId : scenarios?.ok ? scenarios.value[0]!.assetId : '';
         if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}": the twin has no such asset`);
         const limits = operatingLimits(config.limits, store);
         // The fork reads a snapshot (a copy): nothing a scenario does can reach the live twin.
         const fork = forkPump(store.snapshot(assetId), { ...forkOptions, limitC: bearingLimit(limits) });
         if (!fork.ok) throw new Error(fork.reason);
         const settings: WhatIfSettings = { limits, maxPoints, uncertainty };
-        queue.push({ job: { id: nextId++, fork: fork.value, scenarios: scenarios.value, settings }, msg, send, done });
+        const id = nextId++;
+        const job: WhatIfJob = optimisation?.ok ? { id, kind: 'optimise', fork: fork.value, optimisation: optimisation.value, settings } : { id, kind: 'scenarios', fork: fork.value, scenarios: scenarios!.ok ? scenarios!.value : [], settings };
+        queue.push({ job, msg, send, done });
         next();
       } catch (err) {
         setStatus('red', RED._('twin-what-if.status.error', { reason: errorMessage(err) }));

@@ -158,6 +158,42 @@ describe('twin-what-if', function () {
     }
   });
 
+  it('optimises with a JSONata objective in the worker, shows progress, and "apply" sends the best setting through the actuator guards', async () => {
+    const { whatif, results, table, commands, caught } = await load({ mode: 'confirm' });
+    await until(() => (helper.getNode('broker') as any).state === 'connected', 5000, 'the broker connection');
+    whatif.receive({
+      topic: 'optimise',
+      payload: {
+        assetId: 'pump-1',
+        runs: 5,
+        variables: [{ path: 'setpoints.speed', min: 1000, max: 1800, step: 50 }],
+        objective: { maximise: 'throughputM3 - 0.5 * energyKwh' },
+        constraints: { minRulAtEndH: 1 },
+      },
+    });
+    await until(() => results.some((m) => m.payload.kind === 'optimisation'), 20_000, 'the optimisation result');
+    const progress = results.filter((m) => m.payload.kind === 'progress');
+    assert.ok(progress.length >= 1 && progress.every((m) => m.scenario === true && m.payload.total === 17));
+    const outcome = results.find((m) => m.payload.kind === 'optimisation').payload;
+    assert.equal(outcome.method, 'grid');
+    const best = outcome.best;
+    const speed = best.values['setpoints.speed'];
+    // The objective was evaluated as written, on the best candidate's KPIs.
+    assert.ok(Math.abs(best.objective - (best.kpis.throughputM3 - 0.5 * best.kpis.energyKwh)) < 1e-9);
+    // The node's operating limit (bearingTemp ≤ 60 °C) holds at the optimum in every run; the next grid step up breaks it.
+    assert.deepEqual(best.violations, []);
+    const above = outcome.tradeOff.points.find((p: any) => p.values['setpoints.speed'] === speed + 50);
+    assert.equal(above?.feasible ?? false, false);
+    assert.deepEqual(table.at(-1).payload.map((r: any) => r.scenario), ['baseline', 'optimum (best)']);
+
+    whatif.receive({ topic: 'apply', payload: { user: 'shift lead' } });
+    await until(() => commands.length === 1, 5000, 'the actuator answer');
+    assert.equal(commands[0].payload.result, 'accepted');
+    assert.equal(commands[0].payload.awaitingConfirmation, true);
+    assert.equal(commands[0].payload.requested, speed);
+    assert.deepEqual(caught, []);
+  });
+
   it('sends bad input to Catch nodes with the reason, and keeps working', async () => {
     const { whatif, results, caught } = await load();
     const bad: Array<[unknown, string, RegExp]> = [
