@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
 type WhatIfSettings = import('../../dist/core/index.js').WhatIfSettings;
+type ScenarioChanges = import('../../dist/core/index.js').ScenarioChanges;
 
 const DEFAULTS = { horizonS: 3600, stepS: 10, runs: 1, seed: 1 };
 const LIMIT = 70;
@@ -45,7 +46,7 @@ async function optimise(raw: Record<string, unknown>) {
 function bruteForce(speeds: number[][], horizon = 7200, profile = false) {
   const fork = worn();
   return speeds.map((s) => {
-    const changes = profile
+    const changes: ScenarioChanges = profile
       ? { setpoints: {}, conditions: {}, parameters: {}, profile: s.map((speed, i) => ({ at: (i * horizon) / s.length, setpoints: { speed }, conditions: {} })) }
       : { setpoints: { speed: s[0]! }, conditions: {}, parameters: {}, profile: [] };
     const r = core.simulatePumpScenario(fork, { name: 'x', assetId: 'pump-1', horizonS: horizon, stepS: 10, runs: 1, seed: 1, changes }, settings, { name: 'x', horizonS: horizon, stepS: 10, runs: 1, seed: 1 });
