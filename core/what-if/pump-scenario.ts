@@ -6,6 +6,7 @@
  * Pure: no clock, no I/O. The same request and seed always give the same result, on any machine.
  */
 import { DEFAULT_PUMP, bearingLoss, operatingPoint, stepBearingTemperature, type PumpParameters } from '../centrifugal-pump.js';
+import { PUMP_SIGNALS } from '../pump-simulator.js';
 import { SeededRandom } from '../random.js';
 import { quantileSorted } from '../rul/distribution.js';
 import type { Parsed } from '../telemetry.js';
@@ -16,15 +17,7 @@ import type { Scenario } from './scenario.js';
 export const PUMP_SCENARIO_SIGNALS = ['speed', 'flow', 'pressure', 'bearingTemp', 'vibration', 'power', 'bearingFriction'] as const;
 export type PumpScenarioSignal = (typeof PUMP_SCENARIO_SIGNALS)[number];
 
-export const PUMP_SCENARIO_UNITS: Readonly<Record<PumpScenarioSignal, string>> = Object.freeze({
-  speed: 'rpm',
-  flow: 'm3/h',
-  pressure: 'bar',
-  bearingTemp: 'degC',
-  vibration: 'mm/s',
-  power: 'kW',
-  bearingFriction: '',
-});
+export const PUMP_SCENARIO_UNITS: Readonly<Record<PumpScenarioSignal, string>> = Object.freeze({ ...PUMP_SIGNALS, bearingFriction: '' });
 
 /** What a scenario may set: the pump's speed setpoint, the ambient temperature, and any model parameter. */
 export const PUMP_SETPOINTS = ['speed'] as const;

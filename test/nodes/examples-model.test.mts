@@ -4,16 +4,8 @@
  * same factor in the simulator and the model, so the flow behaves as shipped, 20× faster.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { helper, nodes, until, uid } from '../support/red.mts';
+import { coreNodes, helper, importExample, nodes, until } from '../support/red.mts';
 
-const require = createRequire(import.meta.url);
-const coreNode = (path: string) => require(require.resolve(`@node-red/nodes/core/${path}`, { paths: [require.resolve('node-red')] })) as unknown;
-const inject = coreNode('common/20-inject.js');
-const comment = coreNode('common/90-comment.js');
-const root = join(import.meta.dirname, '..', '..');
 
 describe('model example flow', function () {
   this.timeout(30000);
@@ -24,21 +16,14 @@ describe('model example flow', function () {
   });
 
   it('07 Pump model and health: learns, reports health near 1, and the bearing-fault inject raises the vibration flag', async () => {
-    const flow = JSON.parse(readFileSync(join(root, 'examples', '07 Pump model and health.json'), 'utf8')) as Array<Record<string, any>>;
-    const def = flow.find((n) => n.type === 'twin-definition')!;
-    const fresh = uid('def');
+    const flow = importExample('07 Pump model and health.json');
     const sim = flow.find((n) => n.type === 'twin-simulator')!;
     const model = flow.find((n) => n.type === 'twin-model')!;
     // As shipped: one reading a second, 60× the clock, and the model told the same.
     assert.equal(sim.timeScale, model.timeScale);
-    for (const node of flow) {
-      if (node.type === 'debug') node.type = 'helper';
-      if (node.definition === def.id) node.definition = fresh;
-    }
-    def.id = fresh;
     sim.intervalMs = '50';
     sim.timeScale = model.timeScale = '1200';
-    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, inject, comment], flow);
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, coreNodes.inject, coreNodes.comment], flow);
     const outputs: any[] = [];
     const snaps: any[] = [];
     helper.getNode('ex7.out').on('input', (m: any) => outputs.push(m.payload));

@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { helper, nodes, until, uid } from '../support/red.mts';
+import { helper, importExample, nodes, until } from '../support/red.mts';
 import { cmapssDir } from '../support/data.mts';
 
 const require = createRequire(import.meta.url);
@@ -15,22 +14,7 @@ const inject = coreNode('common/20-inject.js');
 const comment = coreNode('common/90-comment.js');
 const change = coreNode('function/15-change.js');
 
-const root = join(import.meta.dirname, '..', '..');
 const TEST_FD001 = join(cmapssDir(), 'test_FD001.txt');
-
-/** The example as imported, with debug nodes as helpers and a fresh definition id (twins outlive redeploys). */
-function example(file: string, edit: (node: Record<string, any>) => void = () => {}): Array<Record<string, any>> {
-  const flow = JSON.parse(readFileSync(join(root, 'examples', file), 'utf8')) as Array<Record<string, any>>;
-  const def = flow.find((n) => n.type === 'twin-definition')!;
-  const fresh = uid('def');
-  for (const node of flow) {
-    if (node.type === 'debug') node.type = 'helper';
-    if (node.definition === def.id) node.definition = fresh;
-    edit(node);
-  }
-  def.id = fresh;
-  return flow;
-}
 
 describe('simulator example flows', function () {
   beforeEach(() => helper.startServer());
@@ -40,7 +24,7 @@ describe('simulator example flows', function () {
   });
 
   it('01 Simulated pump twin: snapshots of both pumps, and the speed inject slows them down', async () => {
-    await helper.load([nodes.definition, nodes.simulator, nodes.state, inject, comment], example('01 Simulated pump twin.json'));
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, inject, comment], importExample('01 Simulated pump twin.json'));
     const snaps: any[] = [];
     helper.getNode('ex1.snap').on('input', (m: any) => snaps.push(m.payload));
     await until(() => snaps.some((s) => s.assetId === 'pump-1') && snaps.some((s) => s.assetId === 'pump-2'), 5000, 'snapshots of both pumps');
@@ -51,7 +35,7 @@ describe('simulator example flows', function () {
   });
 
   it('04 Turbofan replay: tells the user to set the file, and replays engines into their twins once it is set', async () => {
-    const flow = example('04 Turbofan replay (C-MAPSS).json', (n) => {
+    const flow = importExample('04 Turbofan replay (C-MAPSS).json', (n) => {
       if (n.type === 'twin-simulator') n.intervalMs = '20';
     });
     const firstComment = flow.find((n) => n.type === 'comment')!;

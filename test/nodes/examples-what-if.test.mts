@@ -3,16 +3,7 @@
  * with debug nodes swapped for test helpers: the injects compare four scenarios and promote one to the actuator.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { coreNodes, helper, nodes, until, uid } from '../support/red.mts';
-
-const require = createRequire(import.meta.url);
-const coreNode = (path: string) => require(require.resolve(`@node-red/nodes/core/${path}`, { paths: [require.resolve('node-red')] })) as unknown;
-const inject = coreNode('common/20-inject.js');
-const comment = coreNode('common/90-comment.js');
-const root = join(import.meta.dirname, '..', '..');
+import { coreNodes, helper, importExample, nodes, until } from '../support/red.mts';
 
 describe('what-if example flow', function () {
   this.timeout(30000);
@@ -23,16 +14,11 @@ describe('what-if example flow', function () {
   });
 
   it('09 What-if scenarios and promotion: four scenarios against the baseline, then "slower" promoted through the actuator guards', async () => {
-    const flow = JSON.parse(readFileSync(join(root, 'examples', '09 What-if scenarios and promotion.json'), 'utf8')) as Array<Record<string, any>>;
-    const def = flow.find((n) => n.type === 'twin-definition')!;
-    const fresh = uid('def');
-    for (const node of flow) {
-      if (node.type === 'debug') node.type = 'helper';
-      if (node.definition === def.id) node.definition = fresh;
-    }
-    def.id = fresh;
-    flow.find((n) => n.type === 'twin-simulator')!.intervalMs = '100';
-    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, nodes.whatIf, nodes.actuator, inject, comment, coreNodes.catch], flow);
+    const flow = importExample('09 What-if scenarios and promotion.json', (n) => {
+      if (n.type === 'twin-simulator') n.intervalMs = '100';
+    });
+    const definitionId = flow.find((n) => n.type === 'twin-definition')!.id as string;
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, nodes.whatIf, nodes.actuator, coreNodes.inject, coreNodes.comment, coreNodes.catch], flow);
     const seen = (id: string) => {
       const list: any[] = [];
       helper.getNode(id).on('input', (m: any) => list.push(m));
@@ -42,7 +28,7 @@ describe('what-if example flow', function () {
     const table = seen('ex9.table');
     const commands = seen('ex9.commands');
     const errors = seen('ex9.errors');
-    const store = (helper.getNode(fresh) as any).store;
+    const store = (helper.getNode(definitionId) as any).store;
     await until(() => store.has('pump-1') && store.version('pump-1') >= 3, 5000, 'the simulated pump in the twin');
 
     helper.getNode('ex9.compare').receive({});

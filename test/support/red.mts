@@ -1,6 +1,6 @@
 /** Node-RED test runtime (node-red-node-test-helper on the real Node-RED 5) and this package's built nodes. */
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,6 +44,8 @@ export const coreNodes = {
   status: core('common/25-status.js'),
   mqtt: core('network/10-mqtt.js'),
   change: core('function/15-change.js'),
+  inject: core('common/20-inject.js'),
+  comment: core('common/90-comment.js'),
 };
 
 export const nodes = {
@@ -107,4 +109,21 @@ export function onTab(flowNodes: Array<Record<string, unknown>>): Array<Record<s
     { id: 'tab', type: 'tab', label: 'test' },
     ...flowNodes.map((n) => (CONFIG_TYPES.has(n.type as string) ? n : { z: 'tab', x: 100, y: 100, ...n })),
   ];
+}
+
+/**
+ * An example flow from examples/ as a user imports it, with debug nodes swapped for test helpers (so a test sees what
+ * the debug sidebar would show) and a fresh definition id (twins outlive redeploys by design).
+ */
+export function importExample(file: string, edit: (node: Record<string, any>) => void = () => {}): Array<Record<string, any>> {
+  const flow = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', file), 'utf8')) as Array<Record<string, any>>;
+  const def = flow.find((n) => n.type === 'twin-definition');
+  const fresh = uid('def');
+  for (const node of flow) {
+    if (node.type === 'debug') node.type = 'helper';
+    if (def && node.definition === def.id) node.definition = fresh;
+    edit(node);
+  }
+  if (def) def.id = fresh;
+  return flow;
 }
