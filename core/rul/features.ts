@@ -284,8 +284,8 @@ export function featureSeries(pipeline: FeaturePipeline, columns: SignalColumns)
 }
 
 /**
- * Feature vectors of a history at the given cycles (indexes, 0-based, ascending), written into `out` starting at row
- * `at` (row-major, `featureCount` values per row). Each vector uses only cycles up to its own: no look-ahead. The
+ * Feature vectors of a history at the given cycles (indexes, 0-based, ascending), written into `out` from row
+ * `row` on (row-major, `featureCount` values per row). Each vector uses only cycles up to its own: no look-ahead. The
  * running quantities (EWMA, whole-history sums) advance cycle by cycle, so the training table (every cycle) and the
  * live estimate (the last cycle) compute them the same way.
  */
