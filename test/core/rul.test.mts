@@ -54,7 +54,8 @@ describe('RUL core', () => {
       const pipeline = core.fitFeaturePipeline(train.value.engines.map(core.engineColumns), core.CMAPSS_TRAINING);
       assert.deepEqual(pipeline.sensors, ['s2', 's3', 's4', 's7', 's8', 's9', 's11', 's12', 's13', 's14', 's15', 's17', 's20', 's21']);
       assert.equal(pipeline.regimeCentres.length, 1);
-      assert.equal(core.featureNames(pipeline).length, 14 * 6 + 1);
+      assert.deepEqual(pipeline.features, [...core.DEFAULT_FEATURES]);
+      assert.equal(core.featureNames(pipeline).length, 14 * core.DEFAULT_FEATURES.length + 1);
     });
 
     it('with six flight conditions finds six regimes and scales each sensor per regime, so the condition disappears', () => {
@@ -75,7 +76,7 @@ describe('RUL core', () => {
       assert.ok(Math.max(...a) - Math.min(...a) > 100);
     });
 
-    it('window features: last, mean, slope and spread of the last 30 cycles, EWMA over all, change since the start, cycles run; no look-ahead', () => {
+    it('legacy window features (a pipeline saved without `features`): last, mean, slope and spread of the last 30 cycles, EWMA over all, change since the start, cycles run; no look-ahead', () => {
       const pipeline = { settings: ['setting1'], sensors: ['x'], regimeCentres: [[0]], settingScale: [1], mean: [[0]], std: [[1]], window: 30, ewmaAlpha: 0.1 };
       const x = Array.from({ length: 50 }, (_, i) => 2 * i + 1); // a ramp: slope 2
       const columns = { setting1: x.map(() => 0), x };
@@ -92,6 +93,41 @@ describe('RUL core', () => {
       assert.deepEqual(Array.from(table.x.subarray(49 * 7, 50 * 7)), Array.from(f), 'row 49 ignores the cycle after it');
       assert.equal(table.y[0], 50, '50 cycles left is below the cap of 125: the target is the true RUL');
       assert.equal(table.rul[0], 50);
+    });
+
+    it('trend (slope since new) and recent window features: exact on a ramp that bends, no look-ahead', () => {
+      const features: Array<import('../../dist/core/index.js').FeatureKind> = ['last', 'mean', 'slope', 'change', 'trend', 'recent', 'recentSlope'];
+      const pipeline = { settings: ['setting1'], sensors: ['x'], regimeCentres: [[0]], settingScale: [1], mean: [[0]], std: [[1]], window: 30, ewmaAlpha: 0.1, features, recentWindow: 10 };
+      // Flat at 5 for 40 cycles, then rising by 3 a cycle for 20 cycles.
+      const x = Array.from({ length: 60 }, (_, i) => (i < 40 ? 5 : 5 + 3 * (i - 39)));
+      const columns = { setting1: x.map(() => 0), x };
+      const f = core.lastFeatures(pipeline, columns);
+      assert.equal(f.length, 7 + 1);
+      const slopeOf = (ys: number[]) => {
+        const m = ys.length;
+        const mx = (m - 1) / 2;
+        const my = ys.reduce((a, b) => a + b, 0) / m;
+        let sxy = 0;
+        let sxx = 0;
+        ys.forEach((y, i) => {
+          sxy += (i - mx) * (y - my);
+          sxx += (i - mx) * (i - mx);
+        });
+        return sxy / sxx;
+      };
+      const mean = (ys: number[]) => ys.reduce((a, b) => a + b, 0) / ys.length;
+      assert.equal(f[0], 65);
+      assert.ok(Math.abs(f[1]! - mean(x.slice(30))) < 1e-12);
+      assert.ok(Math.abs(f[2]! - slopeOf(x.slice(30))) < 1e-12);
+      assert.ok(Math.abs(f[3]! - (mean(x.slice(30)) - 5)) < 1e-12, 'change: window mean minus the first 20 cycles');
+      assert.ok(Math.abs(f[4]! - slopeOf(x)) < 1e-12, `trend ${f[4]} vs ${slopeOf(x)}`);
+      assert.ok(Math.abs(f[5]! - (mean(x.slice(50)) - mean(x.slice(30)))) < 1e-12);
+      assert.ok(Math.abs(f[6]! - 3) < 1e-12, 'the last 10 cycles rise by 3 a cycle');
+      assert.equal(f[7], 60);
+      const table = core.trainingTable(pipeline, [{ setting1: [...columns.setting1, 0], x: [...x, -1e6] }]);
+      assert.deepEqual(Array.from(table.x.subarray(59 * 8, 60 * 8)), Array.from(f), 'row 59 ignores the cycle after it');
+      // Early rows use what there is: at cycle 1 every slope is 0.
+      assert.deepEqual(Array.from(table.x.subarray(0, 8)), [5, 5, 0, 0, 0, 0, 0, 1]);
     });
   });
 
@@ -220,10 +256,35 @@ describe('RUL core', () => {
       assert.ok(rmse(errors) < rmse(guesses) / 2, `RMSE ${rmse(errors).toFixed(1)} vs ${rmse(guesses).toFixed(1)}`);
     });
 
+    it('cross-validates by engine on training histories only, with small errors and a calibrated interval', function () {
+      this.timeout(30_000);
+      const cv = core.crossValidateRul(fleet(30, 21), { settings: SETTINGS, sensors: ['a', 'b', 'c'], folds: 3, seeds: 1, gbt: { trees: 80, depth: 3 } });
+      assert.equal(cv.folds, 3);
+      assert.equal(cv.rows, fleet(30, 21).reduce((n, h) => n + h.a!.length, 0), 'every cycle of every engine is held out once');
+      assert.ok(cv.cappedRmse < 20 && cv.lateRmse < 20, JSON.stringify(cv));
+      assert.ok(cv.coverage90 > 0.8 && cv.coverage90 < 0.97, `coverage ${cv.coverage90}`);
+    });
+
     it('refuses files that are not RUL models, naming why', () => {
       assert.match((core.parseRulModel('not json') as { reason: string }).reason, /not JSON/);
       assert.match((core.parseRulModel('{"format":"x"}') as { reason: string }).reason, /not a RUL model/);
       assert.match((core.parseRulModel('{"format":"twinflow-rul-model","version":2}') as { reason: string }).reason, /version 2/);
+      const model = core.trainRulModel(fleet(6, 1, [CONDITIONS[0]!]), { settings: SETTINGS, sensors: ['a', 'b'], folds: 2, seeds: 1, gbt: { trees: 5 } });
+      const future = JSON.parse(core.serialiseRulModel(model));
+      future.pipeline.features = ['last', 'spectralEntropy'];
+      assert.match((core.parseRulModel(JSON.stringify(future)) as { reason: string }).reason, /features this package does not compute/);
+    });
+
+    it('reads model files saved before the pipeline named its features (legacy features, same estimate)', () => {
+      const train = fleet(8, 3, [CONDITIONS[0]!]);
+      const model = core.trainRulModel(train, { settings: SETTINGS, sensors: ['a', 'b'], folds: 2, seeds: 1, gbt: { trees: 20 }, features: core.LEGACY_FEATURES, window: 110 });
+      const old = JSON.parse(core.serialiseRulModel(model));
+      delete old.pipeline.features;
+      delete old.pipeline.recentWindow;
+      const parsed = core.parseRulModel(JSON.stringify(old));
+      assert.ok(parsed.ok);
+      const seen = core.historyPrefix(fleet(1, 5, [CONDITIONS[0]!])[0]!, 90);
+      assert.deepEqual(core.predictRul(parsed.value, 'gbt', seen, 20), core.predictRul(model, 'gbt', seen, 20));
     });
 
     it('refuses a history without the model\'s signals', () => {
