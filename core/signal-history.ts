@@ -297,3 +297,63 @@ export class SignalHistory {
     this.recompute();
   }
 }
+
+/**
+ * Thins a history for a chart with M4 aggregation (Jugel, Jerzak, Hackenbroich, Markl: "M4: A Visualization-Oriented
+ * Time Series Data Aggregation", PVLDB 7(10), 2014): the time span is cut into ⌊maxPoints / 4⌋ buckets of equal
+ * width, and each bucket keeps its first, last, smallest and largest point, in time order. A line drawn through
+ * what is kept has the same extremes as the full series, so a short spike or dip never disappears (averaging or
+ * taking every n-th point would hide it), and the newest point is always kept.
+ *
+ * Quality: within a bucket the four points are chosen among the usable (good or uncertain) points; a bucket that
+ * holds only `bad` points keeps its first and last, still marked `bad`, so a faulty period stays visible as such.
+ * Empty buckets (a gap in the data, e.g. while the machine or Node-RED was down) give nothing.
+ *
+ * @param series points in time order, as `SignalHistory.series()` returns them
+ * @param maxPoints at most this many points come back; a series no longer than that comes back unchanged (a copy)
+ * @throws when maxPoints is not a whole number of at least 4 (four points per bucket)
+ * @example
+ * // 12 points, at most 8: two buckets (t 0–5 and 6–11), each giving first, max, min and last
+ * decimateSeries({ ts: [0,1,2,3,4,5,6,7,8,9,10,11], values: [3,7,1,4,6,2,5,5,9,0,8,4], quality: Array(12).fill('good') }, 8)
+ * // → ts [0,1,2,5, 6,8,9,11], values [3,7,1,2, 5,9,0,4]
+ */
+export function decimateSeries(series: HistorySeries, maxPoints: number): HistorySeries {
+  if (!Number.isInteger(maxPoints) || maxPoints < 4) {
+    throw new Error(`maxPoints must be a whole number of at least 4 (each bucket keeps up to four points), got ${maxPoints}`);
+  }
+  const n = series.ts.length;
+  if (n <= maxPoints) return { ts: series.ts.slice(), values: series.values.slice(), quality: series.quality.slice() };
+  const buckets = Math.floor(maxPoints / 4);
+  const t0 = series.ts[0]!;
+  const span = series.ts[n - 1]! - t0;
+  // Bucket b holds t0 + b·span/B ≤ ts < t0 + (b+1)·span/B; the newest point closes the last bucket.
+  const bucketOf = (k: number): number => (span > 0 ? Math.min(buckets - 1, Math.floor(((series.ts[k]! - t0) * buckets) / span)) : 0);
+  const out: HistorySeries = { ts: [], values: [], quality: [] };
+  let i = 0;
+  while (i < n) {
+    // The run of points that share point i's bucket (the series is in time order).
+    const bucket = bucketOf(i);
+    let end = i + 1;
+    while (end < n && bucketOf(end) === bucket) end++;
+    let first = -1;
+    let last = -1;
+    let min = -1;
+    let max = -1;
+    for (let k = i; k < end; k++) {
+      if (series.quality[k] === 'bad') continue;
+      if (first < 0) first = k;
+      last = k;
+      if (min < 0 || series.values[k]! < series.values[min]!) min = k;
+      if (max < 0 || series.values[k]! > series.values[max]!) max = k;
+    }
+    const keep = first < 0 ? [i, end - 1] : [first, min, max, last];
+    // Indices in time order, each once (the first point may also be the minimum, and so on).
+    for (const k of [...new Set(keep)].sort((a, b) => a - b)) {
+      out.ts.push(series.ts[k]!);
+      out.values.push(series.values[k]!);
+      out.quality.push(series.quality[k]!);
+    }
+    i = end;
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { errorMessage } from './errors.js';
-import { SignalHistory, type HistorySeries, type WindowStatistics } from './signal-history.js';
+import { SignalHistory, decimateSeries, type HistorySeries, type WindowStatistics } from './signal-history.js';
 import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
 import type { Parsed, Quality, RejectedSignal, Telemetry } from './telemetry.js';
@@ -544,10 +544,14 @@ export class TwinStore {
     return state ? { ...state.history.statistics(), ewma: state.ewma } : undefined;
   }
 
-  /** History of one signal, oldest first (empty for unknown assets or signals). */
-  history(assetId: string, signal: string, from?: number, to?: number): HistorySeries {
+  /**
+   * History of one signal, oldest first (empty for unknown assets or signals). With `maxPoints`, a longer window is
+   * thinned for charts by `decimateSeries` (M4: first, last, min and max per time bucket).
+   */
+  history(assetId: string, signal: string, from?: number, to?: number, maxPoints?: number): HistorySeries {
     const state = this.assets.get(assetId)?.signals.get(signal);
-    return state ? state.history.series(from, to) : { ts: [], values: [], quality: [] };
+    const series = state ? state.history.series(from, to) : { ts: [], values: [], quality: [] };
+    return maxPoints === undefined ? series : decimateSeries(series, maxPoints);
   }
 
   /** Forgets one asset, or every asset when no id is given. */

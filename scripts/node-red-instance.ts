@@ -22,6 +22,8 @@ export interface NodeRedInstanceOptions {
   onLog?: (level: number, message: string) => void;
   /** Node-RED's `adminAuth` setting (editor and admin API login); none: open, as in the demo. */
   adminAuth?: Record<string, unknown>;
+  /** Where HTTP-in nodes and Dashboard 2.0 are served (default `/api`); the demo uses `/`, so its dashboard is at /dashboard. */
+  httpNodeRoot?: string;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function startNodeRed(options: NodeRedInstanceOptions): Promise<Nod
     nodesDir: options.nodesDir,
     uiHost: '127.0.0.1',
     httpAdminRoot: '/',
-    httpNodeRoot: '/api',
+    httpNodeRoot: options.httpNodeRoot ?? '/api',
     telemetry: { enabled: false, updateNotification: false },
     // Plant networks are often offline: no tours, and no palette catalogue fetched from the internet.
     editorTheme: { tours: false, palette: { catalogues: [] } },

@@ -56,11 +56,14 @@ async function main(): Promise<void> {
     flowFile: 'flows.json',
     port: editorPort,
     nodesDir: [root],
+    // HTTP-in nodes and Dashboard 2.0 at the root, beside the editor: the plant dashboard is at /dashboard.
+    httpNodeRoot: '/',
     contextStorage: { default: { module: 'memory' }, file: { module: 'twinflow-file', config: { flushInterval: 10 } } },
   });
   console.log('');
   console.log(`  Digital twin demo is running.`);
   console.log(`  Node-RED editor:  ${nodeRed.url}`);
+  console.log(`  Plant dashboard:  ${nodeRed.url}dashboard`);
   console.log(`  MQTT broker:      mqtt://127.0.0.1:${broker.port}  (twin snapshots on twin/<asset>/snapshot)`);
   console.log(`  Virtual PLC:      ${plc.endpointUrl}  (OPC UA, namespace urn:twinflow:virtual-plc)`);
   console.log(`  Stop with Ctrl-C.`);

@@ -23,7 +23,7 @@ interface TwinStateConfig extends NodeDef {
 }
 
 /** Commands on `msg.topic`; anything else is telemetry. */
-const COMMANDS = new Set(['snapshot', 'reset', 'maintenance', 'desired', 'history']);
+const COMMANDS = new Set(['snapshot', 'reset', 'maintenance', 'desired', 'history', 'audit']);
 
 export = function register(RED: NodeAPI): void {
   function TwinState(this: Node, config: TwinStateConfig): void {
@@ -196,8 +196,24 @@ export = function register(RED: NodeAPI): void {
           if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}"`);
           const from = typeof payload.from === 'number' ? payload.from : undefined;
           const to = typeof payload.to === 'number' ? payload.to : undefined;
+          const maxPoints = payload.maxPoints === undefined ? undefined : Number(payload.maxPoints);
+          if (maxPoints !== undefined && !(Number.isInteger(maxPoints) && maxPoints >= 4)) {
+            throw new Error(`history maxPoints must be a whole number of at least 4, got ${JSON.stringify(payload.maxPoints)}`);
+          }
           msg.topic = assetId;
-          msg.payload = { assetId, signal: payload.signal, ...store.history(assetId, payload.signal, from, to) };
+          msg.payload = { assetId, signal: payload.signal, ...store.history(assetId, payload.signal, from, to, maxPoints) };
+          send([msg, null]);
+          break;
+        }
+        case 'audit': {
+          // The actuators' audit trail kept in the twin: one asset's, or every asset's merged in time order.
+          const limit = payload.limit === undefined ? undefined : Number(payload.limit);
+          if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new Error(`audit limit must be a whole number of at least 1, got ${JSON.stringify(payload.limit)}`);
+          if (assetId !== undefined && !store.has(assetId)) throw new Error(`unknown asset "${assetId}"`);
+          const ids = assetId !== undefined ? [assetId] : store.assetIds();
+          const records = ids.flatMap((id) => store.auditTrail(id)).sort((a, b) => a.ts - b.ts);
+          msg.topic = assetId ?? 'audit';
+          msg.payload = { ...(assetId !== undefined ? { assetId } : {}), records: limit === undefined ? records : records.slice(-limit) };
           send([msg, null]);
           break;
         }

@@ -7,17 +7,22 @@ const root = join(import.meta.dirname, '..', '..');
 
 export interface RunningDemo {
   editorUrl: string;
+  /** The plant dashboard (Dashboard 2.0). */
+  dashboardUrl: string;
+  /** Node-RED's user directory (flows, context store with the twin). */
+  userDir: string;
   brokerUrl: string;
   child: ChildProcess;
   output(): string;
   /** Sends SIGINT and resolves with the exit code. */
   stop(): Promise<number | null>;
-  /** Kills the process if still running and removes its user directory. */
+  /** Kills the process if still running and removes its user directory (unless it was given). */
   dispose(): Promise<void>;
 }
 
-export async function startDemo(): Promise<RunningDemo> {
-  const dir = tempDir('twin-demo');
+/** With `userDir`, the demo runs in that directory and leaves it in place: a second start is a restart. */
+export async function startDemo(options: { userDir?: string } = {}): Promise<RunningDemo> {
+  const dir = options.userDir !== undefined ? { path: options.userDir, remove: () => undefined } : tempDir('twin-demo');
   let output = '';
   const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'start.js')], {
     env: { ...process.env, PORT: '0', TWIN_DEMO_MQTT_PORT: '0', TWIN_DEMO_OPCUA_PORT: '0', TWIN_DEMO_USER_DIR: dir.path },
@@ -26,7 +31,8 @@ export async function startDemo(): Promise<RunningDemo> {
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const started = Date.now();
-  while (!/Node-RED editor:\s+http:\/\/127\.0\.0\.1:\d+\//.test(output)) {
+  // The banner ends with the Ctrl-C line: every address in it has been printed by then.
+  while (!/Node-RED editor:\s+http:\/\/127\.0\.0\.1:\d+\//.test(output) || !/Stop with Ctrl-C/.test(output)) {
     if (child.exitCode !== null) {
       dir.remove();
       throw new Error(`the demo exited early:\n${output}`);
@@ -41,6 +47,8 @@ export async function startDemo(): Promise<RunningDemo> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     editorUrl: /Node-RED editor:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!,
+    dashboardUrl: /Plant dashboard:\s+(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(output)![1]!,
+    userDir: dir.path,
     brokerUrl: /MQTT broker:\s+(mqtt:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!,
     child,
     output: () => output,

@@ -1,0 +1,258 @@
+/**
+ * The plant dashboard of `npm start`, in Chromium, as a plant engineer uses it: the fleet table and every trend fill
+ * with data, a setpoint waits for Confirm before anything moves, and after a restart the trends come back from the
+ * twins' history. The tests run in order on one demo (the last one restarts it in the same user directory).
+ */
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { startDemo, type RunningDemo } from '../support/demo.mts';
+import { tempDir } from '../support/red.mts';
+import { chartsOn, openBrowser, screenshot, tableRows, type Browser, type ChartData } from './dashboard-browser.mts';
+
+/** Measured signals and the fleet table: "live data within 30 s of npm start". */
+const LIVE_WITHIN_S = 30;
+/**
+ * Every chart, including the health index and the healthy band, which exist only once twin-model has learned each
+ * residual's spread: the demo's healthy window is 2 real minutes after the model's settling time.
+ */
+const ALL_CHARTS_WITHIN_S = 300;
+const ASSETS = ['pump-1', 'pump-2', 'pump-3', 'pump-4'];
+const MODELLED = ['pump-1', 'pump-2', 'pump-3'];
+const BAND = ['measured', 'expected', 'healthy band low', 'healthy band high'];
+
+/** What each chart must show, by chart title (the asset page shows pump-1, the default). */
+const EXPECTED_SERIES: Record<string, string[]> = {
+  'Speed (rpm)': ['measured'],
+  'Flow (m³/h)': BAND,
+  'Pressure (bar)': BAND,
+  'Bearing temperature (°C)': BAND,
+  'Vibration (mm/s)': BAND,
+  'Power (kW)': BAND,
+  'Health index': ['health index'],
+  'Bearing friction estimate (× a new bearing)': ['bearing friction (× as new)'],
+};
+
+/** Charts (by title, or the fleet chart's group) that lack a series with a line (two points or more). */
+function missing(charts: ChartData[], page: 'fleet' | 'asset'): string[] {
+  const gaps: string[] = [];
+  const has = (c: ChartData | undefined, s: string) => (c?.series[s]?.length ?? 0) > 1;
+  if (page === 'fleet') {
+    const [health, temp] = ['dash.chart.fleetHealth', 'dash.chart.fleetTemp'].map((id) => charts.find((c) => c.id === id));
+    for (const a of MODELLED) if (!has(health, a)) gaps.push(`fleet health: ${a}`);
+    for (const a of ASSETS) if (!has(temp, a)) gaps.push(`fleet bearing temperature: ${a}`);
+    return gaps;
+  }
+  for (const [title, series] of Object.entries(EXPECTED_SERIES)) {
+    const chart = charts.find((c) => c.title === title);
+    for (const s of series) if (!has(chart, s)) gaps.push(`${title}: ${s}`);
+  }
+  return gaps;
+}
+
+async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const started = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() - started > seconds * 1000) throw new Error(`${what} within ${seconds} s${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
+  this.timeout(ALL_CHARTS_WITHIN_S * 1000 + 120_000);
+  const userDir = tempDir('twin-dashboard');
+  let demo: RunningDemo | undefined;
+  let browser: Browser;
+  let startedAt: number;
+
+  before(async () => {
+    browser = await openBrowser();
+    startedAt = Date.now();
+    demo = await startDemo({ userDir: userDir.path });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.dispose();
+    userDir.remove();
+  });
+
+  async function open(path: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${demo!.dashboardUrl}/${path}`);
+    return page;
+  }
+
+  it('lists every asset in the fleet table, with health, RUL, stale signals and alarms, within 30 s of start', async () => {
+    const fleet = await open('fleet');
+    const rows = await waitFor('four pumps in the fleet table', LIVE_WITHIN_S, async () => {
+      const r = await tableRows(fleet, 'twin-fleet');
+      return r.length === 4 ? r : undefined;
+    });
+    console.log(`      (start to a full fleet table: ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    const headers = await fleet.$$eval('.twin-fleet thead th', (ths) => ths.map((th) => (th as HTMLElement).innerText.trim()));
+    assert.deepEqual(headers, ['', 'Asset', 'Health', '', 'RUL (90 % interval)', 'Bearing friction', 'Stale signals', 'Alarms and anomalies', 'Last update']);
+    // Cells: status colour, asset, health, health bar, RUL, friction, stale, alarms, last update.
+    assert.deepEqual(rows.map((r) => r[1]), ASSETS);
+    for (const r of rows.slice(0, 3)) assert.match(r[2]!, /^(learning|[01]\.\d\d)$/, `${r[1]} health: ${r[2]}`);
+    assert.equal(rows[3]![2], 'not modelled', 'pump-4 (three signals over OPC UA) has no model');
+    for (const r of rows) {
+      assert.equal(r[4], 'no estimate', 'the pump demo has no RUL source');
+      assert.equal(r[6], '0', `${r[1]}: no stale signal`);
+      assert.equal(r[7], 'none', `${r[1]}: no alarm`);
+    }
+    await fleet.close();
+  });
+
+  it(`draws data in every chart of the fleet and asset pages within ${ALL_CHARTS_WITHIN_S} s of start`, async () => {
+    const fleet = await open('fleet');
+    const asset = await open('asset');
+    let measuredAt: number | undefined;
+    await waitFor('data in every chart', ALL_CHARTS_WITHIN_S, async () => {
+      const assetCharts = await chartsOn(asset);
+      if (measuredAt === undefined && assetCharts.length === 8 && assetCharts.every((c) => (c.series.measured?.length ?? 1) > 0)) measuredAt = Date.now();
+      const gaps = [...missing(await chartsOn(fleet), 'fleet'), ...missing(assetCharts, 'asset')];
+      return gaps.length === 0 ? true : undefined;
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; still empty: ${[...missing(await chartsOn(fleet), 'fleet'), ...missing(await chartsOn(asset), 'asset')].join('; ')}`);
+    });
+    console.log(`      (start to measured trends: ${(((measuredAt ?? Date.now()) - startedAt) / 1000).toFixed(1)} s; to every chart, health and band included: ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    assert.ok(measuredAt !== undefined && measuredAt - startedAt < LIVE_WITHIN_S * 1000, 'measured trends within 30 s of start');
+    // Health is an index in (0, 1]; the band lies below and above the expected value.
+    const health = await asset.evaluate(() => {
+      const charts = (window as any).uiCharts as Record<string, any>;
+      const pick = (id: string, name: string) => charts[id].chart.getOption().series.find((s: any) => s.name === name).data.map((p: number[]) => p[1]);
+      return { health: pick('dash.chart.health', 'health index'), low: pick('dash.chart.bearingTemp', 'healthy band low'), high: pick('dash.chart.bearingTemp', 'healthy band high') };
+    });
+    assert.ok(health.health.every((h: number) => h > 0 && h <= 1), 'health index within (0, 1]');
+    assert.ok(health.low.at(-1) < health.high.at(-1), 'band low below band high');
+    // Once learned, the fleet table shows pumps 1-3 with a health index.
+    const rows = await tableRows(fleet, 'twin-fleet');
+    for (const r of rows.slice(0, 3)) assert.match(r[2]!, /^[01]\.\d\d$/, `${r[1]} health after learning: ${r[2]}`);
+    await screenshot(asset, 'asset');
+    await fleet.close();
+    await asset.close();
+  });
+
+  it('shows a setpoint from the actuator panel as pending until Confirm is pressed, then confirmed in the audit list', async () => {
+    const panel = await open('actuator');
+    await panel.waitForSelector('.twin-mode', { timeout: 15_000 });
+    assert.match(await panel.locator('.twin-mode').innerText(), /confirm/);
+    assert.match(await panel.locator('.twin-interlock').innerText(), /clear/);
+    const speedBefore = Number(/(\d+) rpm/.exec(await panel.locator('.twin-speed-now').innerText())?.[1]);
+    assert.ok(speedBefore > 1400, `pump-1 runs near 1480 rpm (${speedBefore})`);
+
+    const setpoint = panel.locator('.twin-setpoint input');
+    await setpoint.fill('1400');
+    await setpoint.press('Enter');
+    await panel.getByRole('button', { name: 'Send setpoint' }).click();
+    const pending = panel.locator('.twin-command', { hasText: 'pump-1' });
+    await pending.waitFor({ timeout: 15_000 });
+    assert.match(await pending.innerText(), /speed → 1400 rpm\s+pending/);
+    // Nothing is written while it waits: after 5 s it is still pending, the pump still runs at its old speed and the
+    // audit trail has no record of it.
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.equal(await pending.count(), 1, 'still waiting for confirmation');
+    assert.ok(Number(/(\d+) rpm/.exec(await panel.locator('.twin-speed-now').innerText())?.[1]) > 1440, 'the pump has not moved');
+    assert.ok(!(await tableRows(panel, 'twin-audit')).some((r) => r[3] === '1400'), 'no audit record before confirmation');
+    await screenshot(panel, 'actuator-pending');
+
+    await pending.getByRole('button', { name: 'Confirm' }).click();
+    const confirmed = await waitFor('a confirmed 1400 rpm command in the audit list', 60, async () => {
+      const rows = await tableRows(panel, 'twin-audit');
+      return rows.find((r) => r[1] === 'pump-1' && r[3] === '1400' && r[5] === 'confirmed');
+    });
+    assert.deepEqual([confirmed[2], confirmed[4], confirmed[7]], ['speed', '1400', 'dashboard']);
+    assert.equal(await panel.locator('.twin-command').count(), 0, 'nothing waits any more');
+    assert.match(await panel.locator('.twin-last').innerText(), /pump-1 speed 1400: confirmed/);
+    await waitFor('pump-1 near 1400 rpm', 20, async () => {
+      const now = Number(/(\d+) rpm/.exec(await panel.locator('.twin-speed-now').innerText())?.[1]);
+      return Math.abs(now - 1400) <= 15 ? now : undefined;
+    });
+    await screenshot(panel, 'actuator');
+    await panel.close();
+  });
+
+  it("refills the trend charts from the twins' history after a restart, before new data arrives", async () => {
+    const before = await open('fleet');
+    await new Promise((r) => setTimeout(r, 3000));
+    await screenshot(before, 'fleet');
+    await before.close();
+    assert.equal(await demo!.stop(), 0, demo!.output().slice(-2000));
+    const stoppedAt = Date.now();
+    demo = await startDemo({ userDir: userDir.path });
+    const restartedAt = Date.now();
+    const fleet = await open('fleet');
+    const asset = await open('asset');
+    const charts = await waitFor('every chart filled again', 60, async () => {
+      const [f, a] = [await chartsOn(fleet), await chartsOn(asset)];
+      return missing(f, 'fleet').length === 0 && missing(a, 'asset').length === 0 ? [...f, ...a] : undefined;
+    });
+    console.log(`      (restart to every chart filled from history: ${((Date.now() - restartedAt) / 1000).toFixed(1)} s)`);
+    for (const chart of charts) {
+      for (const [name, xs] of Object.entries(chart.series)) {
+        if (xs.length === 0) continue;
+        // From the history: the trend starts before the restart. Before new data: history first, then live points,
+        // so time never runs backwards along the line.
+        assert.ok(xs[0]! < stoppedAt, `${chart.title || chart.id} / ${name} starts before the restart`);
+        for (let i = 1; i < xs.length; i++) assert.ok(xs[i]! >= xs[i - 1]!, `${chart.title || chart.id} / ${name}: points in time order`);
+      }
+    }
+    // Decimated: an hour of history arrives as at most 300 points per series.
+    for (const chart of charts) for (const xs of Object.values(chart.series)) assert.ok(xs.filter((x) => x < stoppedAt).length <= 300);
+    await screenshot(asset, 'asset-after-restart');
+    assert.deepEqual(browser.pageErrors, []);
+    await fleet.close();
+    await asset.close();
+  });
+
+  it('switches the asset page to pump-4 and refills its trends from its history', async () => {
+    const asset = await open('asset');
+    await asset.locator('.twin-asset-select .v-field').click();
+    await asset.locator('.v-overlay .v-list-item', { hasText: 'pump-4' }).click();
+    await waitFor('the summary of pump-4', 20, async () => ((await asset.locator('.twin-asset-summary').innerText()).includes('not modelled') ? true : undefined));
+    const since = Date.now();
+    const charts = await waitFor('pump-4 trends', 30, async () => {
+      const c = await chartsOn(asset);
+      const measured = ['Speed (rpm)', 'Flow (m³/h)', 'Bearing temperature (°C)'].map((t) => c.find((x) => x.title === t)?.series.measured ?? []);
+      return measured.every((xs) => xs.length > 0) ? c : undefined;
+    });
+    for (const chart of charts) {
+      // pump-4 has no pressure, vibration or power sensor and no model: those charts are empty, not pump-1's.
+      if (['Pressure (bar)', 'Vibration (mm/s)', 'Power (kW)', 'Health index', 'Bearing friction estimate (× a new bearing)'].includes(chart.title)) {
+        assert.deepEqual(Object.values(chart.series).flat(), [], `${chart.title} is empty for pump-4`);
+      } else if (chart.series.measured) {
+        assert.ok(chart.series.measured[0]! < since - 60_000, `${chart.title}: pump-4's history, not only live points`);
+      }
+    }
+    await screenshot(asset, 'asset-pump-4');
+    await asset.close();
+  });
+
+  it('opens the demo flow in the editor with every node type known, the dashboard nodes included', async () => {
+    const editor = await browser.newPage();
+    await editor.goto(demo!.editorUrl);
+    await editor.waitForFunction(() => (window as any).RED?.nodes?.workspace?.('dash.tab') !== undefined, undefined, { timeout: 60_000 });
+    const unknown = await editor.evaluate(() => {
+      const RED = (window as any).RED;
+      const types = new Set<string>();
+      RED.nodes.eachNode((n: any) => types.add(n.type));
+      RED.nodes.eachConfig((n: any) => types.add(n.type));
+      return [...types].filter((t) => t !== 'unknown' && RED.nodes.getType(t) === undefined).concat(RED.nodes.filterNodes({ type: 'unknown' }).map((n: any) => n.name ?? n.id));
+    });
+    assert.deepEqual(unknown, []);
+    await editor.setViewportSize({ width: 1800, height: 1100 });
+    for (const tab of ['demo.tab', 'dash.tab']) {
+      await editor.evaluate((id) => (window as any).RED.workspaces.show(id), tab);
+      await new Promise((r) => setTimeout(r, 1000));
+      await screenshot(editor, `editor-${tab.replace('.tab', '')}-flow`);
+    }
+    await editor.close();
+  });
+});
