@@ -6,7 +6,7 @@ import { topicMatchesFilter } from '../../core/mqtt-mapping.js';
 import { connectionStatus } from '../shared/connection-status.js';
 import { errorMessage, shortText, type Node, type NodeAPI } from '../shared/node-red.js';
 import type { ConnectionEvent, ConnectionState, Credentials, MessageHandler, TwinMqttBrokerNode } from './broker-api.js';
-import { connectionPlan, displayUrl, type TwinMqttBrokerConfig } from './connection-options.js';
+import { connectionPlan, displayUrl, RECONNECT_MAX_MS, RECONNECT_MIN_MS, type TwinMqttBrokerConfig } from './connection-options.js';
 
 interface Subscription {
   qos: 0 | 1 | 2;
@@ -114,6 +114,7 @@ export = function register(RED: NodeAPI): void {
       const c = connect(plan.value.url, plan.value.options);
       c.handleMessage = dispatch;
       c.on('connect', () => {
+        c.options.reconnectPeriod = RECONNECT_MIN_MS;
         loggedError = undefined;
         setState('connected');
         // Subscribing again is harmless when the broker kept the session, and restores it when the broker lost it
@@ -121,6 +122,8 @@ export = function register(RED: NodeAPI): void {
         for (const [filter, sub] of subscriptions) subscribeOnBroker(c, filter, sub.qos);
       });
       c.on('reconnect', () => {
+        // mqtt.js reads the period each time it schedules the next attempt: back off while the broker stays away.
+        c.options.reconnectPeriod = Math.min((c.options.reconnectPeriod ?? RECONNECT_MIN_MS) * 2, RECONNECT_MAX_MS);
         if (node.state !== 'error') setState('connecting');
       });
       c.on('close', () => {
