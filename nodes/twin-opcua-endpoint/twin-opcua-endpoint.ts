@@ -389,7 +389,9 @@ export = function register(RED: NodeAPI): void {
     node.statusFor = (state) =>
       connectionStatus(state, () => {
         const kind = node.lastError ? explainOpcuaFailure(node.lastError, pkiFolder).kind : 'other';
-        return kind === 'untrusted-certificate' || kind === 'access-denied' ? `twin-opcua-endpoint.status.${kind}` : 'node-red:common.status.error';
+        // Translated here, in the endpoint's own catalog: the status belongs to the nodes using the endpoint, whose
+        // catalogs do not have these keys (the editor showed "twin-opcua-endpoint.status.access-denied").
+        return kind === 'untrusted-certificate' || kind === 'access-denied' ? RED._(`twin-opcua-endpoint.status.${kind}`) : 'node-red:common.status.error';
       });
 
     node.on('close', (done: () => void) => {
