@@ -86,14 +86,31 @@ async function settled(counts: FuzzCounts, ms = 120_000): Promise<void> {
   });
 }
 
+/**
+ * Node-RED's own RED.util.cloneMessage (lodash.clonedeep 4.5.0) throws when a message holds an own "__proto__" key
+ * whose value is a typed array, and it clones every message it hands to a Catch node: whichever node reports an error
+ * about such a message, Node-RED itself throws (found by this test; an upstream issue, not this package's). Such
+ * messages are left out. JSON cannot make them (no typed arrays); a function node can.
+ */
+function upsetsNodeRedClone(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null || depth > 8) return false;
+  if (Object.hasOwn(value, '__proto__') && ArrayBuffer.isView((value as Record<string, unknown>)['__proto__'])) return true;
+  if (ArrayBuffer.isView(value)) return false;
+  return Object.values(value).some((v) => upsetsNodeRedClone(v, depth + 1));
+}
+
 /** Sends `total` generated messages in chunks, waiting for each chunk to complete (what-if answers from a worker). */
 async function feed(node: TestNode, counts: FuzzCounts, arbitrary: fc.Arbitrary<Record<string, unknown>>, total: number, seed: number): Promise<void> {
   const sandbox = (helper as unknown as { _sandbox: { resetHistory(): void } })._sandbox;
   for (let chunk = 0; counts.sent < total; chunk++) {
-    const batch = fc.sample(arbitrary, { numRuns: Math.min(CHUNK, total - counts.sent), seed: seed + chunk });
+    const batch = fc.sample(arbitrary.filter((m) => !upsetsNodeRedClone(m)), { numRuns: Math.min(CHUNK, total - counts.sent), seed: seed + chunk });
     for (const msg of batch) {
       counts.sent++;
-      node.receive(msg);
+      try {
+        node.receive(msg);
+      } catch (err) {
+        throw new Error(`${String(err)} for ${fc.stringify(msg).slice(0, 2000)}`, { cause: err });
+      }
     }
     await settled(counts);
     // The test helper records every call of send/status/error: forget them, or a million messages fill the heap.
@@ -138,7 +155,7 @@ const hostileValue = fc.oneof(
 const assetIds = fc.oneof(fc.constantFrom('pump-1', 'pump-2', 'pump-9'), fc.string({ maxLength: 12 }), fc.constant('x'.repeat(300)), hostileValue);
 const signalNames = fc.oneof(fc.constantFrom('speed', 'flow', 'bearingTemp', 'seq', '__proto__', 'constructor', 'toString', ''), fc.string({ maxLength: 10 }));
 const signalsObject = fc.dictionary(signalNames, hostileValue, { maxKeys: 6 });
-const tsValue = fc.oneof(fc.constant(undefined), fc.integer({ min: Date.now() - 86_400_000, max: Date.now() + 600_000 }), hostileValue, fc.date({ noInvalidDate: false }).map((d) => d.toISOString?.() ?? d));
+const tsValue = fc.oneof(fc.constant(undefined), fc.integer({ min: Date.now() - 86_400_000, max: Date.now() + 600_000 }), hostileValue, fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? d : d.toISOString())));
 const telemetryLike = fc.record(
   { assetId: assetIds, ts: tsValue, signals: fc.oneof(signalsObject, hostileValue), quality: fc.oneof(fc.constant(undefined), fc.dictionary(signalNames, fc.oneof(fc.constantFrom('good', 'bad', 'uncertain'), hostileValue), { maxKeys: 3 }), hostileValue) },
   { requiredKeys: [] },
