@@ -373,10 +373,13 @@ describe('fault: fast-check payloads into every node that takes input', function
 
   describe('through Mosquitto', () => {
     let broker: Mosquitto;
+    let publisher: mqtt.MqttClient | undefined;
     before(async () => {
       broker = await Mosquitto.start({ persistence: false, maxQueuedMessages: 0 });
     });
     after(async () => {
+      // Also when the test failed half-way: an open client would keep mocha from exiting.
+      await publisher?.endAsync(true);
       await helper.unload();
       await helper.stopServer();
       await broker.dispose();
@@ -405,9 +408,10 @@ describe('fault: fast-check payloads into every node that takes input', function
         if (String(msg.error?.message).includes('larger than the limit')) oversize++;
       });
       await until(() => helper.getNode('broker').state === 'connected', 10_000, 'connected');
-      const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+      const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+      publisher = client;
       // Probe: the subscription is in place once one message arrives.
-      await until(() => (void publisher.publish('fuzz/probe/flow', '1', { qos: 1 }), probes > 0), 10_000, 'the subscription');
+      await until(() => (void client.publish('fuzz/probe/flow', '1', { qos: 1 }), probes > 0), 10_000, 'the subscription');
       const level = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,12}$/);
       const payload = fc.oneof(
         fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
@@ -429,12 +433,13 @@ describe('fault: fast-check payloads into every node that takes input', function
       let sent = 0;
       for (let chunk = 0; sent < PER_NODE; chunk++) {
         const batch = fc.sample(messages, { numRuns: Math.min(CHUNK, PER_NODE - sent), seed: 5 + chunk });
-        await Promise.all(batch.map(([asset, signal, body]) => publisher.publishAsync(`fuzz/${asset}/${signal}`, body, { qos: 1 })));
+        await Promise.all(batch.map(([asset, signal, body]) => client.publishAsync(`fuzz/${asset}/${signal}`, body, { qos: 1 })));
         sent += batch.length;
         await until(() => out + caught >= sent, 60_000, `${sent} payloads answered (${out + caught} so far)`);
         sandbox.resetHistory();
       }
-      await publisher.endAsync();
+      await client.endAsync();
+      publisher = undefined;
       await new Promise((r) => setTimeout(r, 300));
       const seconds = (Date.now() - started) / 1000;
       figures('fuzz twin-mqtt-in (through Mosquitto)', { payloads: sent, telemetry: out, 'errors to Catch': caught, 'oversize refused': oversize, 'payloads/s': Math.round(sent / seconds) });
