@@ -87,7 +87,7 @@ export function checkCommand(command: ActuationCommand, context: GuardContext): 
 
   // 1. Shape and type.
   const point = context.point;
-  if (point === undefined) return refuse('shape', `"${String(command.point)}" is not an actuation point of this twin`);
+  if (point === undefined) return refuse('shape', `"${String(command.point).slice(0, 60)}" is not an actuation point of this twin`);
   if (typeof command.value !== 'number' || !Number.isFinite(command.value)) {
     return refuse('shape', `value must be a finite number, got ${describe(command.value)}`);
   }

@@ -269,6 +269,27 @@ export class SignalHistory {
     this.extremesValid = true;
   }
 
+  /**
+   * True when the history holds exactly this point: the same timestamp, the same value as stored (float32) and the
+   * same quality. Lets the store recognise a reading delivered twice however late the copy comes (MQTT QoS 1
+   * delivers at least once: after a reconnect the broker sends unacknowledged messages again, behind newer ones).
+   * Binary search: O(log n).
+   */
+  holds(ts: number, value: number, quality: Quality = 'good'): boolean {
+    if (this.count === 0 || ts > this.newestTs || ts < this.oldestTs) return false;
+    let low = 0;
+    let high = this.count - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const s = this.slot(mid);
+      const t = this.times[s]!;
+      if (t < ts) low = mid + 1;
+      else if (t > ts) high = mid - 1;
+      else return this.values[s] === Math.fround(value) && this.qualities[s] === qualityCode(quality);
+    }
+    return false;
+  }
+
   /** The i-th point, oldest first. */
   at(index: number): HistoryPoint | undefined {
     if (index < 0 || index >= this.count) return undefined;

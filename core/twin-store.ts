@@ -164,7 +164,8 @@ export const DEFAULT_SETTLE_MS = 2000;
  *
  * Rules:
  * - The newest source timestamp wins: a late reading goes into history at its place but does not replace a newer
- *   latest value. A repeated reading (same timestamp and value) changes nothing and does not bump the version.
+ *   latest value. A repeated reading (same timestamp, value and quality) changes nothing and does not bump the
+ *   version, however late its copy arrives.
  * - A reading outside the declared range is stored in history as `bad`, with the reason, and never becomes the
  *   latest value; neither does a reading the source itself marked `bad`.
  * - A reading stamped more than five minutes ahead of the store clock is refused (a wrong clock at the source would
@@ -262,7 +263,9 @@ export class TwinStore {
           outcome.rejected.push({ signal: name, reason: `${value} is above the maximum ${def.max}` });
         }
       }
-      const isRepeat = ts === signal.ts && value === signal.value && quality === signal.quality;
+      // A reading the twin already holds changes nothing, also when its copy arrives after newer readings (a QoS 1
+      // redelivery after a broker restart): the version counts readings, not deliveries.
+      const isRepeat = ts === signal.ts ? value === signal.value && quality === signal.quality : signal.history.holds(ts, value, quality);
       if (isRepeat) continue;
       if (!signal.history.add(ts, value, quality)) {
         outcome.rejected.push({ signal: name, reason: 'reading is older than the whole kept history' });

@@ -60,6 +60,24 @@ interface Command {
 /** How often a pending read-back looks at the twin. */
 const READ_BACK_POLL_MS = 100;
 
+/**
+ * What the audit trail keeps of a requested value: a number as it is, anything else as a short description. The twin
+ * keeps 1,000 records per asset and saves them as JSON: a refused value of a megabyte must not be kept a thousand
+ * times, and a BigInt (which JSON cannot write) must not stop the twin from being saved.
+ */
+function auditedValue(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'string') return value.length <= 40 ? value : `a string of ${value.length} characters`;
+  if (typeof value === 'boolean' || value === null || value === undefined) return value;
+  if (typeof value === 'bigint') return `${value.toString().slice(0, 40)}n`;
+  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** Text from a command (asset id, point, source, user) as the audit trail keeps it: at most 200 characters. */
+function auditedText(text: string): string {
+  return text.length <= 200 ? text : `${text.slice(0, 199)}…`;
+}
+
 export = function register(RED: NodeAPI): void {
   function TwinActuator(this: Node, config: TwinActuatorConfig): void {
     RED.nodes.createNode(this, config);
@@ -122,12 +140,20 @@ export = function register(RED: NodeAPI): void {
       return timer;
     };
 
+    /**
+     * Keeps the audit record in the twin, for assets the twin has: a command naming an asset the twin does not know is
+     * answered and audited on the output only (it used to add an empty asset to the twin for every such name).
+     */
+    const keepInTwin = (command: Command): void => {
+      if (store?.has(command.assetId)) store.appendAudit(command.audit);
+    };
+
     /** Sends the command's final result and its audit record (exactly once per command), then completes the input. */
     const finish = (command: Command, result: AuditRecord['result'], reason?: string, err?: Error): void => {
       if (!inFlight.delete(command)) return;
       command.audit.result = result;
       if (reason !== undefined) command.audit.reason = reason;
-      store?.appendAudit(command.audit);
+      keepInTwin(command);
       const msg = command.msg;
       msg.topic = command.assetId;
       msg.payload = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode, response: command.audit.response };
@@ -289,9 +315,9 @@ export = function register(RED: NodeAPI): void {
           ...(usableReported !== undefined ? { reported: usableReported } : {}),
           ...(simulation === 'centrifugal-pump' && (point?.reportedSignal ?? point?.name) === 'speed' ? { simulate: (value: number) => simulatePump(store, assetId, value) } : {}),
         });
-        const audit: AuditRecord = { ts: Date.now(), assetId, point: pointName, requested: payload.value, mode, result: decision.result, guards: decision.verdicts };
-        if (request.source) audit.source = request.source;
-        if (request.user) audit.user = request.user;
+        const audit: AuditRecord = { ts: Date.now(), assetId: auditedText(assetId), point: auditedText(pointName), requested: auditedValue(payload.value), mode, result: decision.result, guards: decision.verdicts };
+        if (request.source) audit.source = auditedText(request.source);
+        if (request.user) audit.user = auditedText(request.user);
         const command: Command = { id: randomUUID(), assetId, point: point ?? { name: pointName }, requested: payload.value, writes: decision.ramp ?? (decision.value !== undefined ? [decision.value] : []), audit, msg, send, done };
         if (request.source) command.source = request.source;
         inFlight.add(command);
@@ -327,7 +353,7 @@ export = function register(RED: NodeAPI): void {
       for (const command of inFlight) {
         command.audit.result = 'failed';
         command.audit.reason = 'the actuator was stopped before the command finished';
-        store?.appendAudit(command.audit);
+        keepInTwin(command);
         command.done(new Error(command.audit.reason));
       }
       inFlight.clear();

@@ -34,6 +34,14 @@ export type ReadFile = (path: string) => Buffer;
 const ENCRYPTED = /^(mqtts|ssl|wss):\/\//i;
 
 /**
+ * Reconnection back-off: the first attempt 0.25 s after a lost connection, doubling up to 2 s while the broker stays
+ * away. A broker restart then costs the twin a quarter of a second, not two: while a persistent session is away its
+ * messages wait in the broker's memory, and a broker killed before its next save loses them.
+ */
+export const RECONNECT_MIN_MS = 250;
+export const RECONNECT_MAX_MS = 2000;
+
+/**
  * Turns the saved settings and credentials into mqtt.js options, reading TLS files once. Refusals are sentences
  * for the user: a missing file, TLS files with an unencrypted URL, a client certificate without its key.
  *
@@ -53,7 +61,7 @@ export function connectionPlan(config: TwinMqttBrokerConfig, credentials: Creden
     protocolVersion,
     clean,
     keepalive: numberSetting(config.keepalive, 60),
-    reconnectPeriod: 2000,
+    reconnectPeriod: RECONNECT_MIN_MS,
     connectTimeout: 10_000,
     // The broker node subscribes every filter itself on each connect (see twin-mqtt-broker.ts).
     resubscribe: false,

@@ -6,7 +6,7 @@ import { topicMatchesFilter } from '../../core/mqtt-mapping.js';
 import { connectionStatus } from '../shared/connection-status.js';
 import { errorMessage, shortText, type Node, type NodeAPI } from '../shared/node-red.js';
 import type { ConnectionEvent, ConnectionState, Credentials, MessageHandler, TwinMqttBrokerNode } from './broker-api.js';
-import { connectionPlan, displayUrl, type TwinMqttBrokerConfig } from './connection-options.js';
+import { connectionPlan, displayUrl, RECONNECT_MAX_MS, RECONNECT_MIN_MS, type TwinMqttBrokerConfig } from './connection-options.js';
 
 interface Subscription {
   qos: 0 | 1 | 2;
@@ -23,6 +23,12 @@ interface HeldMessage {
 
 /** How long a persistent-session filter waits for its node to come back after a redeploy before it is dropped. */
 const PARK_MS = 10_000;
+
+/**
+ * CONNACK codes of a refused login: MQTT 3.1.1 4 (bad user name or password) and 5 (not authorised), MQTT 5 134 and
+ * 135. Shown as "access denied", so the status says what to fix instead of a truncated "Connection refused: Not…".
+ */
+const ACCESS_DENIED_CODES = new Set([4, 5, 134, 135]);
 
 /** Network failures that fix themselves when the broker is back: shown as "disconnected", not "error". */
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
@@ -41,6 +47,8 @@ export = function register(RED: NodeAPI): void {
     let closing = false;
     /** The last error logged, so a broker refusing us every 2 s does not fill the log. */
     let loggedError: string | undefined;
+    /** The broker refused the user name or password (or the client certificate's identity). */
+    let accessDenied = false;
 
     const plan = connectionPlan(config, node.credentials ?? {}, (path) => readFileSync(path), `twinflow-${randomBytes(4).toString('hex')}`);
     const broker = displayUrl(plan.ok ? plan.value.url : config.url || '');
@@ -114,19 +122,24 @@ export = function register(RED: NodeAPI): void {
       const c = connect(plan.value.url, plan.value.options);
       c.handleMessage = dispatch;
       c.on('connect', () => {
+        c.options.reconnectPeriod = RECONNECT_MIN_MS;
         loggedError = undefined;
+        accessDenied = false;
         setState('connected');
         // Subscribing again is harmless when the broker kept the session, and restores it when the broker lost it
         // (restart without persistence, session expired), including filters added while the session was away.
         for (const [filter, sub] of subscriptions) subscribeOnBroker(c, filter, sub.qos);
       });
       c.on('reconnect', () => {
+        // mqtt.js reads the period each time it schedules the next attempt: back off while the broker stays away.
+        c.options.reconnectPeriod = Math.min((c.options.reconnectPeriod ?? RECONNECT_MIN_MS) * 2, RECONNECT_MAX_MS);
         if (node.state !== 'error') setState('connecting');
       });
       c.on('close', () => {
         if (!closing && node.state === 'connected') setState('disconnected');
       });
       c.on('error', (err: Error & { code?: string | number }) => {
+        accessDenied = typeof err.code === 'number' && ACCESS_DENIED_CODES.has(err.code);
         fail(errorMessage(err), typeof err.code === 'string' && TRANSIENT_CODES.has(err.code) ? 'disconnected' : 'error');
       });
       return c;
@@ -210,7 +223,9 @@ export = function register(RED: NodeAPI): void {
     };
 
     node.statusFor = (state) =>
-      connectionStatus(state, () => RED._('twin-mqtt-broker.status.error', { reason: shortText(node.lastError ?? '', 24) }));
+      connectionStatus(state, () =>
+        accessDenied ? RED._('twin-mqtt-broker.status.access-denied') : RED._('twin-mqtt-broker.status.error', { reason: shortText(node.lastError ?? '', 24) }),
+      );
 
     node.on('close', (done: () => void) => {
       closing = true;

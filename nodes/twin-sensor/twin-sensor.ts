@@ -16,6 +16,21 @@ interface TwinSensorConfig extends NodeDef {
   mappings: SignalMapping[];
 }
 
+/** Where a value is read from, for error messages: `msg.payload.ts`, `JSONata payload[3] / 10`, `flow.speed` … */
+function describeSource(typed: TypedValue): string {
+  if (typed.type === 'msg' || typed.type === 'flow' || typed.type === 'global') return `${typed.type}.${typed.value}`;
+  return `${typed.type} ${typed.value.length > 40 ? `${typed.value.slice(0, 39)}…` : typed.value}`;
+}
+
+/**
+ * A reader whose failure says which mapping failed: Node-RED's own "Cannot read properties of undefined (reading
+ * 'ts')" becomes "timestamp from msg.payload.ts: Cannot read …", which an engineer can act on.
+ */
+function labelled(label: string, typed: TypedValue, read: PropertyReader): PropertyReader {
+  const where = `${label} from ${describeSource(typed)}`;
+  return (msg) => read(msg).catch((err: unknown) => Promise.reject(new Error(`${where}: ${errorMessage(err)}`)));
+}
+
 export = function register(RED: NodeAPI): void {
   function TwinSensor(this: Node, config: TwinSensorConfig): void {
     RED.nodes.createNode(this, config);
@@ -23,11 +38,16 @@ export = function register(RED: NodeAPI): void {
     let readTimestamp: PropertyReader;
     let readSignals: Array<readonly [string, PropertyReader]>;
     try {
-      readAsset = compileTypedValue(RED, this, { value: config.assetId ?? 'topic', type: config.assetIdType || 'msg' });
-      readTimestamp = compileTypedValue(RED, this, { value: config.timestamp ?? '', type: config.timestampType || 'date' });
+      const asset: TypedValue = { value: config.assetId ?? 'topic', type: config.assetIdType || 'msg' };
+      const timestamp: TypedValue = { value: config.timestamp ?? '', type: config.timestampType || 'date' };
+      readAsset = labelled('asset id', asset, compileTypedValue(RED, this, asset));
+      readTimestamp = labelled('timestamp', timestamp, compileTypedValue(RED, this, timestamp));
       const mappings = (Array.isArray(config.mappings) ? config.mappings : []).filter((m) => m.signal);
       if (mappings.length === 0) throw new Error(RED._('twin-sensor.errors.no-mappings'));
-      readSignals = mappings.map((m) => [m.signal, compileTypedValue(RED, this, { value: m.value, type: m.valueType || 'msg' } satisfies TypedValue)] as const);
+      readSignals = mappings.map((m) => {
+        const typed: TypedValue = { value: m.value, type: m.valueType || 'msg' };
+        return [m.signal, labelled(`signal ${m.signal}`, typed, compileTypedValue(RED, this, typed))] as const;
+      });
     } catch (err) {
       const message = errorMessage(err);
       this.status({ fill: 'red', shape: 'ring', text: RED._('twin-sensor.status.bad-config') });

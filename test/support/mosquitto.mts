@@ -204,3 +204,35 @@ export function makeTestPki(): TestPki {
     remove: () => tmp.remove(),
   };
 }
+
+/** A `mosquitto_sub` client (the broker's own tool): an independent witness of what the broker delivers. */
+export interface MosquittoSub {
+  /** Payloads received so far, one per message. */
+  payloads: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `mosquitto_sub` on `topic` with QoS 1; `persistent` (-c) keeps its session, with its queue, at the broker
+ * across disconnects and broker restarts. libmosquitto reconnects by itself when the broker comes back.
+ */
+export function startMosquittoSub(broker: Mosquitto, options: { clientId: string; topic: string; persistent?: boolean }): MosquittoSub {
+  const args = ['-h', '127.0.0.1', '-p', String(broker.port), '-i', options.clientId, '-q', '1', '-t', options.topic, '-F', '%p'];
+  if (options.persistent !== false) args.push('-c');
+  const child = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const payloads: string[] = [];
+  let partial = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    payloads.push(...lines);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    payloads,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -11,13 +11,41 @@ export interface NodeRedProcess {
   stop(): Promise<number | null>;
   /** SIGKILL: nothing is flushed. */
   kill(): Promise<void>;
+  /** Active resources by type, heap after gc (start with `nodeArgs: ['--expose-gc']`) and RSS, from inside the process. */
+  resources(): Promise<ProcessResources>;
+}
+
+export interface ProcessResources {
+  /**
+   * `process.getActiveResourcesInfo()` counted by type, e.g. TCPSocketWrap, TCPServerWrap, Timeout; on Linux also
+   * `fileDescriptors` and `inotifyWatches` as the operating system counts them.
+   */
+  resources: Record<string, number>;
+  heapUsed: number;
+  rss: number;
+  /** Whether the heap figure was taken after a full garbage collection. */
+  gc: boolean;
 }
 
 /** Starts Node-RED (this package loaded from the project root) with the given flow file and settings. */
-export async function startNodeRedProcess(options: { userDir: string; flowFile: string; contextStorage?: Record<string, unknown>; logLevel?: string }): Promise<NodeRedProcess> {
+export async function startNodeRedProcess(options: {
+  userDir: string;
+  flowFile: string;
+  contextStorage?: Record<string, unknown>;
+  logLevel?: string;
+  /** Options for the child's Node.js, e.g. `--expose-gc` for heap measurements. */
+  nodeArgs?: string[];
+}): Promise<NodeRedProcess> {
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'node-red-child.mts'), JSON.stringify({ logLevel: 'info', ...options, nodesDir: [root] })], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { nodeArgs = [], ...settings } = options;
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, 'node-red-child.mts'), JSON.stringify({ logLevel: 'info', ...settings, nodesDir: [root] })], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let requests = 0;
+  const pending = new Map<number, (answer: ProcessResources) => void>();
+  child.on('message', (answer: ProcessResources & { id: number }) => {
+    pending.get(answer.id)?.(answer);
+    pending.delete(answer.id);
   });
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -43,5 +71,15 @@ export async function startNodeRedProcess(options: { userDir: string; flowFile: 
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
+    resources: () =>
+      new Promise((resolve, reject) => {
+        const id = ++requests;
+        const timer = setTimeout(() => reject(new Error('Node-RED did not report its resources within 10 s')), 10_000);
+        pending.set(id, (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        });
+        child.send({ id, type: 'resources' });
+      }),
   };
 }
