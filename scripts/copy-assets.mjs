@@ -1,17 +1,19 @@
 // Copies what Node-RED loads beside each built node .js: its editor .html, its locale catalogs, and the icons
 // its editor file names. Node-RED looks for all three only next to the .js file.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const nodesDir = join(root, 'nodes');
+const editorCommon = readFileSync(join(nodesDir, 'shared', 'editor-common.html'), 'utf8');
 let copied = 0;
 for (const name of readdirSync(nodesDir)) {
   const html = join(nodesDir, name, `${name}.html`);
   if (!existsSync(html)) continue;
   const out = join(root, 'dist', 'nodes', name);
   mkdirSync(out, { recursive: true });
-  cpSync(html, join(out, `${name}.html`));
+  // One block of editor code shared by every node (validators that read a missing property as its default).
+  writeFileSync(join(out, `${name}.html`), `${editorCommon}\n${readFileSync(html, 'utf8')}`);
   const locales = join(nodesDir, name, 'locales');
   if (existsSync(locales)) cpSync(locales, join(out, 'locales'), { recursive: true });
   const icons = new Set([...readFileSync(html, 'utf8').matchAll(/icon:\s*["'](twin-[\w-]+\.svg)["']/g)].map((m) => m[1]));

@@ -42,11 +42,12 @@ export async function openBrowser(): Promise<Browser> {
   };
 }
 
-/** One chart as drawn: its title and, per series, the x (ms) of every point. */
+/** One chart as drawn: its title and, per series, the x (ms) of every point and the y of every point. */
 export interface ChartData {
   id: string;
   title: string;
   series: Record<string, number[]>;
+  values: Record<string, number[]>;
 }
 
 /** The charts mounted on the page, with the points each series draws. */
@@ -59,6 +60,7 @@ export function chartsOn(page: Page): Promise<ChartData[]> {
         id,
         title: c.props.label,
         series: Object.fromEntries(c.chart.getOption().series.map((s) => [s.name, (s.data ?? []).map((p) => p[0])])),
+        values: Object.fromEntries(c.chart.getOption().series.map((s) => [s.name, (s.data ?? []).map((p) => p[1])])),
       }));
   });
 }

@@ -40,6 +40,27 @@ describe('plant dashboard: what-if page', function () {
     const best = page.locator('.twin-wi-best');
     await best.filter({ hasText: /Best: \d+ rpm/ }).waitFor({ timeout: 20_000 });
     assert.match(await best.innerText(), /bearing at most [\d.]+ °C, [\d.]+ h of bearing life left/);
+    // The trade-off: one point per candidate speed from 1000 to 1800 rpm in steps of 20, on two charts: the water
+    // each speed delivers (safe ones and those that break a limit) and the limit that binds (here the 8 h floor of
+    // bearing life left), with the allowed edge drawn. The best speed is the fastest safe one, and no safe point is
+    // below the floor.
+    const bestRpm = Number(/Best: (\d+) rpm/.exec(await best.innerText())![1]);
+    const charts = await chartsOn(page);
+    const water = charts.find((c) => c.title.startsWith('Water over the look-ahead'))!;
+    const safe = water.series['safe'] ?? [];
+    const unsafe = water.series['breaks a limit'] ?? [];
+    assert.equal(safe.length + unsafe.length, 41, `points drawn: ${JSON.stringify(water.series)}`);
+    assert.ok(safe.length > 0 && unsafe.length > 0, 'the 8 h floor binds: some speeds are safe, some are not');
+    assert.equal(Math.max(...safe), bestRpm);
+    assert.ok(Math.min(...unsafe) > bestRpm, 'every faster speed breaks a limit');
+    const binding = charts.find((c) => c.title === 'The limit that binds, against speed')!;
+    const lifeSeries = Object.keys(binding.series).find((name) => name.startsWith('remaining life at the end'))!;
+    assert.ok(lifeSeries, `series: ${Object.keys(binding.series).join(', ')}`);
+    assert.deepEqual(binding.values['allowed'], [8, 8]);
+    const life = new Map(binding.series[lifeSeries]!.map((rpm, i) => [rpm, binding.values[lifeSeries]![i]!]));
+    assert.equal(life.size, 41);
+    for (const rpm of safe) assert.ok(life.get(rpm)! >= 8, `${rpm} rpm is drawn safe with ${life.get(rpm)} h left`);
+    for (const rpm of unsafe) assert.ok(life.get(rpm)! < 8, `${rpm} rpm is drawn unsafe with ${life.get(rpm)} h left`);
     await screenshot(page, 'what-if');
     await page.close();
   });

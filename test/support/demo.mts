@@ -12,6 +12,8 @@ export interface RunningDemo {
   /** Node-RED's user directory (flows, context store with the twin). */
   userDir: string;
   brokerUrl: string;
+  /** The virtual PLC (OPC UA). */
+  opcuaUrl: string;
   child: ChildProcess;
   output(): string;
   /** Sends SIGINT and resolves with the exit code. */
@@ -20,12 +22,15 @@ export interface RunningDemo {
   dispose(): Promise<void>;
 }
 
-/** With `userDir`, the demo runs in that directory and leaves it in place: a second start is a restart. */
-export async function startDemo(options: { userDir?: string } = {}): Promise<RunningDemo> {
+/**
+ * With `userDir`, the demo runs in that directory and leaves it in place: a second start is a restart. The broker and
+ * the virtual PLC take free ports unless `mqttPort` / `opcuaPort` are given (1883 and 4840 are what `npm start` uses).
+ */
+export async function startDemo(options: { userDir?: string; mqttPort?: number; opcuaPort?: number } = {}): Promise<RunningDemo> {
   const dir = options.userDir !== undefined ? { path: options.userDir, remove: () => undefined } : tempDir('twin-demo');
   let output = '';
   const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'start.js')], {
-    env: { ...process.env, PORT: '0', TWIN_DEMO_MQTT_PORT: '0', TWIN_DEMO_OPCUA_PORT: '0', TWIN_DEMO_USER_DIR: dir.path },
+    env: { ...process.env, PORT: '0', TWIN_DEMO_MQTT_PORT: String(options.mqttPort ?? 0), TWIN_DEMO_OPCUA_PORT: String(options.opcuaPort ?? 0), TWIN_DEMO_USER_DIR: dir.path },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -50,6 +55,7 @@ export async function startDemo(options: { userDir?: string } = {}): Promise<Run
     dashboardUrl: /Plant dashboard:\s+(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(output)![1]!,
     userDir: dir.path,
     brokerUrl: /MQTT broker:\s+(mqtt:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!,
+    opcuaUrl: /Virtual PLC:\s+(opc\.tcp:\/\/\S+)/.exec(output)![1]!,
     child,
     output: () => output,
     stop: async () => {
