@@ -109,6 +109,8 @@ function extractRun(store: TwinStore, assetId: string, names: string[], from: nu
     }
   }
   const { columns, ts } = alignedColumns(store, assetId, names, from, failure.ts);
+  // The twin holds 32-bit floats: nine significant digits give each back exactly and keep the saved run small.
+  for (const name of names) columns[name] = columns[name]!.map((v) => Number(v.toPrecision(9)));
   if (ts.length < 2) return { reason: `only ${ts.length} complete reading(s) before the failure` };
   const run: CompletedRun = { id: runId(assetId, failure.ts), assetId, startedAt: ts[0]!, failedAt: failure.ts, cycles: ts.length, columns };
   if (failure.part !== undefined) run.part = failure.part;
