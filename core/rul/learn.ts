@@ -104,12 +104,14 @@ function naturalOrder(a: string, b: string): number {
 /**
  * What a retraining learns from: the training file's histories and the completed runs, on the signals every one of
  * them has. The settings are the model's (operating conditions); every other shared signal is a candidate sensor
- * (training drops the ones that do not change).
+ * (training drops the ones that do not change), or only the `candidates` when given: without a training file the
+ * twin's runs carry whatever the asset reports (a cycle counter, say), and the model's own sensors are the safe set.
  */
 export function retrainingSet(
   settings: readonly string[],
   fileHistories: readonly SignalColumns[],
   runs: readonly CompletedRun[],
+  candidates?: readonly string[],
 ): { histories: SignalColumns[]; settings: string[]; sensors: string[]; runs: string[] } {
   const histories: SignalColumns[] = [...fileHistories, ...runs.map((r) => r.columns)];
   if (histories.length === 0) throw new Error('nothing to learn from: no training file and no completed runs');
@@ -117,7 +119,7 @@ export function retrainingSet(
   for (const h of histories) shared = new Set([...shared].filter((name) => h[name] !== undefined));
   const missing = settings.filter((s) => !shared.has(s));
   if (missing.length > 0) throw new Error(`the operating settings ${missing.join(', ')} are not in every history`);
-  const sensors = [...shared].filter((name) => !settings.includes(name)).sort(naturalOrder);
+  const sensors = [...shared].filter((name) => !settings.includes(name) && (candidates === undefined || candidates.includes(name))).sort(naturalOrder);
   if (sensors.length === 0) throw new Error('the training file and the completed runs share no sensor signal (do they name their signals alike?)');
   return { histories, settings: [...settings], sensors, runs: runs.map((r) => r.id) };
 }

@@ -8,6 +8,8 @@ export interface TrainJob {
   runs?: CompletedRun[];
   /** Operating settings of the model being retrained (absent: the C-MAPSS columns, as for a new model). */
   settings?: string[];
+  /** Sensors the retraining may use (absent: every signal the file and the runs share). */
+  sensors?: string[];
   folds?: number;
   /** Trees per fold model (fewer: faster, less accurate). */
   trees?: number;

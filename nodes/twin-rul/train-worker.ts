@@ -29,7 +29,7 @@ function run(job: TrainJob): TrainResult {
   const start = process.hrtime.bigint();
   try {
     const runs = job.runs ?? [];
-    const set = runs.length > 0 ? retrainingSet(job.settings ?? CMAPSS_TRAINING.settings, fileHistories, runs) : { histories: fileHistories, ...CMAPSS_TRAINING, runs: [] };
+    const set = runs.length > 0 ? retrainingSet(job.settings ?? CMAPSS_TRAINING.settings, fileHistories, runs, job.sensors) : { histories: fileHistories, ...CMAPSS_TRAINING, runs: [] };
     const parts = [job.file, runs.length > 0 ? `${runs.length} completed runs of the twin` : undefined].filter(Boolean);
     const model = trainRulModel(set.histories, {
       settings: set.settings,

@@ -245,6 +245,8 @@ export = function register(RED: NodeAPI): void {
         const needed = requiredSignals(model);
         job.runs = runs.library.runs.filter((r) => needed.every((name) => r.columns[name] !== undefined));
         job.settings = model.pipeline.settings;
+        // Without a file the runs alone are learned from, on the model's own sensors (an asset may report more).
+        if (job.file === undefined) job.sensors = model.pipeline.sensors;
         if (job.file === undefined && job.runs.length === 0) {
           done(new Error('retrain has nothing to learn from: no completed runs in the twin yet, and no training file (msg.payload.file)'));
           return;
