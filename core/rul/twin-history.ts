@@ -81,6 +81,8 @@ export function completedRuns(store: TwinStore, assetId: string, skip: (id: stri
   const runs: CompletedRun[] = [];
   const refused: RefusedRun[] = [];
   const log = store.maintenanceLog(assetId);
+  // Called with every estimate: nothing more to do unless a failure is new.
+  if (!log.some((entry) => entry.kind === 'failure' && !skip(runId(assetId, entry.ts)))) return { runs, refused };
   const snapshot = store.snapshot(assetId);
   const names = snapshot === undefined ? [] : Object.keys(snapshot.signals).sort();
   let boundary: number | undefined;
