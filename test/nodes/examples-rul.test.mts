@@ -27,7 +27,7 @@ describe('RUL example flow', function () {
     await helper.stopServer();
   });
 
-  it('06 Turbofan remaining useful life: estimates with intervals for each engine, restarted by "part replaced", and "engine-2: failed" teaches the model engine-2's run', async () => {
+  it('06 Turbofan remaining useful life: estimates with intervals for each engine, restarted by "part replaced", and "engine-2: failed" teaches the model the run of engine-2', async () => {
     const flow = JSON.parse(readFileSync(join(root, 'examples', '06 Turbofan remaining useful life.json'), 'utf8')) as Array<Record<string, any>>;
     const def = flow.find((n) => n.type === 'twin-definition')!;
     const fresh = uid('def');
