@@ -320,7 +320,7 @@ describe('RUL core', () => {
       ]);
       // Stored as the twin's 32-bit floats, nine digits: the same numbers the features see.
       assert.deepEqual(runs[0]!.columns.a, [5, 6, 7, 8, 9, 10, 11, 12].map((v) => Number(Math.fround(v + 0.1).toPrecision(9))));
-      assert.equal(Math.fround(runs[0]!.columns.a![0]!), Math.fround(5.1));
+      assert.equal(Math.fround(runs[0]!.columns.a[0]!), Math.fround(5.1));
       // A failure also ends the life for the estimate.
       assert.equal(core.twinHistory(store, 'e1', ['a']).columns.a!.length, 0);
       assert.deepEqual(core.completedRuns(store, 'e1', (id) => id === 'e1@12000' || id === 'e1@20000'), { runs: [], refused: [] });

@@ -232,7 +232,7 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
       rul.receive({ topic: 'learn', payload: { assetId: 'long' } });
       await until(() => caught.length === 1, 5000, 'the refusal');
       assert.match(caught[0].error.message, /failure of "long" is logged, but its run cannot be learned/);
-      assert.ok(helper.log().args.some((a) => /keeps 150 readings per signal and has dropped the start of this life/.test(String(a[0]?.msg ?? ''))), 'the warning says why');
+      assert.ok(helper.log().args.some((a) => /keeps 150 readings per signal and has dropped the start of this life/.test((a[0] as { msg?: string } | undefined)?.msg ?? '')), 'the warning says why');
       rul.receive({ topic: 'retrain', payload: { trees: 'many' } });
       await until(() => caught.length === 2, 5000, 'the bad retrain request');
       assert.match(caught[1].error.message, /retrain: trees must be a whole number/);
