@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { knownRuns, learnRuns } from '../../core/rul/learn.js';
 import { MODELS_FOLDER, modelNameFrom } from '../../core/rul/model-file.js';
 import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, type RulMethod, type RulModel } from '../../core/rul/model.js';
-import { completedRuns, twinHistory, type CompletedRun } from '../../core/rul/twin-history.js';
+import { completedRuns, runId, twinHistory, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
 import type { MaintenanceEntry, TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessage, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
@@ -96,10 +96,10 @@ export = function register(RED: NodeAPI): void {
 
     /**
      * Turns the asset's logged failures into completed runs (each once), keeps them in the twin's run library and
-     * takes them into the model. @returns the runs learned now
+     * takes them into the model. @returns the runs learned now, and the failures that cannot be learned (warned once)
      */
-    const learnFailures = (assetId: string): CompletedRun[] => {
-      if (!store || !runs) return [];
+    const learnFailures = (assetId: string): { added: CompletedRun[]; refused: RefusedRun[] } => {
+      if (!store || !runs) return { added: [], refused: [] };
       const found = completedRuns(store, assetId, (id) => runs.has(id) || runs.refused.has(id));
       for (const r of found.refused) {
         runs.refused.add(r.id);
@@ -111,7 +111,7 @@ export = function register(RED: NodeAPI): void {
         const last = added[added.length - 1]!;
         status('blue', 'learned', { asset: last.assetId, cycles: last.cycles, runs: runs.library.runs.length });
       }
-      return added;
+      return { added, refused: found.refused };
     };
 
     const learnedMessage = (added: CompletedRun[]): NodeMessage => ({
@@ -128,7 +128,7 @@ export = function register(RED: NodeAPI): void {
       if (entry.kind !== 'failure' || closed) return;
       void loaded.then(() => {
         if (closed) return;
-        const added = learnFailures(assetId);
+        const { added } = learnFailures(assetId);
         if (added.length > 0) this.send(learnedMessage(added));
       });
     };
@@ -154,7 +154,7 @@ export = function register(RED: NodeAPI): void {
         const assetId = assetIdOf(msg);
         if (assetId === undefined) throw new Error('the message names no asset (msg.payload.assetId or msg.topic)');
         if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}"`);
-        const learned = learnFailures(assetId);
+        const learned = learnFailures(assetId).added;
         if (learned.length > 0) send(learnedMessage(learned));
         takeInLearnedRuns();
         const { columns } = twinHistory(store, assetId, requiredSignals(model));
@@ -201,9 +201,10 @@ export = function register(RED: NodeAPI): void {
         // By default the failure is at the newest reading, so the whole life up to now is the run.
         const logged = store.logMaintenance(assetId, { kind: 'failure', ts: p.ts ?? snapshot.ts, part: p.part, note: p.note, by: this.name || 'twin-rul' });
         if (!logged.ok) throw new Error(logged.reason);
-        const added = learnFailures(assetId);
+        const { added, refused } = learnFailures(assetId);
         if (added.length === 0) {
-          const reason = [...runs.refused].includes(`${assetId}@${logged.value.ts}`) ? 'the twin does not hold the whole life (see the warning)' : 'no readings before the failure';
+          const id = runId(assetId, logged.value.ts);
+          const reason = refused.find((r) => r.id === id)?.reason ?? 'a failure at that time was already learned or refused (see the log)';
           throw new Error(`the failure of "${assetId}" is logged, but its run cannot be learned: ${reason}`);
         }
         const reply = learnedMessage(added);

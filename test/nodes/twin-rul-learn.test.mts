@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-process.mts';
-import { coreNodes, helper, nodes, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
+import { collect, coreNodes, helper, nodes, onTab, startServerIn, stopServerIn, tempDir, uid, until } from '../support/red.mts';
 
 const require = createRequire(import.meta.url);
 const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
@@ -63,12 +63,6 @@ function telemetry(assetId: string, c: SignalColumns, cycle: number, t0: number)
   return { assetId, ts: t0 + cycle * 1000, signals };
 }
 
-function collect(node: TestNode): any[] {
-  const seen: any[] = [];
-  node.on('input', (msg: any) => seen.push(msg));
-  return seen;
-}
-
 describe('twin-rul learns from completed run-to-failure histories', function () {
   this.timeout(120_000);
   let dir: ReturnType<typeof tempDir>;
@@ -87,15 +81,8 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
   after(() => dir?.remove());
 
   describe('in the test runtime', () => {
-    beforeEach(async () => {
-      helper.settings({ userDir: dir.path });
-      await helper.startServer();
-    });
-    afterEach(async () => {
-      await helper.unload();
-      await helper.stopServer();
-      helper.settings({ userDir: undefined });
-    });
+    beforeEach(() => startServerIn(dir.path));
+    afterEach(() => stopServerIn());
 
     it('engines 31–60 replayed to a logged failure join the library; similarity uses them at once; retrain learns them in a worker and estimates unseen engines better', async () => {
       const def = uid('def');
@@ -231,7 +218,7 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
 
       rul.receive({ topic: 'learn', payload: { assetId: 'long' } });
       await until(() => caught.length === 1, 5000, 'the refusal');
-      assert.match(caught[0].error.message, /failure of "long" is logged, but its run cannot be learned/);
+      assert.match(caught[0].error.message, /failure of "long" is logged, but its run cannot be learned: the twin keeps 150 readings per signal and has dropped the start of this life: raise the history length/);
       assert.ok(helper.log().args.some((a) => /keeps 150 readings per signal and has dropped the start of this life/.test((a[0] as { msg?: string } | undefined)?.msg ?? '')), 'the warning says why');
       rul.receive({ topic: 'retrain', payload: { trees: 'many' } });
       await until(() => caught.length === 2, 5000, 'the bad retrain request');

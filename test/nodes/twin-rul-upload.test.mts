@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-process.mts';
-import { helper, nodes, onTab, tempDir, uid, until } from '../support/red.mts';
+import { helper, nodes, onTab, startServerIn, stopServerIn, tempDir, uid, until } from '../support/red.mts';
 
 const require = createRequire(import.meta.url);
 const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
@@ -38,13 +38,10 @@ describe('twin-rul model upload (admin endpoint)', function () {
   let dir: ReturnType<typeof tempDir>;
   beforeEach(async () => {
     dir = tempDir('twin-rul-upload');
-    helper.settings({ userDir: dir.path });
-    await helper.startServer();
+    await startServerIn(dir.path);
   });
   afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    helper.settings({ userDir: undefined });
+    await stopServerIn();
     dir.remove();
   });
 
