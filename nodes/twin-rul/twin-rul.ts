@@ -193,11 +193,12 @@ export = function register(RED: NodeAPI): void {
     const learn = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
       try {
         if (!store || !runs) throw new Error('error' in found ? found.error : 'no twin definition');
-        const assetId = assetIdOf(msg);
-        if (assetId === undefined) throw new Error('learn needs the asset that failed: msg.payload.assetId (or msg.topic)');
+        // The topic is the command here, so the asset can only be in the payload.
+        const p = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
+        const assetId = typeof p.assetId === 'string' && p.assetId !== '' ? p.assetId : undefined;
+        if (assetId === undefined) throw new Error('learn needs the asset that failed: msg.payload.assetId');
         const snapshot = store.snapshot(assetId);
         if (snapshot === undefined) throw new Error(`unknown asset "${assetId}"`);
-        const p = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
         // By default the failure is at the newest reading, so the whole life up to now is the run.
         const logged = store.logMaintenance(assetId, { kind: 'failure', ts: p.ts ?? snapshot.ts, part: p.part, note: p.note, by: this.name || 'twin-rul' });
         if (!logged.ok) throw new Error(logged.reason);

@@ -226,6 +226,53 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
     });
   });
 
+  describe('bad requests', () => {
+    beforeEach(() => startServerIn(dir.path));
+    afterEach(() => stopServerIn());
+
+    it('go to Catch with the reason, and the node keeps estimating', async () => {
+      const def = uid('def');
+      await helper.load(
+        [nodes.definition, nodes.state, nodes.rul, coreNodes.catch],
+        onTab([
+          { id: def, type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, signals: [] },
+          { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
+          // The packaged model: it records no training file, so a retrain needs runs or a file.
+          { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: '', wires: [['out']] },
+          { id: 'out', type: 'helper' },
+          { id: 'catch', type: 'catch', scope: ['rul'], wires: [['caught']] },
+          { id: 'caught', type: 'helper' },
+        ]),
+      );
+      const out = collect(helper.getNode('out'));
+      const caught = collect(helper.getNode('caught'));
+      const rul = helper.getNode('rul');
+      const t0 = Date.now() - 10_000_000;
+      helper.getNode('state').receive({ payload: telemetry('engine-1', columns[0]!, 0, t0) });
+      const requests: Array<[Record<string, unknown>, RegExp]> = [
+        [{ topic: 'learn', payload: {} }, /learn needs the asset that failed/],
+        [{ topic: 'learn', payload: { assetId: 'engine-404' } }, /unknown asset "engine-404"/],
+        [{ topic: 'learn', payload: { assetId: 'engine-1', ts: 'yesterday' } }, /maintenance time must be ms since the epoch/],
+        [{ topic: 'learn', payload: { assetId: 'engine-1', note: 'x'.repeat(2000) } }, /note must be text of at most 1000 characters/],
+        [{ topic: 'learn', payload: { assetId: 'engine-1' } }, /cannot be learned: only 1 complete reading\(s\) before the failure/],
+        [{ topic: 'retrain', payload: {} }, /retrain has nothing to learn from: no completed runs in the twin yet, and no training file/],
+        [{ topic: 'retrain', payload: { file: 42 } }, /retrain needs msg.payload.file/],
+        [{ topic: 'retrain', payload: { save: '' } }, /retrain: save must be the path of the model file to write/],
+        [{ topic: 'retrain', payload: { seeds: 99 } }, /retrain: seeds must be a whole number from 1 to 10/],
+        [{ topic: 'retrain', payload: { file: join(dir.path, 'missing.txt') } }, /retraining failed: cannot read .*missing\.txt/],
+      ];
+      for (const [msg, reason] of requests) {
+        const before = caught.length;
+        rul.receive(msg);
+        await until(() => caught.length === before + 1, 10_000, `the refusal of ${JSON.stringify(msg).slice(0, 80)}`);
+        assert.match(caught.at(-1).error.message, reason);
+      }
+      // Still serving: the next reading of a new life gets its estimate.
+      helper.getNode('state').receive({ payload: telemetry('engine-1', columns[0]!, 1, t0) });
+      await until(() => out.some((m) => m.topic === 'engine-1' && m.payload.cycles === 1), 5000, 'an estimate after the refusals');
+    });
+  });
+
   describe('across a restart of Node-RED (localfilesystem context store)', () => {
     let nr: NodeRedProcess | undefined;
     afterEach(async () => {
