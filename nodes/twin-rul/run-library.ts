@@ -1,4 +1,4 @@
-import { addRuns, emptyRunLibrary, parseRunLibrary, type RunLibrary } from '../../core/rul/learn.js';
+import { addRuns, emptyRunLibrary, encodeRunLibrary, parseRunLibrary, type RunLibrary } from '../../core/rul/learn.js';
 import type { CompletedRun } from '../../core/rul/twin-history.js';
 import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
 import { errorMessage } from '../shared/node-red.js';
@@ -48,7 +48,7 @@ export class TwinRunLibrary {
     this.revision++;
     const storeName = definition.contextStore;
     if (storeName !== undefined) {
-      definition.context().set(KEY, this.library, storeName, (err?: Error | null) => {
+      definition.context().set(KEY, encodeRunLibrary(this.library), storeName, (err?: Error | null) => {
         if (err) definition.warn(`could not save the completed runs to context store "${storeName}": ${errorMessage(err)}`);
       });
     }

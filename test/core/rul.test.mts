@@ -375,12 +375,19 @@ describe('RUL core', () => {
       assert.equal(core.addRuns(library, runs.slice(0, 3)).length, 3);
       assert.equal(core.addRuns(library, runs.slice(1, 5), 4).length, 2);
       assert.deepEqual(library.runs.map((r) => r.id), ['r1', 'r2', 'r3', 'r4']);
-      const saved = JSON.parse(JSON.stringify(library));
-      saved.runs[0].columns.a.pop();
+      // Saved as 32-bit floats (the twin's precision): what comes back is what the twin held.
+      const saved = JSON.parse(JSON.stringify(core.encodeRunLibrary(library)));
+      const back = core.parseRunLibrary(saved);
+      assert.ok(back.ok);
+      assert.deepEqual(back.value.runs.map((r) => r.id), ['r1', 'r2', 'r3', 'r4']);
+      assert.deepEqual(back.value.runs[0]!.columns.a, library.runs[0]!.columns.a!.map(Math.fround));
+      assert.ok(JSON.stringify(saved).length < 0.6 * JSON.stringify(library).length, 'smaller than plain JSON');
+      saved.runs[0].columns.a = saved.runs[0].columns.a.slice(0, 8); // two values short
+      saved.runs[1].columns.b = 'abc'; // not whole floats
       const parsed = core.parseRunLibrary(saved);
       assert.ok(parsed.ok);
-      assert.equal(parsed.value.runs.length, 3);
-      assert.equal(parsed.dropped, 1);
+      assert.equal(parsed.value.runs.length, 2);
+      assert.equal(parsed.dropped, 2);
       assert.equal(core.parseRunLibrary({ format: 'other' }).ok, false);
     });
   });
