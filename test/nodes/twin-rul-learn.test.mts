@@ -271,6 +271,22 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
       helper.getNode('state').receive({ payload: telemetry('engine-1', columns[0]!, 1, t0) });
       await until(() => out.some((m) => m.topic === 'engine-1' && m.payload.cycles === 1), 5000, 'an estimate after the refusals');
     });
+
+    it('a redeployed twin-rul leaves no listener behind on its twin', async () => {
+      const def = uid('def');
+      const flow = (horizon: string) =>
+        onTab([
+          { id: def, type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, signals: [] },
+          { id: 'rul', type: 'twin-rul', definition: def, method: 'similarity', modelFile: '', horizon, wires: [[]] },
+        ]);
+      await helper.load([nodes.definition, nodes.rul], flow('20'));
+      const definition = helper.getNode(def) as any;
+      const first = helper.getNode('rul');
+      for (const horizon of ['21', '22', '23']) await helper.setFlows(flow(horizon), 'nodes');
+      assert.notEqual(helper.getNode('rul'), first, 'twin-rul was redeployed');
+      assert.equal(helper.getNode(def), definition, 'the twin definition stayed deployed');
+      assert.equal(definition.events.listenerCount('maintenance'), 1);
+    });
   });
 
   describe('across a restart of Node-RED (localfilesystem context store)', () => {
