@@ -41,8 +41,14 @@ export interface DesiredValue {
   delta?: number;
 }
 
-export type MaintenanceKind = 'part-replaced' | 'inspection' | 'repair' | 'note';
-export const MAINTENANCE_KINDS: readonly MaintenanceKind[] = ['part-replaced', 'inspection', 'repair', 'note'];
+/**
+ * `failure`: the asset (or the part) reached failure at `ts`. Like `part-replaced` it ends a life: what runs after it
+ * is a new life, and the history up to it is a completed run-to-failure history that `twin-rul` learns from.
+ */
+export type MaintenanceKind = 'part-replaced' | 'inspection' | 'repair' | 'note' | 'failure';
+export const MAINTENANCE_KINDS: readonly MaintenanceKind[] = ['part-replaced', 'inspection', 'repair', 'note', 'failure'];
+/** Entries after which the asset starts a new life (RUL counts from the newest of them). */
+export const LIFE_ENDING_KINDS: readonly MaintenanceKind[] = ['part-replaced', 'failure'];
 
 export interface MaintenanceEntry {
   ts: number;

@@ -8,3 +8,5 @@ export * from './similarity.js';
 export * from './cmapss-history.js';
 export * from './model.js';
 export * from './twin-history.js';
+export * from './learn.js';
+export * from './model-file.js';

@@ -33,12 +33,22 @@ export interface RulModel {
   unit: string;
   /** Learning target cap (cycles). */
   cap: number;
-  trainedOn: { histories: number; rows: number; description?: string };
+  trainedOn: {
+    histories: number;
+    rows: number;
+    description?: string;
+    /** The run-to-failure file it was trained on (absolute path), when it came from one: `retrain` reads it again. */
+    file?: string;
+    /** Ids of the twin's completed runs it was trained on (see `CompletedRun`). */
+    runs?: string[];
+  };
   pipeline: FeaturePipeline;
   healthIndex: HealthIndexModel;
   gbt: { ensemble: GbtModel[]; intervals: ConformalTable };
   degradation: { linear: DegradationModel; exponential: DegradationModel };
   similarity: SimilarityModel;
+  /** Ids of completed runs added to the similarity library and degradation prior after training (`learnRuns`). */
+  learnedRuns?: string[];
 }
 
 export interface TrainOptions {
@@ -59,6 +69,9 @@ export interface TrainOptions {
   recentWindow?: number;
   unit: string;
   description?: string;
+  /** Recorded in `trainedOn`: the training file and the twin runs among the histories. */
+  file?: string;
+  runs?: string[];
   /** Called after each model (the folds' and the final one), for progress reports. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -134,7 +147,13 @@ export function trainRulModel(histories: SignalColumns[], options: Partial<Train
     version: 1,
     unit: o.unit,
     cap: RUL_CAP,
-    trainedOn: { histories: histories.length, rows: table.rows, ...(o.description ? { description: o.description } : {}) },
+    trainedOn: {
+      histories: histories.length,
+      rows: table.rows,
+      ...(o.description ? { description: o.description } : {}),
+      ...(o.file ? { file: o.file } : {}),
+      ...(o.runs && o.runs.length > 0 ? { runs: o.runs } : {}),
+    },
     pipeline,
     healthIndex,
     gbt: { ensemble, intervals: fitConformal(heldOut, table.rul) },
@@ -299,7 +318,43 @@ export function parseRulModel(text: string): Parsed<RulModel> {
   if (!m.degradation?.linear || !m.degradation.exponential || !Array.isArray(m.similarity?.library) || !m.gbt?.intervals) {
     return { ok: false, reason: 'the RUL model lacks one of its methods' };
   }
+  const regimes = pipeline.regimeCentres?.length ?? 0;
+  if (regimes === 0 || pipeline.mean.length !== regimes || !Array.isArray(pipeline.std) || pipeline.std.length !== regimes
+    || [...pipeline.mean, ...pipeline.std].some((row) => !Array.isArray(row) || row.length !== pipeline.sensors.length)) {
+    return { ok: false, reason: 'the RUL model scaling does not match its sensors and operating regimes' };
+  }
+  if (!Array.isArray(pipeline.settings) || [...pipeline.settings, ...pipeline.sensors].some((name) => typeof name !== 'string' || name === '')) {
+    return { ok: false, reason: 'the RUL model names its signals wrongly (settings and sensors must be signal names)' };
+  }
+  for (const key of ['runs'] as const) {
+    const ids = m.trainedOn?.[key];
+    if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))) return { ok: false, reason: 'the RUL model lists its learned runs wrongly' };
+  }
+  if (m.learnedRuns !== undefined && (!Array.isArray(m.learnedRuns) || m.learnedRuns.some((id) => typeof id !== 'string'))) {
+    return { ok: false, reason: 'the RUL model lists its learned runs wrongly' };
+  }
   return { ok: true, value: m as RulModel };
+}
+
+/**
+ * Proves a model that parsed can also estimate: every method, on a short made-up history at the training data's
+ * average (one operating regime), must give finite numbers. Catches files whose arrays parse but do not fit together
+ * (a hand edit, a truncated tree list) before a node relies on them. @returns the reason it cannot, or undefined
+ */
+export function rulModelFault(model: RulModel): string | undefined {
+  const cycles = 30;
+  const columns: Record<string, number[]> = {};
+  model.pipeline.settings.forEach((name, j) => (columns[name] = new Array<number>(cycles).fill(model.pipeline.regimeCentres[0]![j] ?? 0)));
+  model.pipeline.sensors.forEach((name, s) => (columns[name] = Array.from({ length: cycles }, (_, i) => model.pipeline.mean[0]![s]! + 1e-3 * i * model.pipeline.std[0]![s]!)));
+  for (const method of RUL_METHODS) {
+    try {
+      const p = predictRul(model, method, columns, 20);
+      if (![p.rul, p.lower, p.upper, p.healthIndex].every(Number.isFinite)) return `the ${method} method of the model gives no estimate`;
+    } catch (err) {
+      return `the ${method} method of the model fails: ${errorMessage(err)}`;
+    }
+  }
+  return undefined;
 }
 
 /** The model as JSON text (what `parseRulModel` reads back). */

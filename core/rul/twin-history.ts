@@ -1,25 +1,26 @@
-import type { TwinStore } from '../twin-store.js';
+import { LIFE_ENDING_KINDS, type MaintenanceEntry, type TwinStore } from '../twin-store.js';
 import type { SignalColumns } from './features.js';
 
-/** Time of the asset's last `part-replaced` maintenance entry, or undefined. */
+const endsLife = (entry: MaintenanceEntry): boolean => LIFE_ENDING_KINDS.includes(entry.kind);
+
+/** Time of the asset's last life-ending maintenance entry (`part-replaced` or `failure`), or undefined. */
 export function lastPartReplacement(store: TwinStore, assetId: string): number | undefined {
   const log = store.maintenanceLog(assetId);
-  for (let i = log.length - 1; i >= 0; i--) if (log[i]!.kind === 'part-replaced') return log[i]!.ts;
+  for (let i = log.length - 1; i >= 0; i--) if (endsLife(log[i]!)) return log[i]!.ts;
   return undefined;
 }
 
 /**
- * An asset's history of the named signals as aligned columns, one row per timestamp at which every signal has a
- * usable reading, oldest first. Only readings after the last part replacement count: the replaced part starts new.
+ * Rows of the named signals where every one has a usable reading at the same timestamp, in `(from, to]`, oldest
+ * first. Readings marked `bad` do not count.
  */
-export function twinHistory(store: TwinStore, assetId: string, names: readonly string[]): { columns: SignalColumns; since?: number } {
-  const since = lastPartReplacement(store, assetId);
-  const series = names.map((name) => store.history(assetId, name, since));
-  // Rows where every signal has a usable reading at the same timestamp.
+function alignedColumns(store: TwinStore, assetId: string, names: readonly string[], from: number | undefined, to: number | undefined): { columns: Record<string, number[]>; ts: number[] } {
+  const series = names.map((name) => store.history(assetId, name, from, to));
+  const inRange = (ts: number) => (from === undefined || ts > from) && (to === undefined || ts <= to);
   const byTs = series.map((s) => {
     const map = new Map<number, number>();
     s.ts.forEach((ts, i) => {
-      if (s.quality[i] !== 'bad' && (since === undefined || ts > since)) map.set(ts, s.values[i]!);
+      if (s.quality[i] !== 'bad' && inRange(ts)) map.set(ts, s.values[i]!);
     });
     return map;
   });
@@ -29,5 +30,91 @@ export function twinHistory(store: TwinStore, assetId: string, names: readonly s
   names.forEach((name, j) => {
     columns[name] = rows.map((ts) => byTs[j]!.get(ts)!);
   });
+  return { columns, ts: rows };
+}
+
+/**
+ * An asset's history of the named signals as aligned columns, one row per timestamp at which every signal has a
+ * usable reading, oldest first. Only readings after the last part replacement (or failure) count: the replaced part
+ * starts new.
+ */
+export function twinHistory(store: TwinStore, assetId: string, names: readonly string[]): { columns: SignalColumns; since?: number } {
+  const since = lastPartReplacement(store, assetId);
+  const { columns } = alignedColumns(store, assetId, names, since, undefined);
   return since === undefined ? { columns } : { columns, since };
+}
+
+/** A life of an asset that ended in a logged failure: features per cycle from new (or replacement) to failure. */
+export interface CompletedRun {
+  /** `<assetId>@<time of the failure entry>`: the same failure is learned once. */
+  id: string;
+  assetId: string;
+  /** Time of the first reading of the life and of the failure entry that ended it (ms). */
+  startedAt: number;
+  failedAt: number;
+  cycles: number;
+  /** Per signal one reading per cycle, oldest first; the last row is the last reading before the failure. */
+  columns: Record<string, number[]>;
+  /** The part that failed, when the entry names it. */
+  part?: string;
+}
+
+/** Why a logged failure could not become a run-to-failure history (the twin no longer holds the whole life). */
+export interface RefusedRun {
+  id: string;
+  assetId: string;
+  reason: string;
+}
+
+/** The id of the run ended by a failure entry. */
+export function runId(assetId: string, failedAt: number): string {
+  return `${assetId}@${failedAt}`;
+}
+
+/**
+ * The asset's completed run-to-failure histories: for every `failure` entry in its maintenance log, the readings
+ * after the previous life-ending entry up to the failure. `skip` names runs already known (not extracted again).
+ * A life whose start the twin no longer holds (its bounded history dropped the first readings) is refused: learning
+ * from it would teach the models that the asset lived shorter than it did.
+ */
+export function completedRuns(store: TwinStore, assetId: string, skip: (id: string) => boolean = () => false): { runs: CompletedRun[]; refused: RefusedRun[] } {
+  const runs: CompletedRun[] = [];
+  const refused: RefusedRun[] = [];
+  const log = store.maintenanceLog(assetId);
+  // Called with every estimate: nothing more to do unless a failure is new.
+  if (!log.some((entry) => entry.kind === 'failure' && !skip(runId(assetId, entry.ts)))) return { runs, refused };
+  const snapshot = store.snapshot(assetId);
+  const names = snapshot === undefined ? [] : Object.keys(snapshot.signals).sort();
+  let boundary: number | undefined;
+  for (const entry of log) {
+    if (entry.kind === 'failure') {
+      const id = runId(assetId, entry.ts);
+      if (!skip(id)) {
+        const run = extractRun(store, assetId, names, boundary, entry);
+        if ('reason' in run) refused.push({ id, assetId, reason: run.reason });
+        else runs.push(run);
+      }
+    }
+    if (endsLife(entry)) boundary = entry.ts;
+  }
+  return { runs, refused };
+}
+
+function extractRun(store: TwinStore, assetId: string, names: string[], from: number | undefined, failure: MaintenanceEntry): CompletedRun | { reason: string } {
+  if (names.length === 0) return { reason: 'the twin holds no readings of this asset' };
+  const capacity = store.definition.historyPoints;
+  for (const name of names) {
+    const kept = store.history(assetId, name);
+    // A full history whose oldest reading is after the life began has lost the start of the life.
+    if (kept.ts.length >= capacity && (from === undefined || kept.ts[0]! > from)) {
+      return { reason: `the twin keeps ${capacity} readings per signal and has dropped the start of this life: raise the history length of the twin definition` };
+    }
+  }
+  const { columns, ts } = alignedColumns(store, assetId, names, from, failure.ts);
+  // The twin holds 32-bit floats: nine significant digits give each back exactly and keep the saved run small.
+  for (const name of names) columns[name] = columns[name]!.map((v) => Number(v.toPrecision(9)));
+  if (ts.length < 2) return { reason: `only ${ts.length} complete reading(s) before the failure` };
+  const run: CompletedRun = { id: runId(assetId, failure.ts), assetId, startedAt: ts[0]!, failedAt: failure.ts, cycles: ts.length, columns };
+  if (failure.part !== undefined) run.part = failure.part;
+  return run;
 }

@@ -10,7 +10,12 @@ export interface TwinDefinitionNode extends Node {
   configError: string | undefined;
   /** Settles when the saved twin (if any) has been read back after a start. */
   restored: Promise<void> | undefined;
-  /** Emits 'stale' with the `StalenessChange[]` found by the once-a-second staleness check. */
+  /**
+   * Emits 'stale' with the `StalenessChange[]` found by the once-a-second staleness check, and 'maintenance' with
+   * `(assetId, MaintenanceEntry)` when twin-state logs an entry.
+   */
   events: EventEmitter;
+  /** The Node-RED context store the twin is kept in (`Keep in`); undefined: memory only. */
+  contextStore: string | undefined;
 }
 

@@ -37,6 +37,7 @@ export = function register(RED: NodeAPI): void {
     const node = this as TwinDefinitionNode;
     node.store = undefined;
     node.configError = undefined;
+    node.contextStore = (config.contextStore ?? '').trim() || undefined;
     node.events = new EventEmitter();
     node.events.setMaxListeners(0);
     let spec: TwinDefinitionSpec | undefined;

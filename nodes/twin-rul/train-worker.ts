@@ -1,36 +1,55 @@
 /**
  * Trains a RUL model in a worker thread, so the Node-RED event loop keeps serving messages meanwhile.
- * Input (workerData): the run-to-failure file path (C-MAPSS format) and training options.
- * Output: one message `{ ok: true, model: <JSON text>, seconds }` or `{ ok: false, reason }`.
+ * Input (workerData): a `TrainJob`: a run-to-failure file (C-MAPSS format) and/or the twin's completed runs.
+ * Output: `{ type: 'progress', done, total }` after each tree ensemble, then one `{ type: 'result', result }`.
  */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../core/errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseCmapss } from '../../core/cmapss.js';
 import { engineColumns } from '../../core/rul/cmapss-history.js';
-import { DEFAULT_TRAINING, serialiseRulModel, trainRulModel } from '../../core/rul/model.js';
-import type { TrainJob, TrainResult } from './train-job.js';
+import type { SignalColumns } from '../../core/rul/features.js';
+import { retrainingSet } from '../../core/rul/learn.js';
+import { CMAPSS_TRAINING, DEFAULT_TRAINING, serialiseRulModel, trainRulModel } from '../../core/rul/model.js';
+import type { TrainJob, TrainMessage, TrainResult } from './train-job.js';
 
 function run(job: TrainJob): TrainResult {
-  let text: string;
-  try {
-    text = readFileSync(job.file, 'utf8');
-  } catch (err) {
-    return { ok: false, reason: `cannot read ${job.file}: ${errorMessage(err)}` };
+  let fileHistories: SignalColumns[] = [];
+  if (job.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(job.file, 'utf8');
+    } catch (err) {
+      return { ok: false, reason: `cannot read ${job.file}: ${errorMessage(err)}` };
+    }
+    const parsed = parseCmapss(text);
+    if (!parsed.ok) return { ok: false, reason: `${job.file}: ${parsed.reason}` };
+    fileHistories = parsed.value.engines.map(engineColumns);
   }
-  const parsed = parseCmapss(text);
-  if (!parsed.ok) return { ok: false, reason: `${job.file}: ${parsed.reason}` };
   const start = process.hrtime.bigint();
   try {
-    const model = trainRulModel(parsed.value.engines.map(engineColumns), {
-      description: job.file,
+    const runs = job.runs ?? [];
+    const set = runs.length > 0 ? retrainingSet(job.settings ?? CMAPSS_TRAINING.settings, fileHistories, runs, job.sensors) : { histories: fileHistories, ...CMAPSS_TRAINING, runs: [] };
+    const parts = [job.file, runs.length > 0 ? `${runs.length} completed runs of the twin` : undefined].filter(Boolean);
+    const model = trainRulModel(set.histories, {
+      settings: set.settings,
+      sensors: set.sensors,
+      description: parts.join(' + '),
+      ...(job.file !== undefined ? { file: job.file } : {}),
+      runs: set.runs,
       ...(job.folds !== undefined ? { folds: job.folds } : {}),
+      ...(job.seeds !== undefined ? { seeds: job.seeds } : {}),
       ...(job.trees !== undefined ? { gbt: { ...DEFAULT_TRAINING.gbt, trees: job.trees } } : {}),
+      onProgress: (done, total) => post({ type: 'progress', done, total }),
     });
-    return { ok: true, model: serialiseRulModel(model), seconds: Number(process.hrtime.bigint() - start) / 1e9, histories: parsed.value.engines.length };
+    return { ok: true, model: serialiseRulModel(model), seconds: Number(process.hrtime.bigint() - start) / 1e9, histories: set.histories.length, runs: runs.length };
   } catch (err) {
     return { ok: false, reason: errorMessage(err) };
   }
 }
 
-parentPort?.postMessage(run(workerData as TrainJob));
+function post(message: TrainMessage): void {
+  parentPort?.postMessage(message);
+}
+
+post({ type: 'result', result: run(workerData as TrainJob) });

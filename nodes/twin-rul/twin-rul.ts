@@ -1,12 +1,17 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { knownRuns, learnRuns } from '../../core/rul/learn.js';
+import { MODELS_FOLDER, modelNameFrom } from '../../core/rul/model-file.js';
 import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, type RulMethod, type RulModel } from '../../core/rul/model.js';
-import { twinHistory } from '../../core/rul/twin-history.js';
-import type { TwinStore } from '../../core/twin-store.js';
+import { completedRuns, runId, twinHistory, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
+import type { MaintenanceEntry, TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
-import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
-import type { TrainJob, TrainResult } from './train-job.js';
+import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessage, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import { registerModelRoutes, writeModelFile } from './model-route.js';
+import { runLibraryOf } from './run-library.js';
+import type { TrainJob, TrainMessage, TrainResult } from './train-job.js';
 
 interface TwinRulConfig extends NodeDef {
   definition: string;
@@ -23,16 +28,21 @@ const PACKAGED_MODEL = join(__dirname, '..', '..', '..', 'models', 'cmapss-fd001
 export = function register(RED: NodeAPI): void {
   const userDir = (): string => (RED.settings as { userDir?: string }).userDir ?? process.cwd();
   const inUserDir = (file: string): string => (isAbsolute(file) ? file : resolve(userDir(), file));
+  registerModelRoutes(RED, userDir);
 
   function TwinRul(this: Node, config: TwinRulConfig): void {
     RED.nodes.createNode(this, config);
     const found = findDefinition(RED, config.definition);
-    const store: TwinStore | undefined = 'node' in found ? found.node.store : undefined;
+    const definition = 'node' in found ? found.node : undefined;
+    const store: TwinStore | undefined = definition?.store;
+    const runs = definition && store ? runLibraryOf(definition) : undefined;
     const method: RulMethod = isRulMethod(config.method) ? config.method : DEFAULT_RUL_METHOD;
     const horizon = Math.max(0, numberSetting(config.horizon, 20));
     const modelPath = config.modelFile?.trim() ? inUserDir(config.modelFile.trim()) : PACKAGED_MODEL;
     let model: RulModel | undefined;
     let modelError: string | undefined;
+    /** The library revision the model has taken in. */
+    let appliedRevision = -1;
     let worker: Worker | undefined;
     let closed = false;
 
@@ -44,30 +54,96 @@ export = function register(RED: NodeAPI): void {
       status('red', 'no-definition');
     } else status('grey', 'loading');
 
-    const loaded: Promise<void> = readFile(modelPath, 'utf8').then(
+    const readModel: Promise<void> = readFile(modelPath, 'utf8').then(
       (text) => {
         const parsed = parseRulModel(text);
         if (!parsed.ok) throw new Error(parsed.reason);
         model = parsed.value;
-        if (store) status('grey', 'ready', { method });
       },
       (err: unknown) => {
         throw new Error(`cannot read the RUL model ${modelPath}: ${errorMessage(err)}`);
       },
-    ).catch((err: unknown) => {
-      modelError = `${errorMessage(err)}`;
-      if (!closed) {
-        this.error(modelError);
-        status('red', 'error', { reason: shortText(modelError) });
+    );
+    // `loaded` never rejects: a model that failed to load is reported by estimate() through done(err).
+    const loaded: Promise<void> = Promise.all([readModel, runs?.loaded]).then(
+      () => {
+        takeInLearnedRuns();
+        if (store) status('grey', 'ready', { method });
+      },
+      (err: unknown) => {
+        modelError = errorMessage(err);
+        if (!closed) {
+          this.error(modelError);
+          status('red', 'error', { reason: shortText(modelError) });
+        }
+      },
+    );
+
+    /**
+     * Adds the twin's completed runs the model does not know yet to its similarity library and degradation prior.
+     * The model is replaced by a new object, never changed in place: an estimate always sees one whole model.
+     */
+    const takeInLearnedRuns = (): void => {
+      if (!model || !runs || appliedRevision === runs.revision) return;
+      appliedRevision = runs.revision;
+      const known = knownRuns(model);
+      const fresh = runs.library.runs.filter((r) => !known.has(r.id));
+      if (fresh.length === 0) return;
+      const learned = learnRuns(model, fresh);
+      model = learned.model;
+      for (const r of learned.refused) this.warn(`completed run ${r.id} not learned: ${r.reason}`);
+    };
+
+    /**
+     * Turns the asset's logged failures into completed runs (each once), keeps them in the twin's run library and
+     * takes them into the model. @returns the runs learned now, and the failures that cannot be learned (warned once)
+     */
+    const learnFailures = (assetId: string): { added: CompletedRun[]; refused: RefusedRun[] } => {
+      if (!store || !runs) return { added: [], refused: [] };
+      const found = completedRuns(store, assetId, (id) => runs.has(id) || runs.refused.has(id));
+      for (const r of found.refused) {
+        runs.refused.add(r.id);
+        this.warn(`the failure of ${r.assetId} (${r.id}) is not learned: ${r.reason}`);
       }
+      const added = definition ? runs.add(found.runs, definition) : [];
+      if (added.length > 0) {
+        takeInLearnedRuns();
+        const last = added[added.length - 1]!;
+        status('blue', 'learned', { asset: last.assetId, cycles: last.cycles, runs: runs.library.runs.length });
+      }
+      return { added, refused: found.refused };
+    };
+
+    const learnedMessage = (added: CompletedRun[]): NodeMessage => ({
+      topic: 'learned',
+      payload: {
+        runs: added.map((r) => ({ id: r.id, assetId: r.assetId, cycles: r.cycles, startedAt: r.startedAt, failedAt: r.failedAt, ...(r.part ? { part: r.part } : {}) })),
+        library: runs?.library.runs.length ?? 0,
+        similarityLibrary: model?.similarity.library.length ?? 0,
+      },
     });
 
+    // A failure logged through twin-state is learned at once, whether or not this node is wired after it.
+    const onMaintenance = (assetId: string, entry: MaintenanceEntry): void => {
+      if (entry.kind !== 'failure' || closed) return;
+      void loaded.then(() => {
+        if (closed) return;
+        const { added } = learnFailures(assetId);
+        if (added.length > 0) this.send(learnedMessage(added));
+      });
+    };
+    definition?.events.on('maintenance', onMaintenance);
+
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
-      if (typeof msg.topic === 'string' && msg.topic.toLowerCase() === 'train') {
-        train(msg, send, done);
+      const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
+      if (command === 'train' || command === 'retrain') {
+        void loaded.then(() => train(command, msg, send, done));
         return;
       }
-      // `loaded` never rejects: a model that failed to load is reported by estimate() through done(err).
+      if (command === 'learn') {
+        void loaded.then(() => learn(msg, send, done));
+        return;
+      }
       void loaded.then(() => estimate(msg, send, done));
     });
 
@@ -78,10 +154,13 @@ export = function register(RED: NodeAPI): void {
         const assetId = assetIdOf(msg);
         if (assetId === undefined) throw new Error('the message names no asset (msg.payload.assetId or msg.topic)');
         if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}"`);
+        const learned = learnFailures(assetId).added;
+        if (learned.length > 0) send(learnedMessage(learned));
+        takeInLearnedRuns();
         const { columns } = twinHistory(store, assetId, requiredSignals(model));
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
-          // Right after a part replacement (or before the first complete reading) there is nothing to estimate from.
-          status('grey', 'waiting', { asset: assetId });
+          // Right after a part replacement or failure (or before the first complete reading) there is nothing to estimate from.
+          if (learned.length === 0) status('grey', 'waiting', { asset: assetId });
           done();
           return;
         }
@@ -101,7 +180,7 @@ export = function register(RED: NodeAPI): void {
         };
         const written = store.setDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
-        status(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
+        if (!worker) status(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
         send({ topic: assetId, payload: { assetId, ...written.value } });
         done();
       } catch (err) {
@@ -110,19 +189,74 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
-    const train = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
-      const job = trainJob(msg.payload);
-      if (typeof job === 'string') {
-        done(new Error(job));
+    /** `learn`: the asset has just run to failure. Logs the failure in the twin (ending the life) and learns the run. */
+    const learn = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+      try {
+        if (!store || !runs) throw new Error('error' in found ? found.error : 'no twin definition');
+        // The topic is the command here, so the asset can only be in the payload.
+        const p = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
+        const assetId = typeof p.assetId === 'string' && p.assetId !== '' ? p.assetId : undefined;
+        if (assetId === undefined) throw new Error('learn needs the asset that failed: msg.payload.assetId');
+        const snapshot = store.snapshot(assetId);
+        if (snapshot === undefined) throw new Error(`unknown asset "${assetId}"`);
+        // By default the failure is at the newest reading, so the whole life up to now is the run.
+        const logged = store.logMaintenance(assetId, { kind: 'failure', ts: p.ts ?? snapshot.ts, part: p.part, note: p.note, by: this.name || 'twin-rul' });
+        if (!logged.ok) throw new Error(logged.reason);
+        const { added, refused } = learnFailures(assetId);
+        if (added.length === 0) {
+          const id = runId(assetId, logged.value.ts);
+          const reason = refused.find((r) => r.id === id)?.reason ?? 'a failure at that time was already learned or refused (see the log)';
+          throw new Error(`the failure of "${assetId}" is logged, but its run cannot be learned: ${reason}`);
+        }
+        const reply = learnedMessage(added);
+        msg.topic = reply.topic;
+        msg.payload = reply.payload;
+        send(msg);
+        done();
+      } catch (err) {
+        status('red', 'error', { reason: shortText(errorMessage(err)) });
+        done(new Error(errorMessage(err)));
+      }
+    };
+
+    /**
+     * `train`: a new model from a run-to-failure file. `retrain`: the boosted trees (and every other method) again
+     * on the training file plus the twin's completed runs, saved as a model file. Both run in a worker thread; the
+     * current model keeps serving estimates until the new one replaces it in one step.
+     */
+    const train = (command: 'train' | 'retrain', msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+      const request = trainRequest(command, msg.payload);
+      if (typeof request === 'string') {
+        done(new Error(request));
         return;
       }
       if (worker) {
         done(new Error('a training is already running'));
         return;
       }
-      const savePath = typeof (msg.payload as { save?: unknown }).save === 'string' ? inUserDir((msg.payload as { save: string }).save) : undefined;
-      status('blue', 'training');
-      const running = new Worker(join(__dirname, 'train-worker.js'), { workerData: { ...job, file: inUserDir(job.file) } satisfies TrainJob });
+      const job: TrainJob = { ...request.options };
+      let savePath = request.save === undefined ? undefined : inUserDir(request.save);
+      if (request.file !== undefined) job.file = inUserDir(request.file);
+      if (command === 'retrain') {
+        if (!model || !runs) {
+          done(new Error(modelError ?? ('error' in found ? found.error : 'no RUL model is loaded')));
+          return;
+        }
+        // Without a file given, the one the model was trained on, if it is still there.
+        if (job.file === undefined && model.trainedOn.file !== undefined && existsSync(model.trainedOn.file)) job.file = model.trainedOn.file;
+        const needed = requiredSignals(model);
+        job.runs = runs.library.runs.filter((r) => needed.every((name) => r.columns[name] !== undefined));
+        job.settings = model.pipeline.settings;
+        // Without a file the runs alone are learned from, on the model's own sensors (an asset may report more).
+        if (job.file === undefined) job.sensors = model.pipeline.sensors;
+        if (job.file === undefined && job.runs.length === 0) {
+          done(new Error('retrain has nothing to learn from: no completed runs in the twin yet, and no training file (msg.payload.file)'));
+          return;
+        }
+        savePath ??= join(userDir(), MODELS_FOLDER, `${modelNameFrom(store?.definition.name ?? 'twin')}-retrained.json`);
+      }
+      status('blue', command === 'train' ? 'training' : 'retraining', { done: 0, total: '…' });
+      const running = new Worker(join(__dirname, 'train-worker.js'), { workerData: job });
       worker = running;
       let answered = false;
       const finish = (err?: Error): void => {
@@ -133,11 +267,19 @@ export = function register(RED: NodeAPI): void {
         done(err);
       };
       let received = false;
-      running.once('message', (result: TrainResult) => {
+      running.on('message', (message: TrainMessage) => {
+        if (message.type === 'progress') {
+          if (!answered && !closed) status('blue', command === 'train' ? 'training' : 'retraining', { done: message.done, total: message.total });
+          return;
+        }
         received = true;
         void running.terminate();
+        void finished(message.result);
+      });
+      const finished = async (result: TrainResult): Promise<void> => {
+        if (closed) return;
         if (!result.ok) {
-          finish(new Error(`training failed: ${result.reason}`));
+          finish(new Error(`${command === 'train' ? 'training' : 'retraining'} failed: ${result.reason}`));
           return;
         }
         const parsed = parseRulModel(result.model);
@@ -145,19 +287,34 @@ export = function register(RED: NodeAPI): void {
           finish(new Error(parsed.reason));
           return;
         }
+        if (savePath) {
+          try {
+            await mkdir(dirname(savePath), { recursive: true });
+            await writeModelFile(savePath, result.model);
+          } catch (err) {
+            finish(new Error(`cannot save the model to ${savePath}: ${errorMessage(err)}`));
+            return;
+          }
+        }
+        if (closed) return;
+        // The swap: one assignment, between two messages; runs learned during the training are taken in after it.
         model = parsed.value;
         modelError = undefined;
-        const report = { histories: result.histories, seconds: Math.round(result.seconds * 10) / 10, method, ...(savePath ? { saved: savePath } : {}) };
-        const reply = (): void => {
-          status('green', 'trained', report);
-          msg.topic = 'trained';
-          msg.payload = report;
-          send(msg);
-          finish();
+        appliedRevision = -1;
+        takeInLearnedRuns();
+        const report = {
+          histories: result.histories,
+          runs: result.runs,
+          seconds: Math.round(result.seconds * 10) / 10,
+          method,
+          ...(savePath ? { saved: savePath } : {}),
         };
-        if (savePath) writeFile(savePath, result.model).then(reply, (err: unknown) => finish(new Error(`cannot save the model to ${savePath}: ${errorMessage(err)}`)));
-        else reply();
-      });
+        status('green', command === 'train' ? 'trained' : 'retrained', report);
+        msg.topic = command === 'train' ? 'trained' : 'retrained';
+        msg.payload = report;
+        send(msg);
+        finish();
+      };
       running.once('error', (err: Error) => finish(new Error(`training failed: ${err.message}`)));
       running.once('exit', (code) => {
         if (!closed && !received) finish(new Error(`the training worker stopped without a result (exit code ${code})`));
@@ -166,6 +323,7 @@ export = function register(RED: NodeAPI): void {
 
     this.on('close', (done: () => void) => {
       closed = true;
+      definition?.events.off('maintenance', onMaintenance);
       const running = worker;
       worker = undefined;
       if (running) running.terminate().then(() => done(), () => done());
@@ -183,18 +341,39 @@ function assetIdOf(msg: NodeMessageInFlow): string | undefined {
   return typeof msg.topic === 'string' && msg.topic !== '' ? msg.topic : undefined;
 }
 
-/** A training request: `payload` is the file path, or `{ file, trees?, folds?, save? }`; otherwise the reason. */
-function trainJob(payload: unknown): TrainJob | string {
-  if (typeof payload === 'string' && payload.trim() !== '') return { file: payload.trim() };
-  if (typeof payload !== 'object' || payload === null) return 'train needs msg.payload: the path of a run-to-failure file (C-MAPSS format) or { file }';
+interface TrainRequest {
+  file?: string;
+  save?: string;
+  options: Pick<TrainJob, 'trees' | 'folds' | 'seeds'>;
+}
+
+/**
+ * A training request. `train`: `payload` is the file path, or `{ file, trees?, folds?, seeds?, save? }`.
+ * `retrain`: `payload` may be empty, or `{ file?, trees?, folds?, seeds?, save? }`. Otherwise the reason.
+ */
+function trainRequest(command: 'train' | 'retrain', payload: unknown): TrainRequest | string {
+  if (typeof payload === 'string' && payload.trim() !== '') return { file: payload.trim(), options: {} };
+  const needsFile = command === 'train';
+  if (typeof payload !== 'object' || payload === null) {
+    return needsFile ? 'train needs msg.payload: the path of a run-to-failure file (C-MAPSS format) or { file }' : { options: {} };
+  }
   const p = payload as Record<string, unknown>;
-  if (typeof p.file !== 'string' || p.file.trim() === '') return 'train needs msg.payload.file: the path of a run-to-failure file (C-MAPSS format)';
-  const job: TrainJob = { file: p.file.trim() };
-  for (const key of ['trees', 'folds'] as const) {
+  const request: TrainRequest = { options: {} };
+  if (p.file !== undefined || needsFile) {
+    if (typeof p.file !== 'string' || p.file.trim() === '') return `${command} needs msg.payload.file: the path of a run-to-failure file (C-MAPSS format)`;
+    request.file = p.file.trim();
+  }
+  if (p.save !== undefined) {
+    if (typeof p.save !== 'string' || p.save.trim() === '') return `${command}: save must be the path of the model file to write`;
+    request.save = p.save.trim();
+  }
+  for (const key of ['trees', 'folds', 'seeds'] as const) {
     if (p[key] === undefined) continue;
     const value = Number(p[key]);
-    if (!Number.isInteger(value) || value < (key === 'folds' ? 2 : 1) || value > 5000) return `train: ${key} must be a whole number from ${key === 'folds' ? 2 : 1} to 5000`;
-    job[key] = value;
+    const min = key === 'folds' ? 2 : 1;
+    const max = key === 'seeds' ? 10 : 5000;
+    if (!Number.isInteger(value) || value < min || value > max) return `${command}: ${key} must be a whole number from ${min} to ${max}`;
+    request.options[key] = value;
   }
-  return job;
+  return request;
 }

@@ -175,6 +175,8 @@ export = function register(RED: NodeAPI): void {
           if (assetId === undefined) throw new Error('maintenance needs msg.payload.assetId');
           const logged = store.logMaintenance(assetId, payload);
           if (!logged.ok) throw new Error(logged.reason);
+          // Other nodes of the twin react whatever the wiring (twin-rul learns from a logged failure).
+          definition?.events.emit('maintenance', assetId, logged.value);
           msg.topic = assetId;
           msg.payload = store.snapshot(assetId, snapshotOptions);
           send([msg, { topic: assetId, payload: { type: 'maintenance', assetId, entry: logged.value, ts: Date.now() } }]);

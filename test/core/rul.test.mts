@@ -305,5 +305,109 @@ describe('RUL core', () => {
       assert.deepEqual(after.columns, { a: [4, 5, 6], b: [40, 50, 60] });
       assert.equal(after.since, 3500);
     });
+
+    it('turns each logged failure into a completed run from the previous life-ending entry, once; refuses a life whose start is gone', () => {
+      const store = new core.TwinStore(core.normaliseDefinition({ name: 'engines', historyPoints: 100 }), new core.ManualClock(100_000));
+      for (let i = 1; i <= 20; i++) store.ingest({ assetId: 'e1', ts: i * 1000, signals: { a: i + 0.1, b: 10 * i } });
+      store.logMaintenance('e1', { kind: 'part-replaced', ts: 4500 });
+      store.logMaintenance('e1', { kind: 'failure', ts: 12_000, part: 'HPC' });
+      store.logMaintenance('e1', { kind: 'failure', ts: 20_000 });
+      const { runs, refused } = core.completedRuns(store, 'e1');
+      assert.deepEqual(refused, []);
+      assert.deepEqual(runs.map((r) => [r.id, r.startedAt, r.failedAt, r.cycles, r.part]), [
+        ['e1@12000', 5000, 12_000, 8, 'HPC'],
+        ['e1@20000', 13_000, 20_000, 8, undefined],
+      ]);
+      // Stored as the twin's 32-bit floats, nine digits: the same numbers the features see.
+      assert.deepEqual(runs[0]!.columns.a, [5, 6, 7, 8, 9, 10, 11, 12].map((v) => Number(Math.fround(v + 0.1).toPrecision(9))));
+      assert.equal(Math.fround(runs[0]!.columns.a[0]!), Math.fround(5.1));
+      // A failure also ends the life for the estimate.
+      assert.equal(core.twinHistory(store, 'e1', ['a']).columns.a!.length, 0);
+      assert.deepEqual(core.completedRuns(store, 'e1', (id) => id === 'e1@12000' || id === 'e1@20000'), { runs: [], refused: [] });
+
+      const small = new core.TwinStore(core.normaliseDefinition({ name: 'engines', historyPoints: 10 }), new core.ManualClock(100_000));
+      for (let i = 1; i <= 20; i++) small.ingest({ assetId: 'e2', ts: i * 1000, signals: { a: i } });
+      small.logMaintenance('e2', { kind: 'failure', ts: 20_000 });
+      const cut = core.completedRuns(small, 'e2');
+      assert.equal(cut.runs.length, 0);
+      assert.match(cut.refused[0]!.reason, /keeps 10 readings per signal and has dropped the start of this life/);
+    });
+  });
+
+  describe('learning from completed runs', () => {
+    const model = core.trainRulModel(fleet(12, 3, [CONDITIONS[0]!]), { settings: SETTINGS, sensors: ['a', 'b', 'c'], folds: 3, gbt: { trees: 20 } });
+    const runs = fleet(5, 9, [CONDITIONS[0]!]).map((columns, i) => ({ id: `r${i}`, assetId: `x${i}`, startedAt: 0, failedAt: i, cycles: columns.a!.length, columns: columns as Record<string, number[]> }));
+
+    it('adds each new run to the similarity library and refits the degradation prior; once per run; the trees stay', () => {
+      const learned = core.learnRuns(model, runs);
+      assert.deepEqual(learned.added, ['r0', 'r1', 'r2', 'r3', 'r4']);
+      assert.equal(learned.model.similarity.library.length, 17);
+      assert.notDeepEqual(learned.model.degradation.linear.priorMean, model.degradation.linear.priorMean);
+      assert.equal(learned.model.gbt, model.gbt);
+      assert.equal(model.similarity.library.length, 12, 'the original model is not changed (estimates in flight see one whole model)');
+      const again = core.learnRuns(learned.model, runs);
+      assert.deepEqual(again.added, []);
+      assert.equal(again.model, learned.model);
+      // Refitting the prior over the library alone gives the trained prior back (paths rounded to 4 decimals).
+      const refit = core.fitDegradation('exponential', model.similarity.library);
+      assert.ok(Math.abs(refit.priorMean[1] - model.degradation.exponential.priorMean[1]) < 1e-3 * Math.abs(model.degradation.exponential.priorMean[1]));
+      // It survives JSON, and what it learned is known after.
+      const back = core.parseRulModel(core.serialiseRulModel(learned.model));
+      assert.ok(back.ok);
+      assert.deepEqual([...core.knownRuns(back.value)], ['r0', 'r1', 'r2', 'r3', 'r4']);
+      const missing = core.learnRuns(model, [{ ...runs[0]!, id: 'no-b', columns: { ...runs[0]!.columns, b: undefined as unknown as number[] } }]);
+      assert.match(missing.refused[0]!.reason, /no b/);
+    });
+
+    it('retraining set: file histories and runs on the signals they share; without a file only the given sensors', () => {
+      const withCounter = runs.map((r) => ({ ...r, columns: { ...r.columns, cycle: r.columns.a!.map((_, i) => i + 1) } }));
+      const both = core.retrainingSet(SETTINGS, fleet(3, 4, [CONDITIONS[0]!]), withCounter);
+      assert.deepEqual(both.sensors, ['a', 'b', 'c']);
+      assert.equal(both.histories.length, 8);
+      assert.deepEqual(core.retrainingSet(SETTINGS, [], withCounter).sensors, ['a', 'b', 'c', 'cycle']);
+      assert.deepEqual(core.retrainingSet(SETTINGS, [], withCounter, model.pipeline.sensors).sensors, model.pipeline.sensors);
+      assert.throws(() => core.retrainingSet(['altitude'], [], runs), /settings altitude are not in every history/);
+      assert.throws(() => core.retrainingSet(SETTINGS, [], []), /nothing to learn from/);
+    });
+
+    it('run library: added by id, oldest dropped beyond the limit, malformed saved runs dropped', () => {
+      const library = core.emptyRunLibrary();
+      assert.equal(core.addRuns(library, runs.slice(0, 3)).length, 3);
+      assert.equal(core.addRuns(library, runs.slice(1, 5), 4).length, 2);
+      assert.deepEqual(library.runs.map((r) => r.id), ['r1', 'r2', 'r3', 'r4']);
+      // Saved as 32-bit floats (the twin's precision): what comes back is what the twin held.
+      const saved = JSON.parse(JSON.stringify(core.encodeRunLibrary(library)));
+      const back = core.parseRunLibrary(saved);
+      assert.ok(back.ok);
+      assert.deepEqual(back.value.runs.map((r) => r.id), ['r1', 'r2', 'r3', 'r4']);
+      assert.deepEqual(back.value.runs[0]!.columns.a, library.runs[0]!.columns.a!.map(Math.fround));
+      assert.ok(JSON.stringify(saved).length < 0.6 * JSON.stringify(library).length, 'smaller than plain JSON');
+      saved.runs[0].columns.a = saved.runs[0].columns.a.slice(0, 8); // two values short
+      saved.runs[1].columns.b = 'abc'; // not whole floats
+      const parsed = core.parseRunLibrary(saved);
+      assert.ok(parsed.ok);
+      assert.equal(parsed.value.runs.length, 2);
+      assert.equal(parsed.dropped, 2);
+      assert.equal(core.parseRunLibrary({ format: 'other' }).ok, false);
+    });
+  });
+
+  describe('model files', () => {
+    it('names: plain file names only, never a path', () => {
+      assert.deepEqual(core.modelFileName('FD001 fleet.json'), { ok: true, value: 'FD001 fleet.json' });
+      assert.deepEqual(core.modelFileName('pump_v2'), { ok: true, value: 'pump_v2.json' });
+      for (const bad of ['../x', '..', 'a/b', 'a\\b', '.hidden', '', ' ', 'x'.repeat(81), 'a..b', 'C:evil', 'nul\u0000']) {
+        assert.equal(core.modelFileName(bad).ok, false, JSON.stringify(bad));
+      }
+      assert.equal(core.modelNameFrom('../Turbofan fleet/A'), 'Turbofan-fleet-A');
+    });
+
+    it('a model that parses but cannot estimate is found out', () => {
+      const model = core.trainRulModel(fleet(6, 1, [CONDITIONS[0]!]), { settings: SETTINGS, sensors: ['a', 'b'], folds: 2, gbt: { trees: 5 } });
+      assert.equal(core.rulModelFault(model), undefined);
+      const broken = structuredClone(model);
+      broken.gbt.ensemble[0]!.leaf = broken.gbt.ensemble[0]!.leaf.slice(0, 3);
+      assert.match(core.rulModelFault(broken) ?? '', /gbt method of the model gives no estimate/);
+    });
   });
 });

@@ -16,6 +16,7 @@ const inject = coreNode('common/20-inject.js');
 const comment = coreNode('common/90-comment.js');
 
 const root = join(import.meta.dirname, '..', '..');
+const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
 const TEST_FD001 = join(cmapssDir(), 'test_FD001.txt');
 
 describe('RUL example flow', function () {
@@ -26,7 +27,7 @@ describe('RUL example flow', function () {
     await helper.stopServer();
   });
 
-  it('06 Turbofan remaining useful life: estimates with intervals for each engine, restarted by "part replaced"', async () => {
+  it('06 Turbofan remaining useful life: estimates with intervals for each engine, restarted by "part replaced", and "engine-2: failed" teaches the model the run of engine-2', async () => {
     const flow = JSON.parse(readFileSync(join(root, 'examples', '06 Turbofan remaining useful life.json'), 'utf8')) as Array<Record<string, any>>;
     const def = flow.find((n) => n.type === 'twin-definition')!;
     const fresh = uid('def');
@@ -59,5 +60,14 @@ describe('RUL example flow', function () {
     const before = estimates.filter((e) => e.assetId === 'engine-1').length;
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(estimates.filter((e) => e.assetId === 'engine-1').length, before, 'no estimate from an empty history');
+
+    // "engine-2: failed": its history from new to the failure becomes a completed run the model learns at once.
+    const engine2 = (core.parseCmapss(readFileSync(TEST_FD001, 'utf8')) as any).value.engines[1];
+    await until(() => estimates.some((e) => e.assetId === 'engine-2' && e.cycles === engine2.rows.length), 10_000, 'engine-2 at its last cycle');
+    helper.getNode('ex6.failed').receive({});
+    await until(() => estimates.some((e) => Array.isArray(e.runs)), 5000, 'the learned message');
+    const learned = estimates.find((e) => Array.isArray(e.runs));
+    assert.deepEqual(learned.runs.map((r: any) => [r.assetId, r.cycles, r.part]), [['engine-2', engine2.rows.length, 'HPC module']]);
+    assert.equal(learned.similarityLibrary, 101, 'the 100 training engines of the packaged model and engine-2');
   });
 });

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { coreNodes, helper, nodes, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
+import { collect, coreNodes, helper, nodes, onTab, tempDir, uid, until } from '../support/red.mts';
 
 const require = createRequire(import.meta.url);
 const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
@@ -32,12 +32,6 @@ const testEngines = (() => {
 
 function definition(id: string) {
   return { id, type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, signals: [] };
-}
-
-function collect(node: TestNode): any[] {
-  const seen: any[] = [];
-  node.on('input', (msg: any) => seen.push(msg));
-  return seen;
 }
 
 describe('twin-rul', function () {

@@ -32,6 +32,8 @@ export async function startNodeRedProcess(options: {
   userDir: string;
   flowFile: string;
   contextStorage?: Record<string, unknown>;
+  /** Node-RED's `adminAuth` (JSON: users with bcrypt hashes). */
+  adminAuth?: Record<string, unknown>;
   logLevel?: string;
   /** Options for the child's Node.js, e.g. `--expose-gc` for heap measurements. */
   nodeArgs?: string[];

@@ -63,6 +63,19 @@ export const nodes = {
   whatIf: dist('twin-what-if'),
 };
 
+/** Starts the test runtime with Node-RED's `userDir` set (where nodes write model files and uploads land). */
+export async function startServerIn(userDir: string): Promise<void> {
+  helper.settings({ userDir });
+  await helper.startServer();
+}
+
+/** Unloads the flows, stops the runtime and forgets the `userDir` of `startServerIn`. */
+export async function stopServerIn(): Promise<void> {
+  await helper.unload();
+  await helper.stopServer();
+  helper.settings({ userDir: undefined });
+}
+
 /** A fresh temporary folder, removed by the returned function. */
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
@@ -90,6 +103,13 @@ let counter = 0;
 export function uid(prefix: string): string {
   counter += 1;
   return `${prefix}-${process.pid}-${counter}`;
+}
+
+/** Every message a (helper) node receives, in order, as it arrives. */
+export function collect(node: TestNode): any[] {
+  const seen: any[] = [];
+  node.on('input', (msg: any) => seen.push(msg));
+  return seen;
 }
 
 /** Waits until `condition` is true, polling every 20 ms. */

@@ -1,0 +1,69 @@
+import { addRuns, emptyRunLibrary, encodeRunLibrary, parseRunLibrary, type RunLibrary } from '../../core/rul/learn.js';
+import type { CompletedRun } from '../../core/rul/twin-history.js';
+import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
+import { errorMessage } from '../shared/node-red.js';
+
+const KEY = 'rul-runs';
+
+/**
+ * The completed run-to-failure histories of one twin, shared by every twin-rul node of that twin definition and kept
+ * in the definition's context store (its *Keep in*), next to the twin itself, so they survive restarts. Without a
+ * context store they last until Node-RED stops (the models saved by `retrain` keep what was learned).
+ */
+export class TwinRunLibrary {
+  readonly library: RunLibrary = emptyRunLibrary();
+  /** Increases with every change, so nodes see cheaply that they have runs to apply. */
+  revision = 0;
+  /** Failures that could not be learned (reported once). */
+  readonly refused = new Set<string>();
+  readonly loaded: Promise<void>;
+
+  constructor(definition: TwinDefinitionNode) {
+    const storeName = definition.contextStore;
+    this.loaded = storeName === undefined ? Promise.resolve() : new Promise((resolve) => {
+      definition.context().get(KEY, storeName, (err: Error | null | undefined, value: unknown) => {
+        if (err) definition.warn(`could not read the completed runs from context store "${storeName}": ${errorMessage(err)}`);
+        else if (value !== undefined) {
+          const parsed = parseRunLibrary(value);
+          if (!parsed.ok) definition.warn(`${parsed.reason}; the completed runs start empty`);
+          else {
+            if (parsed.dropped > 0) definition.warn(`${parsed.dropped} saved completed runs were unreadable and are dropped`);
+            // Runs learned live before the read finished stay.
+            if (addRuns(this.library, parsed.value.runs).length > 0) this.revision++;
+          }
+        }
+        resolve();
+      });
+    });
+  }
+
+  has(id: string): boolean {
+    return this.library.runs.some((r) => r.id === id);
+  }
+
+  /** Adds runs and writes the library into the twin's context store. @returns the runs that were new */
+  add(runs: CompletedRun[], definition: TwinDefinitionNode): CompletedRun[] {
+    const added = addRuns(this.library, runs);
+    if (added.length === 0) return added;
+    this.revision++;
+    const storeName = definition.contextStore;
+    if (storeName !== undefined) {
+      definition.context().set(KEY, encodeRunLibrary(this.library), storeName, (err?: Error | null) => {
+        if (err) definition.warn(`could not save the completed runs to context store "${storeName}": ${errorMessage(err)}`);
+      });
+    }
+    return added;
+  }
+}
+
+/** One library per twin definition id; it outlives redeploys like the twin store does. */
+const libraries = new Map<string, TwinRunLibrary>();
+
+export function runLibraryOf(definition: TwinDefinitionNode): TwinRunLibrary {
+  let library = libraries.get(definition.id);
+  if (library === undefined) {
+    library = new TwinRunLibrary(definition);
+    libraries.set(definition.id, library);
+  }
+  return library;
+}
