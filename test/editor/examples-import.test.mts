@@ -6,7 +6,7 @@
  * red status, the example's debug nodes print something, and the browser console stays clean.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -50,6 +50,9 @@ describe('example flows imported from the editor menu, in Chromium', function ()
   before(async function () {
     standardPorts = (await portIsFree(1883)) && (await portIsFree(4840));
     demo = await startDemo(standardPorts ? { mqttPort: 1883, opcuaPort: 4840 } : {});
+    // The C-MAPSS examples read their files relative to the Node-RED user directory (cmapss/…), as their comments
+    // say: put the data there, as a user who downloaded it would.
+    symlinkSync(cmapssDir(), join(demo.userDir, 'cmapss'), 'dir');
     profile = tempDir('twin-chromium');
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: CHROMIUM,
@@ -150,7 +153,7 @@ describe('example flows imported from the editor menu, in Chromium', function ()
       assert.equal(imported.length, shipped.filter((n) => n.z !== undefined && n.type !== 'tab').length, 'every node of the example was imported');
 
       // Examples that replay NASA C-MAPSS data say in their first comment which file to set (the data is not
-      // shipped): do what it says, in the node's edit dialog.
+      // shipped): do what it says, in the node's edit dialog, with a path relative to the user directory.
       const needsFile = /set File to (?:the path of )?(\w+\.txt)/.exec(shipped.find((n) => n.type === 'comment')?.name ?? '');
       if (needsFile) {
         const replay = await page.evaluate((z) => {
@@ -163,7 +166,7 @@ describe('example flows imported from the editor menu, in Chromium', function ()
         }, tab);
         assert.ok(replay, 'the replay node the comment names');
         await page.waitForSelector('#node-input-file', { state: 'visible' });
-        await page.fill('#node-input-file', join(cmapssDir(), needsFile[1]!));
+        await page.fill('#node-input-file', `cmapss/${needsFile[1]}`);
         await page.click('#node-dialog-ok');
         await page.waitForSelector('#node-input-file', { state: 'detached' });
       }
@@ -198,6 +201,18 @@ describe('example flows imported from the editor menu, in Chromium', function ()
         await page.evaluate((nodeId) => (window as any).RED.view.reveal(nodeId, false), id);
         await page.locator(`[id="${id}"] .red-ui-flow-node-button-button`).click({ timeout: 5000 });
         await new Promise((r) => setTimeout(r, 1000));
+        // A button that starts a long job (a training) is waited for, as a user watches the status before the next.
+        await page.waitForFunction(
+          (z) => {
+            let busy = false;
+            (window as any).RED.nodes.eachNode((n: any) => {
+              if (n.z === z && /\b(training|retraining|running|optimi[sz]ing)\b/i.test(n.status?.text ?? '')) busy = true;
+            });
+            return !busy;
+          },
+          tab,
+          { timeout: 90_000, polling: 500 },
+        );
       }
       await new Promise((r) => setTimeout(r, WATCH_MS));
 
