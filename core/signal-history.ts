@@ -290,6 +290,21 @@ export class SignalHistory {
     return false;
   }
 
+  /** Timestamp of the i-th point, oldest first (no bounds check: for loops over `0 … length − 1`). */
+  timeAt(index: number): number {
+    return this.times[this.slot(index)]!;
+  }
+
+  /** Stored value of the i-th point, oldest first (no bounds check). */
+  valueAt(index: number): number {
+    return this.values[this.slot(index)]!;
+  }
+
+  /** True when the i-th point, oldest first, is usable (quality good or uncertain; no bounds check). */
+  usableAt(index: number): boolean {
+    return this.qualities[this.slot(index)] !== BAD;
+  }
+
   /** The i-th point, oldest first. */
   at(index: number): HistoryPoint | undefined {
     if (index < 0 || index >= this.count) return undefined;

@@ -557,6 +557,43 @@ export class TwinStore {
     return maxPoints === undefined ? series : decimateSeries(series, maxPoints);
   }
 
+  /**
+   * The usable history of several signals as aligned columns: one row per timestamp at which every named signal has
+   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it. Each history is
+   * in time order with at most one point per timestamp, so the rows are found by walking the ring buffers together
+   * (a merge join), copying nothing else: what the RUL estimate reads for every snapshot.
+   * @returns a column per name (the same values for a name given twice); empty columns for unknown assets or signals
+   */
+  alignedHistory(assetId: string, names: readonly string[], after?: number): Record<string, number[]> {
+    const signals = this.assets.get(assetId)?.signals;
+    const histories = names.map((name) => signals?.get(name)?.history);
+    const outputs = names.map((): number[] => []);
+    if (histories.length > 0 && histories.every((h) => h !== undefined)) {
+      const [first, ...others] = histories as SignalHistory[];
+      const cursors = new Array<number>(others.length).fill(0);
+      const row = new Array<number>(histories.length).fill(0);
+      next: for (let i = 0; i < first!.length; i++) {
+        const ts = first!.timeAt(i);
+        if (!first!.usableAt(i) || (after !== undefined && ts <= after)) continue;
+        row[0] = first!.valueAt(i);
+        for (let j = 0; j < others.length; j++) {
+          const h = others[j]!;
+          let k = cursors[j]!;
+          while (k < h.length && h.timeAt(k) < ts) k++;
+          cursors[j] = k;
+          if (k === h.length || h.timeAt(k) !== ts || !h.usableAt(k)) continue next;
+          row[j + 1] = h.valueAt(k);
+        }
+        for (let j = 0; j < outputs.length; j++) outputs[j]!.push(row[j]!);
+      }
+    }
+    const columns: Record<string, number[]> = {};
+    names.forEach((name, j) => {
+      columns[name] = outputs[j]!;
+    });
+    return columns;
+  }
+
   /** Forgets one asset, or every asset when no id is given. */
   reset(assetId?: string): void {
     if (assetId === undefined) {

@@ -270,7 +270,11 @@ export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns)
 
 /** The series the window features are computed on: the scaled sensors, and the combined one when there is one. */
 export function featureSeries(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array[] {
-  const z = scaledSensors(pipeline, columns);
+  return withCombined(pipeline, scaledSensors(pipeline, columns));
+}
+
+/** The scaled sensors `z` (from `scaledSensors`) with the combined series appended when the pipeline has one. */
+export function withCombined(pipeline: FeaturePipeline, z: Float64Array[]): Float64Array[] {
   const combined = pipeline.combined;
   if (!combined) return z;
   const n = z[0]?.length ?? 0;
@@ -378,8 +382,15 @@ function windowStatistics(series: Float64Array, from: number, to: number, out: F
 
 /** The feature vector at the last cycle of a history (what the live estimate uses). */
 export function lastFeatures(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array {
-  const z = featureSeries(pipeline, columns);
-  const n = historyLength(columns, pipeline.sensors);
+  return lastFeaturesOfScaled(pipeline, scaledSensors(pipeline, columns), historyLength(columns, pipeline.sensors));
+}
+
+/**
+ * `lastFeatures` from the scaled sensors of the history (`scaledSensors`), when the caller already has them.
+ * @param n the length of the history
+ */
+export function lastFeaturesOfScaled(pipeline: FeaturePipeline, scaled: Float64Array[], n: number): Float64Array {
+  const z = withCombined(pipeline, scaled);
   if (n === 0) throw new Error('the history is empty');
   const out = new Float64Array(featureCount(pipeline));
   writeFeatures(pipeline, z, [n - 1], out, 0);

@@ -74,7 +74,11 @@ export function solve(matrix: Float64Array[], vector: Float64Array): Float64Arra
 
 /** The smoothed health indicator at every cycle of a history. */
 export function healthTrajectory(pipeline: FeaturePipeline, model: HealthIndexModel, columns: SignalColumns): Float64Array {
-  const z = scaledSensors(pipeline, columns);
+  return healthTrajectoryOfScaled(model, scaledSensors(pipeline, columns));
+}
+
+/** `healthTrajectory` from the scaled sensors of the history (`scaledSensors`), when the caller already has them. */
+export function healthTrajectoryOfScaled(model: HealthIndexModel, z: Float64Array[]): Float64Array {
   const n = z[0]?.length ?? 0;
   const out = new Float64Array(n);
   let smooth = 0;
