@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { errorMessage } from './errors.js';
+import { cloneJson } from './json-clone.js';
 import { SignalHistory, decimateSeries, type HistorySeries, type WindowStatistics } from './signal-history.js';
 import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
@@ -391,7 +392,7 @@ export class TwinStore {
     }
     asset.derived[key] = copy;
     this.dirty.add(assetId);
-    return { ok: true, value: structuredClone(copy) };
+    return { ok: true, value: cloneJson(copy) };
   }
 
   /** Appends a command's audit record to the asset's trail (append-only; the oldest beyond 1,000 are dropped). */
@@ -414,7 +415,7 @@ export class TwinStore {
   /** A derived value of an asset, or undefined. */
   derived(assetId: string, key: DerivedKey): DerivedValue | undefined {
     const value = this.assets.get(assetId)?.derived[key];
-    return value === undefined ? undefined : structuredClone(value);
+    return value === undefined ? undefined : cloneJson(value);
   }
 
   /** Appends to an asset's maintenance log (the RUL predictor restarts from the last part replacement). */
@@ -532,7 +533,8 @@ export class TwinStore {
     if (last !== undefined) snapshot.lastMaintenance = { ...last };
     for (const key of DERIVED_KEYS) {
       const value = asset.derived[key];
-      if (value !== undefined) snapshot[key] = structuredClone(value);
+      // A copy each, so a flow that changes its snapshot never changes the twin (cloneJson: see why there).
+      if (value !== undefined) snapshot[key] = cloneJson(value);
     }
     if (options.statistics) {
       snapshot.statistics = {};
@@ -567,29 +569,35 @@ export class TwinStore {
   alignedHistory(assetId: string, names: readonly string[], after?: number): Record<string, number[]> {
     const signals = this.assets.get(assetId)?.signals;
     const histories = names.map((name) => signals?.get(name)?.history);
-    const outputs = names.map((): number[] => []);
+    let rows: Int32Array[] = histories.map(() => new Int32Array(0));
+    let count = 0;
     if (histories.length > 0 && histories.every((h) => h !== undefined)) {
+      // First the index of every row in every history, then the columns at their final size: growing arrays one
+      // push at a time made most of the garbage of an estimate.
       const [first, ...others] = histories as SignalHistory[];
-      const cursors = new Array<number>(others.length).fill(0);
-      const row = new Array<number>(histories.length).fill(0);
+      rows = histories.map(() => new Int32Array(first!.length));
+      const cursors = new Int32Array(others.length);
       next: for (let i = 0; i < first!.length; i++) {
         const ts = first!.timeAt(i);
         if (!first!.usableAt(i) || (after !== undefined && ts <= after)) continue;
-        row[0] = first!.valueAt(i);
         for (let j = 0; j < others.length; j++) {
           const h = others[j]!;
           let k = cursors[j]!;
           while (k < h.length && h.timeAt(k) < ts) k++;
           cursors[j] = k;
           if (k === h.length || h.timeAt(k) !== ts || !h.usableAt(k)) continue next;
-          row[j + 1] = h.valueAt(k);
+          rows[j + 1]![count] = k;
         }
-        for (let j = 0; j < outputs.length; j++) outputs[j]!.push(row[j]!);
+        rows[0]![count] = i;
+        count++;
       }
     }
     const columns: Record<string, number[]> = {};
     names.forEach((name, j) => {
-      columns[name] = outputs[j]!;
+      const history = histories[j]!;
+      const column = new Array<number>(count);
+      for (let r = 0; r < count; r++) column[r] = history.valueAt(rows[j]![r]!);
+      columns[name] = column;
     });
     return columns;
   }
