@@ -171,8 +171,11 @@ const SIGNAL_TEXT: string[] = (() => {
 
 /**
  * A pump RUL model for twin-rul, trained on simulated run-to-failure histories: pumps whose bearing friction grows
- * by 12–42 %/h, read once a minute until the bearing passes 90 °C. Speed is the operating setting; the other four
- * signals are the sensors. One seed and three folds (the package default is three and five) keep it to seconds.
+ * by 12–42 %/h, read once a minute until the bearing passes 90 °C. Speed is the operating setting and the other four
+ * signals are the sensors. The setting column holds the speed setpoint (every training pump ran at the rated speed):
+ * the measured speed's noise and its sag as the bearing wears would otherwise be taken for operating regimes (six
+ * of them in a first try), each scaled on its own. Live, the measured speed falls into that one regime.
+ * One seed and three folds (the package default is three and five) keep the training to seconds.
  */
 function trainPumpRulModel(): string {
   const random = new core.SeededRandom(7);
@@ -181,7 +184,7 @@ function trainPumpRulModel(): string {
     const columns: Record<string, number[]> = Object.fromEntries(SIGNALS.map((name) => [name, []]));
     for (let k = 0; k < 5000; k++) {
       const reading = pump.step(T_SIM + k * 60_000, 60).signals;
-      for (const name of SIGNALS) columns[name]!.push(reading[name]!);
+      for (const name of SIGNALS) columns[name]!.push(name === 'speed' ? core.DEFAULT_PUMP.ratedSpeedRpm : reading[name]!);
       if (reading.bearingTemp! > 90) break;
     }
     return columns;
