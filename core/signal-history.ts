@@ -290,19 +290,32 @@ export class SignalHistory {
     return false;
   }
 
-  /** Timestamp of the i-th point, oldest first (no bounds check: for loops over `0 … length − 1`). */
-  timeAt(index: number): number {
-    return this.times[this.slot(index)]!;
-  }
-
-  /** Stored value of the i-th point, oldest first (no bounds check). */
-  valueAt(index: number): number {
-    return this.values[this.slot(index)]!;
-  }
-
-  /** True when the i-th point, oldest first, is usable (quality good or uncertain; no bounds check). */
-  usableAt(index: number): boolean {
-    return this.qualities[this.slot(index)] !== BAD;
+  /**
+   * Copies the usable (not `bad`) points stamped later than `after` (all usable points when undefined), oldest first,
+   * into `ts` and `values` from index 0; both must hold `length` points. A tight loop over the ring buffers: the
+   * aligned histories the RUL estimate reads for every snapshot start here.
+   * @returns how many points were copied
+   */
+  copyUsable(after: number | undefined, ts: Float64Array, values: Float64Array): number {
+    // Points are in time order: find the first one after `after` by binary search, then copy from there.
+    let low = 0;
+    if (after !== undefined) {
+      let high = this.count;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (this.times[this.slot(mid)]! <= after) low = mid + 1;
+        else high = mid;
+      }
+    }
+    let n = 0;
+    for (let i = low; i < this.count; i++) {
+      const s = this.slot(i);
+      if (this.qualities[s] === BAD) continue;
+      ts[n] = this.times[s]!;
+      values[n] = this.values[s]!;
+      n++;
+    }
+    return n;
   }
 
   /** The i-th point, oldest first. */

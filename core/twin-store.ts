@@ -183,6 +183,8 @@ export class TwinStore {
   private readonly assets = new Map<string, AssetState>();
   /** Assets changed since the last `takeDirty()`, for persistence. */
   private dirty = new Set<string>();
+  /** Reused buffers of `alignedHistory`, one pair per signal position. */
+  private readonly alignScratch: Array<{ ts: Float64Array; values: Float64Array }> = [];
 
   constructor(
     spec: TwinDefinitionSpec,
@@ -561,42 +563,60 @@ export class TwinStore {
 
   /**
    * The usable history of several signals as aligned columns: one row per timestamp at which every named signal has
-   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it. Each history is
-   * in time order with at most one point per timestamp, so the rows are found by walking the ring buffers together
-   * (a merge join), copying nothing else: what the RUL estimate reads for every snapshot.
+   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it. Each signal's usable
+   * points are copied out of its ring buffer in one tight loop, then the rows are found by walking the copies together
+   * (a merge join: histories are in time order with at most one point per timestamp): what the RUL estimate reads for
+   * every snapshot.
    * @returns a column per name (the same values for a name given twice); empty columns for unknown assets or signals
    */
   alignedHistory(assetId: string, names: readonly string[], after?: number): Record<string, number[]> {
     const signals = this.assets.get(assetId)?.signals;
     const histories = names.map((name) => signals?.get(name)?.history);
-    let rows: Int32Array[] = histories.map(() => new Int32Array(0));
-    let count = 0;
-    if (histories.length > 0 && histories.every((h) => h !== undefined)) {
-      // First the index of every row in every history, then the columns at their final size: growing arrays one
-      // push at a time made most of the garbage of an estimate.
-      const [first, ...others] = histories as SignalHistory[];
-      rows = histories.map(() => new Int32Array(first!.length));
-      const cursors = new Int32Array(others.length);
-      next: for (let i = 0; i < first!.length; i++) {
-        const ts = first!.timeAt(i);
-        if (!first!.usableAt(i) || (after !== undefined && ts <= after)) continue;
-        for (let j = 0; j < others.length; j++) {
-          const h = others[j]!;
-          let k = cursors[j]!;
-          while (k < h.length && h.timeAt(k) < ts) k++;
-          cursors[j] = k;
-          if (k === h.length || h.timeAt(k) !== ts || !h.usableAt(k)) continue next;
-          rows[j + 1]![count] = k;
-        }
-        rows[0]![count] = i;
-        count++;
-      }
-    }
     const columns: Record<string, number[]> = {};
+    if (histories.length === 0 || !histories.every((h) => h !== undefined)) {
+      for (const name of names) columns[name] = [];
+      return columns;
+    }
+    // Scratch buffers kept by the store (one pair per position), so a call allocates only the columns it returns.
+    const m = histories.length;
+    const ts: Float64Array[] = [];
+    const values: Float64Array[] = [];
+    const counts = new Int32Array(m);
+    for (let j = 0; j < m; j++) {
+      const history = histories[j] as SignalHistory;
+      let scratch = this.alignScratch[j];
+      if (scratch === undefined || scratch.ts.length < history.length) {
+        scratch = { ts: new Float64Array(history.capacity), values: new Float64Array(history.capacity) };
+        this.alignScratch[j] = scratch;
+      }
+      ts.push(scratch.ts);
+      values.push(scratch.values);
+      counts[j] = history.copyUsable(after, scratch.ts, scratch.values);
+    }
+    // Pass 1: mark the rows of the first signal that every other signal has (cursor per signal); pass 2: fill.
+    const first = ts[0]!;
+    const n0 = counts[0]!;
+    const at = new Int32Array(m * n0);
+    const cursors = new Int32Array(m);
+    let rows = 0;
+    next: for (let i = 0; i < n0; i++) {
+      const t = first[i]!;
+      for (let j = 1; j < m; j++) {
+        const other = ts[j]!;
+        const n = counts[j]!;
+        let k = cursors[j]!;
+        while (k < n && other[k]! < t) k++;
+        cursors[j] = k;
+        if (k === n || other[k] !== t) continue next;
+        at[j * n0 + rows] = k;
+      }
+      at[rows] = i;
+      rows++;
+    }
     names.forEach((name, j) => {
-      const history = histories[j]!;
-      const column = new Array<number>(count);
-      for (let r = 0; r < count; r++) column[r] = history.valueAt(rows[j]![r]!);
+      const source = values[j]!;
+      const column = new Array<number>(rows);
+      for (let r = 0; r < rows; r++) column[r] = source[at[j * n0 + r]!]!;
       columns[name] = column;
     });
     return columns;
