@@ -328,10 +328,19 @@ export class SignalHistory {
   /** Points with `from <= ts <= to`, oldest first. */
   series(from = -Infinity, to = Infinity): HistorySeries {
     const out: HistorySeries = { ts: [], values: [], quality: [] };
-    for (let i = 0; i < this.count; i++) {
+    // Points are in time order: start at the first one at or after `from` (binary search) and stop after `to`, so a
+    // short window of a long history (twin-model's condition indicators, every update) costs the window, not the history.
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.times[this.slot(mid)]! < from) low = mid + 1;
+      else high = mid;
+    }
+    for (let i = low; i < this.count; i++) {
       const s = this.slot(i);
       const t = this.times[s]!;
-      if (t < from || t > to) continue;
+      if (t > to) break;
       out.ts.push(t);
       out.values.push(this.values[s]!);
       out.quality.push(QUALITY_CODES[this.qualities[s]!]!);
