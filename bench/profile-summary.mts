@@ -2,7 +2,10 @@
  * Summarises a V8 CPU profile (`node --cpu-prof`, e.g. `npm run bench:pipeline -- --only suite --profile DIR`):
  * self time per function, the top ones first, and self time per source (this package, Node-RED, mqtt, Node itself).
  *
- *   node bench/profile-summary.mts DIR/CPU.*.cpuprofile [--top 30]
+ *   node bench/profile-summary.mts DIR/CPU.*.cpuprofile [--top 30] [--inclusive estimate,handle,ingest]
+ *
+ * `--inclusive` adds the total time (self and callees) under each named function of this package, e.g. each node's
+ * input handler, to see which node of the pipeline the time goes to.
  */
 import { readFileSync } from 'node:fs';
 
@@ -61,9 +64,29 @@ for (const [id, us] of selfUs) {
   const source = sourceOf(url, name);
   sources.set(source, (sources.get(source) ?? 0) + us);
 }
+// Inclusive time: a sample counts for a function when the function is anywhere on the sample's stack.
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusiveNames = (process.argv[process.argv.indexOf('--inclusive') + 1] ?? '').split(',').filter((n) => process.argv.includes('--inclusive') && n !== '');
+const inclusive = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const { functionName, url } = byId.get(at)!.callFrame;
+    if (url.includes('/dist/') && inclusiveNames.includes(functionName) && !seen.has(functionName)) {
+      seen.add(functionName);
+      inclusive.set(functionName, (inclusive.get(functionName) ?? 0) + us);
+    }
+  }
+}
+
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
 console.log(`busy time (without idle and program): ${(total / 1e6).toFixed(2)} s`);
 console.log('\nself time by source');
 for (const [source, us] of [...sources].sort((a, b) => b[1] - a[1])) console.log(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${source}`);
 console.log(`\ntop ${TOP} functions by self time`);
 for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${key}`);
+if (inclusiveNames.length > 0) {
+  console.log('\ninclusive time (self and callees)');
+  for (const name of inclusiveNames) console.log(`${pct(inclusive.get(name) ?? 0)}  ${((inclusive.get(name) ?? 0) / 1000).toFixed(0).padStart(7)} ms  ${name}`);
+}
