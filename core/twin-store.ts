@@ -185,6 +185,8 @@ export class TwinStore {
   private dirty = new Set<string>();
   /** Reused buffers of `alignedHistory`, one pair per signal position. */
   private readonly alignScratch: Array<{ ts: Float64Array; values: Float64Array }> = [];
+  /** Reused row indexes of `alignedHistory` (typed arrays live outside the heap: each new one is costly to make). */
+  private alignRows = new Int32Array(0);
 
   constructor(
     spec: TwinDefinitionSpec,
@@ -596,7 +598,8 @@ export class TwinStore {
     // Pass 1: mark the rows of the first signal that every other signal has (cursor per signal); pass 2: fill.
     const first = ts[0]!;
     const n0 = counts[0]!;
-    const at = new Int32Array(m * n0);
+    if (this.alignRows.length < m * n0) this.alignRows = new Int32Array(Math.max(m * n0, 2 * this.alignRows.length));
+    const at = this.alignRows;
     const cursors = new Int32Array(m);
     let rows = 0;
     next: for (let i = 0; i < n0; i++) {
