@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { errorMessage } from './errors.js';
-import { cloneJson } from './json-clone.js';
+import { cloneJson, jsonRoundTrip } from './json-clone.js';
 import { SignalHistory, decimateSeries, type HistorySeries, type WindowStatistics } from './signal-history.js';
 import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
@@ -390,7 +390,7 @@ export class TwinStore {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: `${key} must be an object` };
     let copy: DerivedValue;
     try {
-      copy = { ...(JSON.parse(JSON.stringify(value)) as Record<string, unknown>), updatedAt: this.clock.now() };
+      copy = { ...(jsonRoundTrip(value) as Record<string, unknown>), updatedAt: this.clock.now() };
     } catch {
       return { ok: false, reason: `${key} cannot be stored as JSON` };
     }
