@@ -309,7 +309,7 @@ describe('RUL core', () => {
 
     it('finds the same rows as aligning by timestamp maps, with gaps, bad readings, late readings and replacements', () => {
       // The alignment as first written (a map of usable readings per signal), kept here as the reference.
-      const byMaps = (store: InstanceType<typeof core.TwinStore>, assetId: string, names: string[]): Record<string, number[]> => {
+      const byMaps = (store: InstanceType<typeof core.TwinStore>, assetId: string, names: readonly string[]): Record<string, number[]> => {
         const since = core.lastPartReplacement(store, assetId);
         const series = names.map((name) => store.history(assetId, name, since));
         const maps = series.map((s) => {
