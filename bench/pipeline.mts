@@ -19,7 +19,8 @@
  * Last lines: one JSON object for QoS 1, then
  * {"baselineMsgPerSec":…,"pipelineMsgPerSec":…,"ratio":…,"wireMsgPerSec":…,"p99Ms":…} for QoS 0.
  *
- * Options: --messages N (default 50000), --rounds R (default 2 per flow and QoS), --only suite|baseline,
+ * Options: --messages N (default 50000), --rounds R (default 2 per flow and QoS), --flows baseline,suite (the
+ * default; `no-rul` adds the suite without twin-rul, `twin-mqtt-in → twin-state → twin-model`, to see what the RUL costs),
  * --qos 0|1 (one QoS only), --no-wire, --profile DIR (Node-RED runs with `--cpu-prof`; the profile is written to DIR
  * when it stops; summarise it with `node bench/profile-summary.mts DIR/*.cpuprofile`).
  */
@@ -46,7 +47,8 @@ function textOption(name: string): string | undefined {
 }
 const N = option('messages', 50_000);
 const ROUNDS = option('rounds', 2);
-const ONLY = textOption('only');
+type FlowKind = 'baseline' | 'suite' | 'no-rul';
+const KINDS = (textOption('flows') ?? 'baseline,suite').split(',').filter((k): k is FlowKind => ['baseline', 'suite', 'no-rul'].includes(k));
 const QOS_LEVELS = textOption('qos') === undefined ? ([0, 1] as const) : ([Number(textOption('qos')) === 1 ? 1 : 0] as const);
 const WIRE = !process.argv.includes('--no-wire');
 const PROFILE_DIR = textOption('profile');
@@ -88,7 +90,11 @@ const RANGES: Record<(typeof SIGNALS)[number], { unit: string; min: number; max:
   vibration: { unit: 'mm/s', min: 0, max: 50 },
 };
 
-function flows(kind: 'baseline' | 'suite', brokerPort: number, qos: number): unknown[] {
+/** Deploys so far: each suite deploy gets a new twin definition id, so its twin starts empty (stores outlive redeploys). */
+let deploys = 0;
+
+function flows(kind: FlowKind, brokerPort: number, qos: number): unknown[] {
+  const def = `def-${++deploys}`;
   const z = 'bench';
   const stats = [
     { id: 'stats.in', type: 'http in', z, url: '/bench', method: 'get', x: 100, y: 300, wires: [['stats.fn']] },
@@ -113,13 +119,13 @@ function flows(kind: 'baseline' | 'suite', brokerPort: number, qos: number): unk
     ...stats,
     { id: 'broker', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${brokerPort}`, protocolVersion: '4', cleanSession: true },
     // History of 1,000 points (about 17 h of one-minute readings), as the RUL example keeps; every range declared.
-    { id: 'def', type: 'twin-definition', assetClass: 'pump', historyPoints: '1000', acceptUndeclared: false, signals: SIGNALS.map((name) => ({ name, ...RANGES[name] })) },
+    { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '1000', acceptUndeclared: false, signals: SIGNALS.map((name) => ({ name, ...RANGES[name] })) },
     { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: 'plant/{assetId}/telemetry', qos: String(qos), format: 'auto', x: 100, y: 100, wires: [['state']] },
     // Every update goes on (no throttling), so the model and the RUL run for every message.
-    { id: 'state', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 300, y: 100, wires: [['model'], []] },
+    { id: 'state', type: 'twin-state', z, definition: def, throttleMs: '0', x: 300, y: 100, wires: [['model'], []] },
     // The node's defaults: pump physics with friction estimation, 120 min healthy window, 60 min condition indicators.
-    { id: 'model', type: 'twin-model', z, definition: 'def', model: 'pump-physics', parameters: '', healthyWindow: '120', timeScale: '1', lambda: '0.1', limit: '5', forgetting: '0.98', indicatorWindow: '60', x: 500, y: 100, wires: [['rul']] },
-    { id: 'rul', type: 'twin-rul', z, definition: 'def', method: 'gbt', modelFile: RUL_MODEL_FILE, horizon: '30', x: 700, y: 100, wires: [['count']] },
+    { id: 'model', type: 'twin-model', z, definition: def, model: 'pump-physics', parameters: '', healthyWindow: '120', timeScale: '1', lambda: '0.1', limit: '5', forgetting: '0.98', indicatorWindow: '60', x: 500, y: 100, wires: [[kind === 'no-rul' ? 'count' : 'rul']] },
+    ...(kind === 'no-rul' ? [] : [{ id: 'rul', type: 'twin-rul', z, definition: def, method: 'gbt', modelFile: RUL_MODEL_FILE, horizon: '30', x: 700, y: 100, wires: [['count']] }]),
   ];
 }
 
@@ -236,7 +242,7 @@ function suiteLatencies(s: BenchStats, sentAt: Float64Array): number[] {
   return s.arrivals.map(([assetId, n, arrived]) => arrived - sentAt[(n - 1) * ASSETS + Number(assetId.slice('pump-'.length))]!);
 }
 
-async function runOnce(nr: NodeRedProcess, port: number, kind: 'baseline' | 'suite', qos: 0 | 1): Promise<RunResult> {
+async function runOnce(nr: NodeRedProcess, port: number, kind: FlowKind, qos: 0 | 1): Promise<RunResult> {
   await deploy(nr, flows(kind, port, qos));
   await new Promise((r) => setTimeout(r, 1500)); // connect and subscribe (and twin-rul reads its model)
   await fetch(new URL('api/bench/reset', nr.url), { method: 'POST' });
@@ -294,7 +300,7 @@ const nr = await startNodeRedProcess({
 });
 const results: Record<string, RunResult[]> = {};
 const wires: Record<string, number[]> = {};
-const kinds = (['baseline', 'suite'] as const).filter((k) => ONLY === undefined || k === ONLY);
+const kinds = KINDS;
 try {
   for (const qos of QOS_LEVELS) {
     for (let r = 0; r < ROUNDS; r++) {
@@ -328,7 +334,7 @@ const PIPELINE = 'twin-mqtt-in → twin-state → twin-model → twin-rul';
 console.log(`Pipeline, ${N} messages × 5 signals over ${ASSETS} pumps, median of ${ROUNDS} alternating rounds, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log('flow                                 | QoS | msg/s   | CPU s/10k | p50 ms | p99 ms | RSS MB | received');
 for (const qos of QOS_LEVELS) {
-  for (const [label, key] of [['baseline (mqtt in→json→fn)', `baseline/${qos}`], ['suite (in→state→model→rul)', `suite/${qos}`]] as const) {
+  for (const [label, key] of [['baseline (mqtt in→json→fn)', `baseline/${qos}`], ['suite (in→state→model→rul)', `suite/${qos}`], ['suite without rul (in→state→model)', `no-rul/${qos}`]] as const) {
     const s = summary(key);
     if (!s) continue;
     console.log(`${label.padEnd(36)} | ${qos}   | ${String(Math.round(s.msgPerSec)).padStart(7)} | ${s.cpuPer10k.toFixed(2).padStart(9)} | ${String(s.p50).padStart(6)} | ${String(s.p99).padStart(6)} | ${s.rss.toFixed(0).padStart(6)} | ${s.received}`);
@@ -338,6 +344,7 @@ for (const qos of QOS_LEVELS) {
 const line = (qos: 0 | 1) => {
   const baseline = summary(`baseline/${qos}`);
   const suite = summary(`suite/${qos}`);
+  const withoutRul = summary(`no-rul/${qos}`);
   return {
     qos,
     baselineMsgPerSec: baseline ? Math.round(baseline.msgPerSec) : null,
@@ -347,6 +354,9 @@ const line = (qos: 0 | 1) => {
     p99Ms: suite ? suite.p99 : null,
     cpuPer10k: { baseline: baseline ? Number(baseline.cpuPer10k.toFixed(3)) : null, pipeline: suite ? Number(suite.cpuPer10k.toFixed(3)) : null },
     pipeline: PIPELINE,
+    ...(withoutRul
+      ? { withoutRul: { msgPerSec: Math.round(withoutRul.msgPerSec), ratio: baseline ? Number((withoutRul.msgPerSec / baseline.msgPerSec).toFixed(3)) : null, cpuPer10k: Number(withoutRul.cpuPer10k.toFixed(3)) } }
+      : {}),
   };
 };
 // QoS 1 first, so the last line is the QoS 0 figure the issue asks for.
