@@ -256,10 +256,18 @@ export function kMeans(rows: number[][], k: number, scale: number[]): number[][]
 /** Scaled sensor values of a history: `z[s][i]` for kept sensor s at cycle i. */
 export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array[] {
   const regime = regimesOf(pipeline, columns);
+  // One operating regime (FD001, a pump at its rated speed): the same scaling for every cycle, read once per sensor.
+  const single = pipeline.regimeCentres.length === 1;
   return pipeline.sensors.map((name, s) => {
     const raw = columns[name];
     if (raw === undefined) throw new Error(`the history has no signal "${name}"`);
     const z = new Float64Array(regime.length);
+    if (single) {
+      const mean = pipeline.mean[0]![s]!;
+      const std = pipeline.std[0]![s]!;
+      for (let i = 0; i < regime.length; i++) z[i] = (Math.fround(raw[i]!) - mean) / std;
+      return z;
+    }
     for (let i = 0; i < regime.length; i++) {
       const r = regime[i]!;
       z[i] = (Math.fround(raw[i]!) - pipeline.mean[r]![s]!) / pipeline.std[r]![s]!;
@@ -278,11 +286,13 @@ export function withCombined(pipeline: FeaturePipeline, z: Float64Array[]): Floa
   const combined = pipeline.combined;
   if (!combined) return z;
   const n = z[0]?.length ?? 0;
-  const health = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let h = combined.bias;
-    for (let s = 0; s < z.length; s++) h += combined.weights[s]! * z[s]![i]!;
-    health[i] = h;
+  // Sensor by sensor over the whole series (each cycle still sums bias + w₀z₀ + w₁z₁ + … in that order, so the
+  // values are those of a cycle-by-cycle loop), reading each series straight through.
+  const health = new Float64Array(n).fill(combined.bias);
+  for (let s = 0; s < z.length; s++) {
+    const w = combined.weights[s]!;
+    const series = z[s]!;
+    for (let i = 0; i < n; i++) health[i]! += w * series[i]!;
   }
   return [...z, health];
 }
