@@ -56,10 +56,16 @@ const test = core.parseCmapss(readFileSync(join(dataDir, 'test_FD001.txt'), 'utf
 if (!test.ok) throw new Error(test.reason);
 const histories = test.value.engines.map((engine) => core.engineColumns(engine));
 for (const method of core.RUL_METHODS) {
-  const rounds = 5;
-  const start = process.hrtime.bigint();
-  for (let r = 0; r < rounds; r++) for (const history of histories) core.predictRul(parsedModel.value, method, history, 30);
-  usPerUpdate[`rul-${method}`] = Number(process.hrtime.bigint() - start) / 1000 / (rounds * histories.length);
+  // One untimed pass first, as bench:rul does: the figure is the steady cost of an update, not the JIT's first compiles.
+  for (const history of histories) core.predictRul(parsedModel.value, method, history, 30);
+  // Then five timed passes over the 100 engines, and their median: on a shared machine one pass can land in another
+  // process's burst, which a single timing of all five would carry.
+  const passes = Array.from({ length: 5 }, () => {
+    const start = process.hrtime.bigint();
+    for (const history of histories) core.predictRul(parsedModel.value, method, history, 30);
+    return Number(process.hrtime.bigint() - start) / 1000 / histories.length;
+  }).sort((a, b) => a - b);
+  usPerUpdate[`rul-${method}`] = passes[2]!;
 }
 
 // For scale: one twin-store ingest of the same pump reading.
@@ -68,7 +74,7 @@ const start = process.hrtime.bigint();
 for (let k = 0; k < pumpReadings.length; k++) store.ingest({ assetId: 'p', ts: T0 + k * 60_000, signals: pumpReadings[k]! });
 const storeIngestUs = Number(process.hrtime.bigint() - start) / 1000 / pumpReadings.length;
 
-console.log(`Model and RUL cost per asset update, Node ${process.version} (model: ${UPDATES} steady updates; RUL: 100 FD001 test engines × 5)`);
+console.log(`Model and RUL cost per asset update, Node ${process.version} (model: ${UPDATES} steady updates; RUL: 100 FD001 test engines, median of 5 passes)`);
 console.log('kind                 | µs per update');
 for (const [kind, us] of Object.entries(usPerUpdate)) console.log(`${kind.padEnd(20)} | ${us.toFixed(1).padStart(8)}`);
 console.log(`${'store ingest (scale)'.padEnd(20)} | ${storeIngestUs.toFixed(1).padStart(8)}`);

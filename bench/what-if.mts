@@ -64,7 +64,7 @@ async function eventLoopWhile(where: 'worker' | 'main'): Promise<{ seconds: numb
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (answer: { ok: boolean; reason?: string }) => (answer.ok ? resolve() : reject(new Error(answer.reason))));
       worker.once('error', reject);
-      worker.postMessage({ id: 1, fork, scenarios: [scenario], settings });
+      worker.postMessage({ id: 1, kind: 'scenarios', fork, scenarios: [scenario], settings });
     });
     await worker.terminate();
   } else {

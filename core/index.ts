@@ -24,4 +24,5 @@ export * from './model/index.js';
 export * from './rul/index.js';
 export * from './pump-prediction.js';
 export * from './errors.js';
+export * from './json-clone.js';
 export * from './what-if/index.js';

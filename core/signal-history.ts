@@ -290,6 +290,34 @@ export class SignalHistory {
     return false;
   }
 
+  /**
+   * Copies the usable (not `bad`) points stamped later than `after` (all usable points when undefined), oldest first,
+   * into `ts` and `values` from index 0; both must hold `length` points. A tight loop over the ring buffers: the
+   * aligned histories the RUL estimate reads for every snapshot start here.
+   * @returns how many points were copied
+   */
+  copyUsable(after: number | undefined, ts: Float64Array, values: Float64Array): number {
+    // Points are in time order: find the first one after `after` by binary search, then copy from there.
+    let low = 0;
+    if (after !== undefined) {
+      let high = this.count;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (this.times[this.slot(mid)]! <= after) low = mid + 1;
+        else high = mid;
+      }
+    }
+    let n = 0;
+    for (let i = low; i < this.count; i++) {
+      const s = this.slot(i);
+      if (this.qualities[s] === BAD) continue;
+      ts[n] = this.times[s]!;
+      values[n] = this.values[s]!;
+      n++;
+    }
+    return n;
+  }
+
   /** The i-th point, oldest first. */
   at(index: number): HistoryPoint | undefined {
     if (index < 0 || index >= this.count) return undefined;
@@ -300,10 +328,19 @@ export class SignalHistory {
   /** Points with `from <= ts <= to`, oldest first. */
   series(from = -Infinity, to = Infinity): HistorySeries {
     const out: HistorySeries = { ts: [], values: [], quality: [] };
-    for (let i = 0; i < this.count; i++) {
+    // Points are in time order: start at the first one at or after `from` (binary search) and stop after `to`, so a
+    // short window of a long history (twin-model's condition indicators, every update) costs the window, not the history.
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.times[this.slot(mid)]! < from) low = mid + 1;
+      else high = mid;
+    }
+    for (let i = low; i < this.count; i++) {
       const s = this.slot(i);
       const t = this.times[s]!;
-      if (t < from || t > to) continue;
+      if (t > to) break;
       out.ts.push(t);
       out.values.push(this.values[s]!);
       out.quality.push(QUALITY_CODES[this.qualities[s]!]!);

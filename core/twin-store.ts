@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { errorMessage } from './errors.js';
+import { cloneJson, jsonRoundTrip } from './json-clone.js';
 import { SignalHistory, decimateSeries, type HistorySeries, type WindowStatistics } from './signal-history.js';
 import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
@@ -188,6 +189,10 @@ export class TwinStore {
   private readonly assets = new Map<string, AssetState>();
   /** Assets changed since the last `takeDirty()`, for persistence. */
   private dirty = new Set<string>();
+  /** Reused buffers of `alignedHistory`, one pair per signal position. */
+  private readonly alignScratch: Array<{ ts: Float64Array; values: Float64Array }> = [];
+  /** Reused row indexes of `alignedHistory` (typed arrays live outside the heap: each new one is costly to make). */
+  private alignRows = new Int32Array(0);
 
   constructor(
     spec: TwinDefinitionSpec,
@@ -391,13 +396,13 @@ export class TwinStore {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: `${key} must be an object` };
     let copy: DerivedValue;
     try {
-      copy = { ...(JSON.parse(JSON.stringify(value)) as Record<string, unknown>), updatedAt: this.clock.now() };
+      copy = { ...(jsonRoundTrip(value) as Record<string, unknown>), updatedAt: this.clock.now() };
     } catch {
       return { ok: false, reason: `${key} cannot be stored as JSON` };
     }
     asset.derived[key] = copy;
     this.dirty.add(assetId);
-    return { ok: true, value: structuredClone(copy) };
+    return { ok: true, value: cloneJson(copy) };
   }
 
   /** Appends a command's audit record to the asset's trail (append-only; the oldest beyond 1,000 are dropped). */
@@ -420,7 +425,7 @@ export class TwinStore {
   /** A derived value of an asset, or undefined. */
   derived(assetId: string, key: DerivedKey): DerivedValue | undefined {
     const value = this.assets.get(assetId)?.derived[key];
-    return value === undefined ? undefined : structuredClone(value);
+    return value === undefined ? undefined : cloneJson(value);
   }
 
   /** Appends to an asset's maintenance log (the RUL predictor restarts from the last part replacement). */
@@ -538,7 +543,8 @@ export class TwinStore {
     if (last !== undefined) snapshot.lastMaintenance = { ...last };
     for (const key of DERIVED_KEYS) {
       const value = asset.derived[key];
-      if (value !== undefined) snapshot[key] = structuredClone(value);
+      // A copy each, so a flow that changes its snapshot never changes the twin (cloneJson: see why there).
+      if (value !== undefined) snapshot[key] = cloneJson(value);
     }
     if (options.statistics) {
       snapshot.statistics = {};
@@ -561,6 +567,68 @@ export class TwinStore {
     const state = this.assets.get(assetId)?.signals.get(signal);
     const series = state ? state.history.series(from, to) : { ts: [], values: [], quality: [] };
     return maxPoints === undefined ? series : decimateSeries(series, maxPoints);
+  }
+
+  /**
+   * The usable history of several signals as aligned columns: one row per timestamp at which every named signal has
+   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it. Each signal's usable
+   * points are copied out of its ring buffer in one tight loop, then the rows are found by walking the copies together
+   * (a merge join: histories are in time order with at most one point per timestamp): what the RUL estimate reads for
+   * every snapshot.
+   * @returns a column per name (the same values for a name given twice); empty columns for unknown assets or signals
+   */
+  alignedHistory(assetId: string, names: readonly string[], after?: number): Record<string, number[]> {
+    const signals = this.assets.get(assetId)?.signals;
+    const histories = names.map((name) => signals?.get(name)?.history);
+    const columns: Record<string, number[]> = {};
+    if (histories.length === 0 || !histories.every((h) => h !== undefined)) {
+      for (const name of names) columns[name] = [];
+      return columns;
+    }
+    // Scratch buffers kept by the store (one pair per position), so a call allocates only the columns it returns.
+    const m = histories.length;
+    const ts: Float64Array[] = [];
+    const values: Float64Array[] = [];
+    const counts = new Int32Array(m);
+    for (let j = 0; j < m; j++) {
+      const history = histories[j] as SignalHistory;
+      let scratch = this.alignScratch[j];
+      if (scratch === undefined || scratch.ts.length < history.length) {
+        scratch = { ts: new Float64Array(history.capacity), values: new Float64Array(history.capacity) };
+        this.alignScratch[j] = scratch;
+      }
+      ts.push(scratch.ts);
+      values.push(scratch.values);
+      counts[j] = history.copyUsable(after, scratch.ts, scratch.values);
+    }
+    // Pass 1: mark the rows of the first signal that every other signal has (cursor per signal); pass 2: fill.
+    const first = ts[0]!;
+    const n0 = counts[0]!;
+    if (this.alignRows.length < m * n0) this.alignRows = new Int32Array(Math.max(m * n0, 2 * this.alignRows.length));
+    const at = this.alignRows;
+    const cursors = new Int32Array(m);
+    let rows = 0;
+    next: for (let i = 0; i < n0; i++) {
+      const t = first[i]!;
+      for (let j = 1; j < m; j++) {
+        const other = ts[j]!;
+        const n = counts[j]!;
+        let k = cursors[j]!;
+        while (k < n && other[k]! < t) k++;
+        cursors[j] = k;
+        if (k === n || other[k] !== t) continue next;
+        at[j * n0 + rows] = k;
+      }
+      at[rows] = i;
+      rows++;
+    }
+    names.forEach((name, j) => {
+      const source = values[j]!;
+      const column = new Array<number>(rows);
+      for (let r = 0; r < rows; r++) column[r] = source[at[j * n0 + r]!]!;
+      columns[name] = column;
+    });
+    return columns;
   }
 
   /** Forgets one asset, or every asset when no id is given. */

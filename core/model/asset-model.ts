@@ -203,8 +203,13 @@ export class AssetModel {
     const out: Record<string, ConditionIndicators> = {};
     for (const signal of Object.keys(measured)) {
       const h = history(signal, from, ts);
-      const usable = h.quality.map((q) => q !== 'bad');
-      const found = conditionIndicators(h.ts.filter((_, i) => usable[i]), h.values.filter((_, i) => usable[i]), this.timeScale);
+      // Usually every reading of the window is usable: then the window goes as it is, without three filtered copies
+      // per signal and update.
+      const allUsable = !h.quality.includes('bad');
+      const usable = allUsable ? undefined : h.quality.map((q) => q !== 'bad');
+      const found = usable === undefined
+        ? conditionIndicators(h.ts, h.values, this.timeScale)
+        : conditionIndicators(h.ts.filter((_, i) => usable[i]), h.values.filter((_, i) => usable[i]), this.timeScale);
       if (found) out[signal] = found;
     }
     return out;

@@ -256,10 +256,18 @@ export function kMeans(rows: number[][], k: number, scale: number[]): number[][]
 /** Scaled sensor values of a history: `z[s][i]` for kept sensor s at cycle i. */
 export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array[] {
   const regime = regimesOf(pipeline, columns);
+  // One operating regime (FD001, a pump at its rated speed): the same scaling for every cycle, read once per sensor.
+  const single = pipeline.regimeCentres.length === 1;
   return pipeline.sensors.map((name, s) => {
     const raw = columns[name];
     if (raw === undefined) throw new Error(`the history has no signal "${name}"`);
     const z = new Float64Array(regime.length);
+    if (single) {
+      const mean = pipeline.mean[0]![s]!;
+      const std = pipeline.std[0]![s]!;
+      for (let i = 0; i < regime.length; i++) z[i] = (Math.fround(raw[i]!) - mean) / std;
+      return z;
+    }
     for (let i = 0; i < regime.length; i++) {
       const r = regime[i]!;
       z[i] = (Math.fround(raw[i]!) - pipeline.mean[r]![s]!) / pipeline.std[r]![s]!;
@@ -270,15 +278,21 @@ export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns)
 
 /** The series the window features are computed on: the scaled sensors, and the combined one when there is one. */
 export function featureSeries(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array[] {
-  const z = scaledSensors(pipeline, columns);
+  return withCombined(pipeline, scaledSensors(pipeline, columns));
+}
+
+/** The scaled sensors `z` (from `scaledSensors`) with the combined series appended when the pipeline has one. */
+export function withCombined(pipeline: FeaturePipeline, z: Float64Array[]): Float64Array[] {
   const combined = pipeline.combined;
   if (!combined) return z;
   const n = z[0]?.length ?? 0;
-  const health = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let h = combined.bias;
-    for (let s = 0; s < z.length; s++) h += combined.weights[s]! * z[s]![i]!;
-    health[i] = h;
+  // Sensor by sensor over the whole series (each cycle still sums bias + w₀z₀ + w₁z₁ + … in that order, so the
+  // values are those of a cycle-by-cycle loop), reading each series straight through.
+  const health = new Float64Array(n).fill(combined.bias);
+  for (let s = 0; s < z.length; s++) {
+    const w = combined.weights[s]!;
+    const series = z[s]!;
+    for (let i = 0; i < n; i++) health[i]! += w * series[i]!;
   }
   return [...z, health];
 }
@@ -378,8 +392,15 @@ function windowStatistics(series: Float64Array, from: number, to: number, out: F
 
 /** The feature vector at the last cycle of a history (what the live estimate uses). */
 export function lastFeatures(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array {
-  const z = featureSeries(pipeline, columns);
-  const n = historyLength(columns, pipeline.sensors);
+  return lastFeaturesOfScaled(pipeline, scaledSensors(pipeline, columns), historyLength(columns, pipeline.sensors));
+}
+
+/**
+ * `lastFeatures` from the scaled sensors of the history (`scaledSensors`), when the caller already has them.
+ * @param n the length of the history
+ */
+export function lastFeaturesOfScaled(pipeline: FeaturePipeline, scaled: Float64Array[], n: number): Float64Array {
+  const z = withCombined(pipeline, scaled);
   if (n === 0) throw new Error('the history is empty');
   const out = new Float64Array(featureCount(pipeline));
   writeFeatures(pipeline, z, [n - 1], out, 0);

@@ -74,14 +74,23 @@ export function solve(matrix: Float64Array[], vector: Float64Array): Float64Arra
 
 /** The smoothed health indicator at every cycle of a history. */
 export function healthTrajectory(pipeline: FeaturePipeline, model: HealthIndexModel, columns: SignalColumns): Float64Array {
-  const z = scaledSensors(pipeline, columns);
+  return healthTrajectoryOfScaled(model, scaledSensors(pipeline, columns));
+}
+
+/** `healthTrajectory` from the scaled sensors of the history (`scaledSensors`), when the caller already has them. */
+export function healthTrajectoryOfScaled(model: HealthIndexModel, z: Float64Array[]): Float64Array {
   const n = z[0]?.length ?? 0;
-  const out = new Float64Array(n);
+  // The raw indicator sensor by sensor (each cycle sums bias + w₀z₀ + w₁z₁ + … in that order, as a cycle-by-cycle loop
+  // would), then the smoothing in place.
+  const out = new Float64Array(n).fill(model.bias);
+  for (let s = 0; s < z.length; s++) {
+    const w = model.weights[s]!;
+    const series = z[s]!;
+    for (let i = 0; i < n; i++) out[i]! += w * series[i]!;
+  }
   let smooth = 0;
   for (let i = 0; i < n; i++) {
-    let h = model.bias;
-    for (let s = 0; s < z.length; s++) h += model.weights[s]! * z[s]![i]!;
-    smooth = i === 0 ? h : model.smoothing * h + (1 - model.smoothing) * smooth;
+    smooth = i === 0 ? out[i]! : model.smoothing * out[i]! + (1 - model.smoothing) * smooth;
     out[i] = smooth;
   }
   return out;

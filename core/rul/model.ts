@@ -8,9 +8,9 @@ import { errorMessage } from '../errors.js';
 import { conformalInterval, fitConformal, type ConformalTable } from './conformal.js';
 import { fitDegradation, predictDegradation, type DegradationModel } from './degradation.js';
 import type { RulEstimate } from './distribution.js';
-import { FEATURE_KINDS, featureCount, fitFeaturePipeline, historyLength, lastFeatures, RUL_CAP, trainingTable, type FeatureKind, type FeaturePipeline, type SignalColumns, type TrainingTable } from './features.js';
+import { FEATURE_KINDS, featureCount, fitFeaturePipeline, historyLength, lastFeaturesOfScaled, RUL_CAP, scaledSensors, trainingTable, type FeatureKind, type FeaturePipeline, type SignalColumns, type TrainingTable } from './features.js';
 import { fitGbt, predictGbt, type GbtModel, type GbtOptions } from './gbt.js';
-import { fitHealthIndex, healthTrajectory, type HealthIndexModel } from './health-index.js';
+import { fitHealthIndex, healthTrajectory, healthTrajectoryOfScaled, type HealthIndexModel } from './health-index.js';
 import { fitSimilarity, predictSimilarity, type SimilarityModel } from './similarity.js';
 
 export const RUL_METHODS = ['gbt', 'exponential', 'linear', 'similarity'] as const;
@@ -262,16 +262,18 @@ export function predictRul(model: RulModel, method: RulMethod, history: SignalCo
   const cycles = historyLength(history, names);
   if (cycles === 0) throw new Error('the history is empty');
   for (const name of names) if (history[name]!.length !== cycles) throw new Error(`signal "${name}" has ${history[name]!.length} readings, others ${cycles}`);
-  const health = healthTrajectory(model.pipeline, model.healthIndex, history);
+  // The sensors are scaled once for both the health indicator and the trees' features (each used to scale them).
+  const scaled = scaledSensors(model.pipeline, history);
+  const health = healthTrajectoryOfScaled(model.healthIndex, scaled);
   const healthIndex = health[health.length - 1]!;
-  const estimate = estimate_(model, method, history, health, horizon);
+  const estimate = estimate_(model, method, scaled, cycles, health, horizon);
   return { ...estimate, unit: model.unit, method, healthIndex, cycles };
 }
 
-function estimate_(model: RulModel, method: RulMethod, history: SignalColumns, health: Float64Array, horizon: number): RulEstimate {
+function estimate_(model: RulModel, method: RulMethod, scaled: Float64Array[], cycles: number, health: Float64Array, horizon: number): RulEstimate {
   switch (method) {
     case 'gbt': {
-      const features = lastFeatures(model.pipeline, history);
+      const features = lastFeaturesOfScaled(model.pipeline, scaled, cycles);
       let sum = 0;
       for (const trees of model.gbt.ensemble) sum += predictGbt(trees, features);
       const rul = Math.max(0, sum / model.gbt.ensemble.length);

@@ -9,6 +9,7 @@ import { completedRuns, runId, twinHistory, type CompletedRun, type RefusedRun }
 import type { MaintenanceEntry, TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessage, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import { ThrottledStatus } from '../shared/throttled-status.js';
 import { registerModelRoutes, writeModelFile } from './model-route.js';
 import { runLibraryOf } from './run-library.js';
 import type { TrainJob, TrainMessage, TrainResult } from './train-job.js';
@@ -46,8 +47,14 @@ export = function register(RED: NodeAPI): void {
     let worker: Worker | undefined;
     let closed = false;
 
-    const status = (fill: 'green' | 'yellow' | 'red' | 'grey' | 'blue', key: string, values: Record<string, string | number> = {}) =>
-      this.status({ fill, shape: fill === 'green' || fill === 'blue' ? 'dot' : 'ring', text: RED._(`twin-rul.status.${key}`, values) });
+    type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
+    const statusOf = (fill: Fill, key: string, values: Record<string, string | number>) =>
+      ({ fill, shape: fill === 'green' || fill === 'blue' ? 'dot' : 'ring', text: RED._(`twin-rul.status.${key}`, values) }) as const;
+    // Statuses of single estimates come once a second at most: at thousands of messages a second, a status (message
+    // catalog lookup, an event to the editor) per estimate cost more than the write into the twin.
+    const shown = new ThrottledStatus(this);
+    const status = (fill: Fill, key: string, values: Record<string, string | number> = {}) => shown.now(statusOf(fill, key, values));
+    const estimateStatus = (fill: Fill, key: string, values: Record<string, string | number>) => shown.perMessage(() => statusOf(fill, key, values));
 
     if ('error' in found) {
       this.error(found.error);
@@ -160,7 +167,7 @@ export = function register(RED: NodeAPI): void {
         const { columns } = twinHistory(store, assetId, requiredSignals(model));
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
           // Right after a part replacement or failure (or before the first complete reading) there is nothing to estimate from.
-          if (learned.length === 0) status('grey', 'waiting', { asset: assetId });
+          if (learned.length === 0) estimateStatus('grey', 'waiting', { asset: assetId });
           done();
           return;
         }
@@ -180,7 +187,7 @@ export = function register(RED: NodeAPI): void {
         };
         const written = store.setDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
-        if (!worker) status(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
+        if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
         send({ topic: assetId, payload: { assetId, ...written.value } });
         done();
       } catch (err) {
@@ -324,6 +331,7 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (done: () => void) => {
       closed = true;
       definition?.events.off('maintenance', onMaintenance);
+      shown.close();
       const running = worker;
       worker = undefined;
       if (running) running.terminate().then(() => done(), () => done());

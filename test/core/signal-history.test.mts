@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { SignalHistory } from '../../dist/core/index.js';
 
 describe('signal history (ring buffer)', () => {
@@ -56,6 +57,27 @@ describe('signal history (ring buffer)', () => {
     const h = new SignalHistory(1);
     h.add(1, 8138.62);
     assert.ok(Math.abs(h.at(0)!.value - 8138.62) < 1e-3);
+  });
+
+  it('gives a time window and the usable points after a time exactly as a scan of the whole history does', () => {
+    const point = fc.record({ ts: fc.integer({ min: 0, max: 80 }), value: fc.integer({ min: -9, max: 9 }), quality: fc.constantFrom('good' as const, 'uncertain' as const, 'bad' as const) });
+    const bound = fc.oneof(fc.integer({ min: -5, max: 85 }), fc.constantFrom(-Infinity, Infinity, NaN));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 30 }), fc.array(point, { maxLength: 60 }), bound, bound, fc.option(fc.integer({ min: -5, max: 85 }), { nil: undefined }), (capacity, points, from, to, after) => {
+        const h = new SignalHistory(capacity);
+        for (const p of points) h.add(p.ts, p.value, p.quality);
+        const all = h.series();
+        const keep = all.ts.map((t) => !(t < from || t > to));
+        assert.deepEqual(h.series(from, to), { ts: all.ts.filter((_, i) => keep[i]), values: all.values.filter((_, i) => keep[i]), quality: all.quality.filter((_, i) => keep[i]) });
+        const ts = new Float64Array(h.length);
+        const values = new Float64Array(h.length);
+        const n = h.copyUsable(after, ts, values);
+        const usable = all.ts.map((t, i) => all.quality[i] !== 'bad' && (after === undefined || t > after));
+        assert.deepEqual([...ts.subarray(0, n)], all.ts.filter((_, i) => usable[i]));
+        assert.deepEqual([...values.subarray(0, n)], all.values.filter((_, i) => usable[i]));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('refuses a capacity that is not a positive whole number', () => {
