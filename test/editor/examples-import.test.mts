@@ -45,6 +45,8 @@ describe('example flows imported from the editor menu, in Chromium', function ()
   let profile: ReturnType<typeof tempDir>;
   /** The demo runs where the examples expect it; otherwise the examples' addresses are moved to the demo's ports. */
   let standardPorts = false;
+  /** The demo's own flow tabs, which stay. */
+  let demoTabs: string[] = [];
   const consoleErrors: string[] = [];
 
   before(async function () {
@@ -68,6 +70,7 @@ describe('example flows imported from the editor menu, in Chromium', function ()
     await page.goto(demo.editorUrl);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="twin-state"]', { timeout: 60_000 });
     await page.waitForFunction(() => (window as any).RED?.nodes?.getType?.('twin-state') !== undefined);
+    demoTabs = await page.evaluate(() => (window as any).RED.nodes.getWorkspaceOrder() as string[]);
     // Every message the debug sidebar receives, with the flow of the node that sent it.
     await page.evaluate(() => {
       const w = window as any;
@@ -117,11 +120,44 @@ describe('example flows imported from the editor menu, in Chromium', function ()
 
   it('shows the demo flow with no node the editor calls invalid', async () => {
     assert.deepEqual(await invalidNodes(), []);
+    // The picture of the demo flow for the README: the plant tab, fitted to the window, without sidebars.
+    await page.evaluate(() => {
+      const RED = (window as any).RED;
+      RED.workspaces.show('demo.tab');
+      RED.actions.invoke('core:toggle-sidebar', false);
+      RED.actions.invoke('core:toggle-palette', false);
+      RED.actions.invoke('core:zoom-fit');
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    await page.screenshot({ path: join(import.meta.dirname, '..', '..', 'test-results', 'editor-demo-flow.png') });
+    await page.evaluate(() => {
+      const RED = (window as any).RED;
+      RED.actions.invoke('core:toggle-sidebar', true);
+      RED.actions.invoke('core:toggle-palette', true);
+      RED.actions.invoke('core:zoom-reset');
+    });
   });
 
-  // After a failed example, close whatever dialog it left open so that the next one starts from the editor.
-  afterEach(async () => {
+  /**
+   * After each example (passed or failed): close whatever dialog it left open, remove every flow tab the demo did not
+   * have and the config nodes nobody uses any more, and deploy, so that the next example starts from the demo alone.
+   */
+  afterEach(async function () {
+    if (!page || !this.currentTest?.title.includes('imports from Import')) return;
     for (let i = 0; i < 3 && (await page.locator('.ui-dialog:visible').count()) > 0; i++) await page.keyboard.press('Escape');
+    const removed = await page.evaluate((keep) => {
+      const RED = (window as any).RED;
+      const extra = (RED.nodes.getWorkspaceOrder() as string[]).filter((id) => !keep.includes(id));
+      for (const id of extra) RED.workspaces.delete(RED.nodes.workspace(id));
+      const unused: any[] = [];
+      RED.nodes.eachConfig((n: any) => {
+        if (n.users.length === 0 && n.type !== 'global-config' && !n.id.startsWith('demo') && !n.id.startsWith('dash')) unused.push(n);
+      });
+      for (const n of unused) RED.nodes.remove(n.id);
+      if (extra.length > 0 || unused.length > 0) RED.nodes.dirty(true);
+      return extra.length + unused.length;
+    }, demoTabs);
+    if (removed > 0) await deploy();
   });
 
   for (const file of examples) {
@@ -141,7 +177,10 @@ describe('example flows imported from the editor menu, in Chromium', function ()
       await page.mouse.move(500, 400);
       await page.mouse.click(500, 400);
 
-      const tab = await page.evaluate((known) => ((window as any).RED.nodes.getWorkspaceOrder() as string[]).find((id) => !known.includes(id)) ?? '', before);
+      // The import lands a moment later on a busy machine: wait for its tab.
+      const tab = (await (
+        await page.waitForFunction((known) => ((window as any).RED.nodes.getWorkspaceOrder() as string[]).find((id) => !known.includes(id)) ?? false, before, { timeout: 15_000 })
+      ).jsonValue()) as string;
       assert.ok(tab, 'the example arrived as a new flow tab');
       const imported = await page.evaluate((z) => {
         const ids: string[] = [];
@@ -206,7 +245,8 @@ describe('example flows imported from the editor menu, in Chromium', function ()
           (z) => {
             let busy = false;
             (window as any).RED.nodes.eachNode((n: any) => {
-              if (n.z === z && /\b(training|retraining|running|optimi[sz]ing)\b/i.test(n.status?.text ?? '')) busy = true;
+              // A job in progress: what-if's "running 4 scenario(s)…", twin-rul's "training …", "optimising 3/41".
+              if (n.z === z && /…$|\b(training|retraining|optimi[sz]ing)\b/i.test(n.status?.text ?? '')) busy = true;
             });
             return !busy;
           },
@@ -230,18 +270,19 @@ describe('example flows imported from the editor menu, in Chromium', function ()
       }, tab);
       assert.deepEqual(red, [], 'no node of the example shows a red status');
 
-      // Remove the example again so that the next one starts from the demo alone.
-      await page.evaluate((z) => {
-        const RED = (window as any).RED;
-        RED.workspaces.delete(RED.nodes.workspace(z));
-        const unused: any[] = [];
-        RED.nodes.eachConfig((n: any) => {
-          if (n.users.length === 0 && n.type !== 'global-config' && !n.id.startsWith('demo') && !n.id.startsWith('dash')) unused.push(n);
-        });
-        for (const n of unused) RED.nodes.remove(n.id);
-        RED.nodes.dirty(true);
-      }, tab);
-      await deploy();
+      if (title.includes('classic dashboard')) {
+        // The classic dashboard at /ui: the text shows the twin's bearing temperature and the chart has its line
+        // (filled from the twin's history at start), not its "no data" text.
+        const ui = await context.newPage();
+        ui.on('pageerror', (err) => consoleErrors.push(`/ui: ${err.message}`));
+        await ui.goto(`${demo.editorUrl}ui/`);
+        await ui.locator('.twin-classic-text', { hasText: /\d+\.\d °C · stale signals: none/ }).waitFor({ timeout: 30_000 });
+        await ui.locator('ui-chart-js canvas').first().waitFor({ timeout: 10_000 });
+        assert.equal(await ui.getByText('waiting for the twin').count(), 0, 'the chart has data');
+        await ui.screenshot({ path: join(import.meta.dirname, '..', '..', 'test-results', 'classic-dashboard.png') });
+        await ui.close();
+      }
+
     });
   }
 
