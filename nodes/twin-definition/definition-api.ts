@@ -12,5 +12,13 @@ export interface TwinDefinitionNode extends Node {
   restored: Promise<void> | undefined;
   /** Emits 'stale' with the `StalenessChange[]` found by the once-a-second staleness check. */
   events: EventEmitter;
+  /**
+   * Set when the twin is shared with other Node-RED instances through a Redis store: `route` says whether this
+   * instance ingests a reading now (it owns the asset) or the share has taken it (handed over to the owner, or waiting
+   * for a claim, ingested later through one of `ingesters`).
+   */
+  shared: { route(assetId: string, reading: unknown): boolean } | undefined;
+  /** twin-state nodes that ingest telemetry: readings the share ingests later go through the first of them. */
+  ingesters: Set<(readings: unknown[]) => void>;
 }
 

@@ -3,6 +3,9 @@ import { normaliseDefinition, type TwinDefinitionSpec } from '../../core/twin-de
 import { TwinStore } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from './definition-api.js';
 import { TwinPersistence } from './persistence.js';
+import { findTwinShareProvider } from '../../context/redis-registry.js';
+import type { RedisTwinShare, SharedTwinHost } from '../../context/redis-twin-share.js';
+import { validateTelemetry } from '../../core/telemetry.js';
 import { errorMessage, type Node, type NodeAPI, type NodeDef } from '../shared/node-red.js';
 
 interface TwinDefinitionConfig extends NodeDef {
@@ -39,6 +42,8 @@ export = function register(RED: NodeAPI): void {
     node.configError = undefined;
     node.events = new EventEmitter();
     node.events.setMaxListeners(0);
+    node.shared = undefined;
+    node.ingesters = new Set();
     let spec: TwinDefinitionSpec | undefined;
     try {
       spec = normaliseDefinition({
@@ -57,6 +62,7 @@ export = function register(RED: NodeAPI): void {
       node.error(node.configError);
     }
     let persistence: TwinPersistence | undefined;
+    let share: RedisTwinShare | undefined;
     if (spec !== undefined) {
       const existing = stores.get(node.id);
       const store = existing ?? new TwinStore(spec);
@@ -64,7 +70,15 @@ export = function register(RED: NodeAPI): void {
       else stores.set(node.id, store);
       node.store = store;
       const contextStore = (config.contextStore ?? '').trim();
-      if (contextStore !== '') {
+      const provider = contextStore === '' ? undefined : findTwinShareProvider((RED.settings as unknown as { contextStorage?: Record<string, unknown> }).contextStorage?.[contextStore]);
+      if (provider !== undefined && spec !== undefined) {
+        // A Redis store: the twin is shared with the other instances, one owner per asset (context/redis-twin-share.ts).
+        share = provider.share(spec.name);
+        share.attach(sharedHost(node, store));
+        const attached = share;
+        node.shared = { route: (assetId, reading) => attached.route(assetId, reading) };
+        node.log(`sharing twin "${spec.name}" through ${provider.describe}`);
+      } else if (contextStore !== '') {
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
         // A store kept across a redeploy is already complete in memory; only a fresh one reads the saved twin.
         const restoring = existing ? Promise.resolve(0) : persistence.restore();
@@ -87,9 +101,43 @@ export = function register(RED: NodeAPI): void {
         if (removed) stores.delete(node.id);
         done();
       };
-      if (persistence) void persistence.close().then(finish, finish);
+      node.shared = undefined;
+      node.ingesters.clear();
+      if (share) void share.detach().then(finish, finish);
+      else if (persistence) void persistence.close().then(finish, finish);
       else finish();
     });
   }
   RED.nodes.registerType('twin-definition', TwinDefinition);
 };
+
+/** The definition's store as a shared twin sees it. */
+function sharedHost(node: TwinDefinitionNode, store: TwinStore): SharedTwinHost {
+  return {
+    ingest(readings) {
+      // Through a twin-state node when there is one, so snapshots and events go out as for any reading.
+      const first = node.ingesters.values().next();
+      if (!first.done) {
+        first.value(readings);
+        return;
+      }
+      const now = Date.now();
+      for (const reading of readings) {
+        const parsed = validateTelemetry(reading, now);
+        if (parsed.ok) store.ingest(parsed.value.telemetry);
+      }
+    },
+    importAsset(saved) {
+      const result = store.importAsset(saved);
+      return result.ok ? undefined : result.reason;
+    },
+    exportAsset: (assetId) => store.exportAsset(assetId),
+    version: (assetId) => store.version(assetId),
+    takeDirty: () => store.takeDirty(),
+    forget(assetId) {
+      if (!store.has(assetId)) return;
+      store.reset(assetId);
+    },
+    warn: (message) => node.warn(message),
+  };
+}

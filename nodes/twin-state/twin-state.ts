@@ -101,7 +101,11 @@ export = function register(RED: NodeAPI): void {
       try {
         const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
         if (COMMANDS.has(command)) runCommand(store, command, msg, send, done);
-        else ingest(store, msg, send, done);
+        else {
+          // This node takes telemetry: readings a shared twin ingests later (handed over, or after a claim) come through it.
+          definition?.ingesters.add(ingestLater);
+          ingest(store, msg, send, done);
+        }
       } catch (err) {
         // A broken invariant in the core: report it for Catch nodes, keep the runtime alive.
         done(new Error(errorMessage(err)));
@@ -121,6 +125,11 @@ export = function register(RED: NodeAPI): void {
           continue;
         }
         const { telemetry, rejected } = parsed.value;
+        // Shared with other instances: a reading of an asset another instance owns goes to that instance instead.
+        if (definition?.shared && !definition.shared.route(telemetry.assetId, telemetry)) {
+          collectEvents({ assetId: telemetry.assetId, accepted: false, version: 0, changed: [], rejected: [], cameBack: [], desiredChanged: [] }, rejected, telemetry.ts, events);
+          continue;
+        }
         const outcome = store.ingest(telemetry);
         collectEvents(outcome, rejected, telemetry.ts, events);
         if (outcome.accepted) {
@@ -149,6 +158,19 @@ export = function register(RED: NodeAPI): void {
       }
       lastError = undefined;
       done();
+    };
+
+    /** Readings the shared twin ingests after a hand-over or a claim: like a message, with errors to Catch nodes. */
+    const ingestLater = (readings: unknown[]): void => {
+      if (!store) return;
+      const msg = { _msgid: RED.util.generateId(), payload: readings } as NodeMessageInFlow;
+      try {
+        ingest(store, msg, (out) => this.send(out), (err?: Error) => {
+          if (err) this.error(err, msg);
+        });
+      } catch (err) {
+        this.error(new Error(errorMessage(err)), msg);
+      }
     };
 
     const runCommand = (store: TwinStore, command: string, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
@@ -226,6 +248,7 @@ export = function register(RED: NodeAPI): void {
       for (const timer of pending.values()) clearTimeout(timer);
       pending.clear();
       definition?.events.off('stale', onStale);
+      definition?.ingesters.delete(ingestLater);
       done();
     });
   }
