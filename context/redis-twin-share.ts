@@ -358,6 +358,7 @@ export class RedisTwinShare {
     const writes: Array<Promise<void>> = [];
     for (const assetId of assets) {
       const token = this.ownership.token(assetId);
+      // Not ours (any more): its owner writes it.
       if (token === undefined) continue;
       const asset = host.exportAsset(assetId);
       if (asset === undefined) continue;
@@ -374,13 +375,16 @@ export class RedisTwinShare {
               this.lose(assetId);
             }
           },
-          () => {
+          (err: unknown) => {
             this.retry.add(assetId);
+            failure = errorMessage(err);
           },
         ),
       );
     }
+    let failure: string | undefined;
     await Promise.all(writes);
+    if (failure !== undefined) host.warn(`could not write ${this.retry.size} changed assets to Redis (tried again in ${this.options.flushMs / 1000} s): ${failure}`);
     if (this.retry.size === 0 && inboxMark !== '0-0') {
       // Readings up to the mark are in Redis as state now: the inbox keeps only what a successor would need.
       await this.client.sendCommand(['XTRIM', this.inbox(this.options.instanceId), 'MINID', nextStreamId(inboxMark)]).catch(() => undefined);
