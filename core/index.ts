@@ -25,3 +25,4 @@ export * from './rul/index.js';
 export * from './pump-prediction.js';
 export * from './errors.js';
 export * from './what-if/index.js';
+export * from './asset-ownership.js';

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from 'redis';
-import { findWriterOverlaps, type WriteRecord } from '../../dist/core/asset-ownership.js';
+import { findWriterOverlaps, type WriteRecord } from '../../dist/core/index.js';
 import { figures, scaled } from '../support/fault-scale.mts';
 import { Mosquitto } from '../support/mosquitto.mts';
 import { startQos1Stream, type Qos1Stream } from '../support/mqtt-stream.mts';
@@ -37,19 +37,43 @@ const TAKEOVER_BOUND_MS = LEASE_S * 1000 + 1000 + FLUSH_S * 1000 + 1500;
 /** Stated: readings may be lost only if sent from this long before the kill … */
 const LOSS_BEFORE_MS = 1000 + FLUSH_S * 1000;
 /** … to this long after it. */
-const LOSS_AFTER_MS = SESSION_EXPIRY_S * 1000 + 1000;
+const LOSS_AFTER_MS = SESSION_EXPIRY_S * 1000 + 2000;
 
-function fleetFlow(brokerUrl: string, instance: string): Array<Record<string, unknown>> {
+function fleetFlow(brokerUrl: string, instance: string, twin: string, root: string): Array<Record<string, unknown>> {
   const z = 'tab';
   return [
     { id: z, type: 'tab', label: 'fleet' },
-    { id: 'def', type: 'twin-definition', assetClass: TWIN, historyPoints: String(ROUNDS + 20), acceptUndeclared: true, signals: [{ name: 'seq' }], contextStore: 'redis' },
+    { id: 'def', type: 'twin-definition', assetClass: twin, historyPoints: String(ROUNDS + 20), acceptUndeclared: true, signals: [{ name: 'seq' }], contextStore: 'redis' },
     { id: 'broker', type: 'twin-mqtt-broker', url: brokerUrl, protocolVersion: '5', cleanSession: false, clientId: `twin-${instance}`, sessionExpiry: String(SESSION_EXPIRY_S) },
-    { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: '$share/twins/fleet/{assetId}/telemetry', qos: '1', format: 'auto', x: 100, y: 100, wires: [['state', 'count']] },
+    { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: `$share/twins/${root}/{assetId}/telemetry`, qos: '1', format: 'auto', x: 100, y: 100, wires: [['state', 'count']] },
     // Counts of readings delivered by MQTT and of errors in the twin, at GET /api/counts.
     ...counterNodes(z, ['state']),
     { id: 'state', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 300, y: 100, wires: [[], []] },
   ];
+}
+
+interface Fleet {
+  assets: number;
+  rounds: number;
+  /** The asset of message i. */
+  assetOf(i: number): string;
+  /** The reading number (round) of message i. */
+  seqOf(i: number): number;
+}
+
+/** `assets` assets × `rounds` readings; each round in its own shuffled order (seeded: the same every run). */
+function fleet(assets: number, rounds: number): Fleet {
+  let seed = 12345;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const orders = Array.from({ length: rounds }, () => {
+    const order = Array.from({ length: assets }, (_, k) => k);
+    for (let k = assets - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1));
+      [order[k], order[j]] = [order[j]!, order[k]!];
+    }
+    return order;
+  });
+  return { assets, rounds, assetOf: (i) => `asset-${orders[Math.floor(i / assets)]![i % assets]}`, seqOf: (i) => Math.floor(i / assets) };
 }
 
 /** The sequence numbers in an asset's saved history, read back from Redis as the store wrote it. */
@@ -67,96 +91,46 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
   const dirs: Array<ReturnType<typeof tempDir>> = [];
   let broker: Mosquitto | undefined;
   let redis: RedisServer | undefined;
-  let stream: Qos1Stream | undefined;
+  const streams: Qos1Stream[] = [];
   const instances: NodeRedProcess[] = [];
   let client: ReturnType<typeof createClient> | undefined;
 
-  before(async () => {
-    broker = await Mosquitto.start({ persistence: true, maxQueuedMessages: 0 });
-    redis = await RedisServer.start();
-    client = createClient({ url: redis.url });
-    await client.connect();
-  });
-  after(async () => {
-    await stream?.close();
-    for (const nr of instances) await nr.kill();
-    await client?.close().catch(() => undefined);
-    await redis?.dispose();
-    await broker?.dispose();
-    for (const dir of dirs) dir.remove();
-  });
 
-  it(`${ASSETS} assets × ${ROUNDS} readings: the survivor takes over within ${TAKEOVER_BOUND_MS / 1000} s, losses only around the kill, one writer per asset`, async () => {
-    const start = async (instance: string): Promise<NodeRedProcess> => {
-      const dir = tempDir(`twin-scale-${instance}`);
-      dirs.push(dir);
-      writeFileSync(join(dir.path, 'flows.json'), JSON.stringify(fleetFlow(broker!.url, instance)));
-      const nr = await startNodeRedProcess({
-        userDir: dir.path,
-        flowFile: 'flows.json',
-        logLevel: 'warn',
-        contextStorage: { default: { module: 'memory' }, redis: { module: 'twinflow-redis', config: { url: redis!.url, instanceId: instance, leaseTime: LEASE_S, flushInterval: FLUSH_S, writeLog: true } } },
-      });
-      instances.push(nr);
-      return nr;
-    };
-    const a = await start('a');
-    const b = await start('b');
-    // Both subscribed: a probe reading of a throw-away asset reaches the twin (Redis has a lease for it).
-    const probe = await startQos1Stream({ url: broker!.url, clientId: 'probe', total: 4, topic: () => 'fleet/probe/telemetry', payload: (i) => JSON.stringify({ ts: Date.now() + i, seq: i }) });
-    await probe.finished;
-    await probe.close();
-    await waitFor(async () => (await client!.exists(`twinflow:${TWIN}:{probe}:state`)) === 1, 15_000, 'the probe reading was saved in Redis');
-
-    const total = ASSETS * ROUNDS;
-    const sentAt = new Float64Array(total);
-    const testStarted = Date.now();
-    stream = await startQos1Stream({
-      url: broker!.url,
-      clientId: 'fleet-gateway',
-      total,
-      ratePerSecond: ASSETS,
-      window: 100,
-      topic: (i) => `fleet/asset-${i % ASSETS}/telemetry`,
-      payload: (i) => {
-        const now = Date.now();
-        sentAt[i] = now;
-        return JSON.stringify({ ts: now, seq: Math.floor(i / ASSETS) });
-      },
+  /** One Node-RED instance in its own process, sharing the twin `twin` through the test's Redis. */
+  const start = async (instance: string, twin: string, root: string): Promise<NodeRedProcess> => {
+    const dir = tempDir(`twin-scale-${instance}`);
+    dirs.push(dir);
+    writeFileSync(join(dir.path, 'flows.json'), JSON.stringify(fleetFlow(broker!.url, instance, twin, root)));
+    const nr = await startNodeRedProcess({
+      userDir: dir.path,
+      flowFile: 'flows.json',
+      logLevel: 'warn',
+      contextStorage: { default: { module: 'memory' }, redis: { module: 'twinflow-redis', config: { url: redis!.url, instanceId: instance, leaseTime: LEASE_S, flushInterval: FLUSH_S, writeLog: true } } },
     });
-    await waitFor(() => Promise.resolve(stream!.acked() >= total / 2), ROUNDS * 2000, 'half the readings were sent');
-    const killedAt = Date.now();
-    await a.kill();
-    await stream.finished;
-    const lastSent = Date.now();
+    instances.push(nr);
+    return nr;
+  };
 
-    // Settle: every asset's last reading written (or 30 s, then the assertions below say what is missing).
+  /** Each asset's saved sequence numbers, writer and version, as Redis holds them now. */
+  const readStates = async (twin: string, assets: number): Promise<Map<string, NonNullable<ReturnType<typeof savedSequence>>>> => {
     const states = new Map<string, NonNullable<ReturnType<typeof savedSequence>>>();
-    const readAll = async (): Promise<void> => {
-      const keys = Array.from({ length: ASSETS }, (_, i) => `twinflow:${TWIN}:{asset-${i}}:state`);
-      for (let i = 0; i < keys.length; i += 200) {
-        const texts = await client!.mGet(keys.slice(i, i + 200));
-        texts.forEach((text, j) => {
-          const saved = savedSequence(text);
-          if (saved) states.set(`asset-${i + j}`, saved);
-        });
-      }
-    };
-    await waitFor(
-      async () => {
-        await readAll();
-        return states.size === ASSETS && [...states.values()].every((s) => s.seqs.has(ROUNDS - 1));
-      },
-      30_000,
-      'every asset has its last reading in Redis',
-    ).catch(() => undefined);
-    const settledMs = Date.now() - lastSent;
+    const keys = Array.from({ length: assets }, (_, i) => `twinflow:${twin}:{asset-${i}}:state`);
+    for (let i = 0; i < keys.length; i += 200) {
+      const texts = await client!.mGet(keys.slice(i, i + 200));
+      texts.forEach((text, j) => {
+        const saved = savedSequence(text);
+        if (saved) states.set(`asset-${i + j}`, saved);
+      });
+    }
+    return states;
+  };
 
-    // The write log, in the order Redis accepted the writes.
+  /** The write log, in the order Redis accepted the writes (the probe asset left out). */
+  const readWriteLog = async (twin: string): Promise<WriteRecord[]> => {
     const records: WriteRecord[] = [];
     let from = '-';
     for (;;) {
-      const page = await client!.xRange(`twinflow:${TWIN}:writes`, from, '+', { COUNT: 10_000 });
+      const page = await client!.xRange(`twinflow:${twin}:writes`, from, '+', { COUNT: 10_000 });
       for (const entry of page) {
         const m = entry.message as Record<string, string>;
         if (m.asset === 'probe') continue;
@@ -166,6 +140,84 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
       const [ms, seq] = page.at(-1)!.id.split('-');
       from = `${ms}-${Number(seq) + 1}`;
     }
+    return records;
+  };
+
+  /** Waits until both instances take readings: a probe asset is saved in Redis. */
+  const probe = async (twin: string, root: string): Promise<void> => {
+    const stream = await startQos1Stream({ url: broker!.url, clientId: `probe-${root}`, total: 4, topic: () => `${root}/probe/telemetry`, payload: (i) => JSON.stringify({ ts: Date.now() + i, seq: i }) });
+    await stream.finished;
+    await stream.close();
+    await waitFor(async () => (await client!.exists(`twinflow:${twin}:{probe}:state`)) === 1, 15_000, 'the probe reading was saved in Redis');
+  };
+
+  /**
+   * Each asset sends reading 0, 1, 2 … once a second, the assets of a round in a shuffled order (gateways are not in
+   * step; and Mosquitto deals a shared group's messages out in turn, so a fixed order would send every reading of an
+   * asset to the same instance and never exercise the hand-over). `sentAt[i]` is when message i left.
+   */
+  const publishFleet = async (root: string, fleet: Fleet, sentAt: Float64Array): Promise<Qos1Stream> => {
+    const stream = await startQos1Stream({
+      url: broker!.url,
+      clientId: `gateway-${root}`,
+      total: fleet.assets * fleet.rounds,
+      ratePerSecond: fleet.assets,
+      window: 100,
+      topic: (i) => `${root}/${fleet.assetOf(i)}/telemetry`,
+      payload: (i) => {
+        const now = Date.now();
+        sentAt[i] = now;
+        return JSON.stringify({ ts: now, seq: fleet.seqOf(i) });
+      },
+    });
+    streams.push(stream);
+    return stream;
+  };
+
+  before(async () => {
+    broker = await Mosquitto.start({ persistence: true, maxQueuedMessages: 0 });
+    redis = await RedisServer.start();
+    client = createClient({ url: redis.url });
+    await client.connect();
+  });
+  after(async () => {
+    for (const stream of streams) await stream.close();
+    // A stopped process (SIGSTOP) is killed like any other.
+    for (const nr of instances) await nr.kill();
+    await client?.close().catch(() => undefined);
+    await redis?.dispose();
+    await broker?.dispose();
+    for (const dir of dirs) dir.remove();
+  });
+
+  it(`${ASSETS} assets × ${ROUNDS} readings: the survivor takes over within ${TAKEOVER_BOUND_MS / 1000} s, losses only around the kill, one writer per asset`, async () => {
+    const a = await start('a', TWIN, 'fleet');
+    const b = await start('b', TWIN, 'fleet');
+    await probe(TWIN, 'fleet');
+
+    const total = ASSETS * ROUNDS;
+    const sentAt = new Float64Array(total);
+    const testStarted = Date.now();
+    const main = fleet(ASSETS, ROUNDS);
+    const stream = await publishFleet('fleet', main, sentAt);
+    await waitFor(() => Promise.resolve(stream.acked() >= total / 2), ROUNDS * 2000, 'half the readings were sent');
+    const killedAt = Date.now();
+    await a.kill();
+    await stream.finished;
+    const lastSent = Date.now();
+
+    // Settle: every asset's last reading written (or 30 s, then the assertions below say what is missing).
+    let states = await readStates(TWIN, ASSETS);
+    await waitFor(
+      async () => {
+        states = await readStates(TWIN, ASSETS);
+        return states.size === ASSETS && [...states.values()].every((s) => s.seqs.has(ROUNDS - 1));
+      },
+      30_000,
+      'every asset has its last reading in Redis',
+    ).catch(() => undefined);
+    const settledMs = Date.now() - lastSent;
+    const records = await readWriteLog(TWIN);
 
     const overlaps = findWriterOverlaps(records);
     const writersBefore = new Map<string, string>();
@@ -186,8 +238,8 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
     let lostSentFirst = Infinity;
     let lostSentLast = -Infinity;
     for (let i = 0; i < total; i++) {
-      const assetId = `asset-${i % ASSETS}`;
-      const seq = Math.floor(i / ASSETS);
+      const assetId = main.assetOf(i);
+      const seq = main.seqOf(i);
       if (states.get(assetId)?.seqs.has(seq)) continue;
       lost++;
       const offset = sentAt[i]! - killedAt;
@@ -234,6 +286,70 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
     assert.deepEqual(missingLast.slice(0, 10), [], 'every asset has its last reading');
     assert.ok(takeoverMs.every((ms) => ms <= TAKEOVER_BOUND_MS), `every asset of the killed instance written by the survivor within ${TAKEOVER_BOUND_MS} ms (slowest ${takeoverMs.at(-1)} ms)`);
     assert.deepEqual(outside, [], `readings lost only if sent within ${LOSS_BEFORE_MS} ms before to ${LOSS_AFTER_MS} ms after the kill`);
+  });
+
+  it('an instance paused (SIGSTOP) longer than its lease is fenced off when it wakes: never two writers, its readings handed over', async () => {
+    const twin = 'paused pump';
+    const assets = scaled(200, 20);
+    const rounds = 24;
+    const c = await start('c', twin, 'paused');
+    await start('d', twin, 'paused');
+    await probe(twin, 'paused');
+    const sentAt = new Float64Array(assets * rounds);
+    const paused = fleet(assets, rounds);
+    const stream = await publishFleet('paused', paused, sentAt);
+    await waitFor(() => Promise.resolve(stream.acked() >= assets * 6), 30_000, 'six rounds sent');
+    // Paused, not dead: its sockets stay open, Mosquitto keeps sending it its share, and it wakes up believing it
+    // still owns its assets. Paused for twice the lease, so the other instance has taken them over meanwhile.
+    const pausedAt = Date.now();
+    process.kill(c.pid, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 2 * LEASE_S * 1000));
+    const resumedAt = Date.now();
+    process.kill(c.pid, 'SIGCONT');
+    await stream.finished;
+    let states = await readStates(twin, assets);
+    await waitFor(
+      async () => {
+        states = await readStates(twin, assets);
+        return states.size === assets && [...states.values()].every((s) => s.seqs.has(rounds - 1));
+      },
+      30_000,
+      'every asset has its last reading in Redis',
+    ).catch(() => undefined);
+    const records = await readWriteLog(twin);
+    const overlaps = findWriterOverlaps(records);
+    const cAssets = new Set(records.filter((r) => r.at < pausedAt && r.writer === 'c').map((r) => r.assetId));
+    const takenOver = [...cAssets].filter((id) => records.some((r) => r.assetId === id && r.writer === 'd' && r.at > pausedAt && r.at < resumedAt));
+    const cWritesAfterResume = records.filter((r) => r.writer === 'c' && r.at > resumedAt).length;
+    let lost = 0;
+    const outside: string[] = [];
+    for (let i = 0; i < assets * rounds; i++) {
+      if (states.get(paused.assetOf(i))?.seqs.has(paused.seqOf(i))) continue;
+      lost++;
+      const offset = sentAt[i]! - pausedAt;
+      // What the paused instance had taken in but not yet written when it stopped: at most one flush interval (and a
+      // reading in flight) before the pause.
+      if (offset < -LOSS_BEFORE_MS || offset > 0) outside.push(`${paused.assetOf(i)} #${paused.seqOf(i)} sent ${offset} ms after the pause`);
+    }
+    figures('one of two Node-RED instances paused (SIGSTOP) for twice the lease', {
+      assets,
+      'assets of the paused instance': cAssets.size,
+      'taken over during the pause': takenOver.length,
+      'writes by the paused instance after it woke (assets not taken over)': cWritesAfterResume,
+      lost,
+      'lost outside the window': outside.length,
+      'writes checked': records.length,
+      'writer overlaps': overlaps.length,
+    });
+    assert.ok(cAssets.size >= assets * 0.1, `the paused instance owned ${cAssets.size} assets`);
+    assert.deepEqual(overlaps.slice(0, 10), [], 'no asset written by two instances at once');
+    // An asset changes hands when the other instance gets one of its readings while its lease is out (each asset
+    // sends one a second, dealt out to the instances in turn): nearly all within the pause.
+    assert.ok(takenOver.length >= cAssets.size * 0.7, `${takenOver.length} of ${cAssets.size} assets taken over during the pause`);
+    const fencedOff = records.filter((r) => r.writer === 'c' && r.at > resumedAt && takenOver.includes(r.assetId));
+    assert.deepEqual(fencedOff.slice(0, 5), [], 'the woken instance wrote none of the assets taken over from it');
+    assert.equal(states.size, assets);
+    assert.deepEqual(outside.slice(0, 10), [], 'readings lost only if the paused instance had them unwritten when it stopped');
   });
 });
 
