@@ -263,7 +263,7 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
       'takeover ms max': takeoverMs.at(-1) ?? NaN,
       'takeover bound ms': TAKEOVER_BOUND_MS,
       lost,
-      'lost per asset of the killed instance (mean)': ownedByA.length > 0 ? lost / ownedByA.length : 0,
+      'lost per asset (mean)': lost / ASSETS,
       'lost readings sent from … to … ms after the kill': Number.isFinite(lostSentFirst) ? `${lostSentFirst} … ${lostSentLast}` : 'none',
       'stated loss window ms': `-${LOSS_BEFORE_MS} … ${LOSS_AFTER_MS}`,
       'lost outside the window': lostOutsideWindow,
