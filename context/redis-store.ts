@@ -83,7 +83,7 @@ function redisStore(config: RedisStoreConfig = {}) {
     ...(typeof config.password === 'string' && config.password !== '' ? { password: config.password } : {}),
     // Reconnect with back-off up to 2 s, for ever: a plant's Redis restarting must not stop Node-RED.
     socket: { reconnectStrategy: (retries: number) => Math.min(2000, 50 * 2 ** Math.min(retries, 6)), connectTimeout: 5000 },
-  }) as unknown as RedisClient;
+  });
   let lastError = '';
   (client as unknown as { on(event: string, fn: (err: Error) => void): void }).on('error', (err: Error) => {
     // node-redis reports every failed reconnect; say each reason once, without the URL (it may carry a password).

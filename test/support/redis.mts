@@ -27,8 +27,8 @@ export class RedisServer {
     const server = new RedisServer(await freePort());
     const child = spawn('redis-server', ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', server.dir.path, '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.child = child;
-    child.stdout!.on('data', (d: Buffer) => (server.output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (server.output += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (server.output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (server.output += d.toString()));
     server.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const started = Date.now();
     while (!(await listening(server.port))) {
