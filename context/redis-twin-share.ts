@@ -34,10 +34,16 @@ export interface TwinShareOptions {
   writeLog: boolean;
 }
 
+/**
+ * What travels between instances for an asset: a reading (telemetry), or a command that changes the asset
+ * (maintenance, desired, reset), carried out by the asset's owner.
+ */
+export type SharedItem = { reading: unknown } | { command: { topic: string; payload: unknown } };
+
 /** What the twin definition gives the share: its local store, seen through a few operations. */
 export interface SharedTwinHost {
-  /** Ingests readings of assets this instance owns now (and sends their snapshots on). */
-  ingest(readings: unknown[]): void;
+  /** Ingests readings and carries out commands of assets this instance owns now (and sends their snapshots on). */
+  take(items: SharedItem[]): void;
   /** Loads a saved asset into the local store; a reason when the data cannot be read. */
   importAsset(saved: unknown): string | undefined;
   exportAsset(assetId: string): unknown;
@@ -105,7 +111,7 @@ const INBOX_MAX = 200_000;
 const INBOX_EXPIRE_MS = 3_600_000;
 
 export class RedisTwinShare {
-  readonly ownership: AssetOwnership<unknown>;
+  readonly ownership: AssetOwnership<SharedItem>;
   private host: SharedTwinHost | undefined;
   private readonly shas = new Map<string, string>();
   private timers: NodeJS.Timeout[] = [];
@@ -151,16 +157,16 @@ export class RedisTwinShare {
   }
 
   /**
-   * Where a reading goes: true means "this instance owns the asset, ingest it now"; false means the share took it
-   * (handed over to the owner, or waiting while this instance claims the asset; it is ingested later through the host).
+   * Where a reading or command goes: true means "this instance owns the asset, do it now"; false means the share took
+   * it (handed over to the owner, or waiting while this instance claims the asset; done later through the host).
    */
-  route(assetId: string, reading: unknown): boolean {
-    const route = this.ownership.route(assetId, reading);
+  route(assetId: string, item: SharedItem): boolean {
+    const route = this.ownership.route(assetId, item);
     switch (route.kind) {
       case 'local':
         return true;
       case 'forward':
-        this.forward(route.owner, assetId, [reading]);
+        this.forward(route.owner, assetId, [item]);
         return false;
       case 'claim':
         this.claimTimer ??= setTimeout(() => void this.claim(), 10);
@@ -212,12 +218,26 @@ export class RedisTwinShare {
     }
   }
 
-  private forward(owner: string, assetId: string, readings: unknown[]): void {
-    if (readings.length === 0) return;
+  /** True while this instance owns the asset (its answers about it are the live ones). */
+  owns(assetId: string): boolean {
+    return this.ownership.owns(assetId);
+  }
+
+  /** The asset's twin as last written to Redis (by whichever instance owns it), or undefined when there is none. */
+  async readSaved(assetId: string): Promise<unknown> {
+    const text = await this.client.sendCommand<string | null>(['GET', this.key(assetId, 'state')]);
+    if (text === null) return undefined;
+    const saved = JSON.parse(text) as { format?: unknown; asset?: unknown };
+    if (saved.format !== SAVED_FORMAT) throw new Error(`the saved twin of ${assetId} in Redis is not in a format this version reads`);
+    return saved.asset;
+  }
+
+  private forward(owner: string, assetId: string, items: SharedItem[]): void {
+    if (items.length === 0) return;
     const inbox = this.inbox(owner);
-    this.counts.forwarded += readings.length;
-    for (const reading of readings) {
-      this.client.sendCommand(['XADD', inbox, 'MAXLEN', '~', String(INBOX_MAX), '*', 'a', assetId, 't', JSON.stringify(reading)]).catch((err: unknown) => {
+    this.counts.forwarded += items.length;
+    for (const item of items) {
+      this.client.sendCommand(['XADD', inbox, 'MAXLEN', '~', String(INBOX_MAX), '*', 'a', assetId, 't', JSON.stringify(item)]).catch((err: unknown) => {
         this.counts.dropped++;
         this.host?.warn(`a reading of ${assetId} could not be handed over to instance ${owner}: ${errorMessage(err)}`);
       });
@@ -247,7 +267,7 @@ export class RedisTwinShare {
     );
     /** Assets taken over from another instance, by that instance: its inbox may hold readings for them. */
     const takenFrom = new Map<string, Set<string>>();
-    const ready: Array<{ assetId: string; waiting: unknown[] }> = [];
+    const ready: Array<{ assetId: string; waiting: SharedItem[] }> = [];
     let failure: string | undefined;
     for (const result of answers) {
       if ('error' in result) {
@@ -276,18 +296,18 @@ export class RedisTwinShare {
     for (const [previous, assets] of takenFrom) {
       try {
         const entries = await this.client.sendCommand<Array<[string, string[]]>>(['XRANGE', this.inbox(previous), '-', '+']);
-        const replay: unknown[] = [];
+        const replay: SharedItem[] = [];
         for (const [, fields] of entries) {
           const entry = inboxFields(fields);
-          if (entry && assets.has(entry.assetId)) replay.push(entry.reading);
+          if (entry && assets.has(entry.assetId)) replay.push(entry.item);
         }
         this.counts.replayed += replay.length;
-        if (replay.length > 0) host.ingest(replay);
+        if (replay.length > 0) host.take(replay);
       } catch (err) {
         host.warn(`could not replay the readings handed over to instance ${previous}: ${errorMessage(err)}`);
       }
     }
-    for (const { waiting } of ready) if (waiting.length > 0) host.ingest(waiting);
+    for (const { waiting } of ready) if (waiting.length > 0) host.take(waiting);
     this.counts.owned = this.ownership.leases().length;
     this.counts.dropped = Math.max(this.counts.dropped, this.ownership.dropped);
     if (failure !== undefined) {
@@ -405,15 +425,15 @@ export class RedisTwinShare {
       try {
         const answer = await reader.sendCommand<Array<[string, Array<[string, string[]]>]> | null>(['XREAD', 'COUNT', '2000', 'BLOCK', '1000', 'STREAMS', inbox, this.lastInboxId]);
         if (!answer || !this.host) continue;
-        const local: unknown[] = [];
+        const local: SharedItem[] = [];
         for (const [, entries] of answer) {
           for (const [id, fields] of entries) {
             this.lastInboxId = id;
             const entry = inboxFields(fields);
-            if (entry && this.route(entry.assetId, entry.reading)) local.push(entry.reading);
+            if (entry && this.route(entry.assetId, entry.item)) local.push(entry.item);
           }
         }
-        if (local.length > 0) this.host.ingest(local);
+        if (local.length > 0) this.host.take(local);
       } catch (err) {
         if (!this.reading) break;
         this.host?.warn(`reading the inbox in Redis failed (trying again): ${errorMessage(err)}`);
@@ -423,8 +443,8 @@ export class RedisTwinShare {
   }
 }
 
-/** An inbox entry's asset and reading; undefined for anything else (it is skipped). */
-function inboxFields(fields: string[]): { assetId: string; reading: unknown } | undefined {
+/** An inbox entry's asset and item; undefined for anything else (it is skipped). */
+function inboxFields(fields: string[]): { assetId: string; item: SharedItem } | undefined {
   let assetId: string | undefined;
   let text: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -433,7 +453,9 @@ function inboxFields(fields: string[]): { assetId: string; reading: unknown } | 
   }
   if (assetId === undefined || text === undefined) return undefined;
   try {
-    return { assetId, reading: JSON.parse(text) };
+    const item = JSON.parse(text) as unknown;
+    if (typeof item !== 'object' || item === null || !('reading' in item || 'command' in item)) return undefined;
+    return { assetId, item: item as SharedItem };
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { TwinStore } from '../../core/twin-store.js';
+import type { SharedItem } from '../../context/redis-twin-share.js';
 import type { Node } from '../shared/node-red.js';
 
 /** What flow nodes find when they look up their `twin-definition`. */
@@ -13,12 +14,19 @@ export interface TwinDefinitionNode extends Node {
   /** Emits 'stale' with the `StalenessChange[]` found by the once-a-second staleness check. */
   events: EventEmitter;
   /**
-   * Set when the twin is shared with other Node-RED instances through a Redis store: `route` says whether this
-   * instance ingests a reading now (it owns the asset) or the share has taken it (handed over to the owner, or waiting
-   * for a claim, ingested later through one of `ingesters`).
+   * Set when the twin is shared with other Node-RED instances through a Redis store. `route` says whether this
+   * instance handles a reading or command of an asset now (it owns the asset) or the share has taken it (handed over
+   * to the owner, or waiting for a claim, done later through one of `handlers`).
    */
-  shared: { route(assetId: string, reading: unknown): boolean } | undefined;
-  /** twin-state nodes that ingest telemetry: readings the share ingests later go through the first of them. */
-  ingesters: Set<(readings: unknown[]) => void>;
+  shared:
+    | {
+        route(assetId: string, item: SharedItem): boolean;
+        owns(assetId: string): boolean;
+        /** A read-only copy of an asset another instance owns, as last written to Redis; undefined when unknown. */
+        readCopy(assetId: string): Promise<TwinStore | undefined>;
+      }
+    | undefined;
+  /** twin-state nodes that take telemetry: what the share hands in later goes through the first of them. */
+  handlers: Set<(items: SharedItem[]) => void>;
 }
 

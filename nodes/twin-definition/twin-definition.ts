@@ -43,7 +43,7 @@ export = function register(RED: NodeAPI): void {
     node.events = new EventEmitter();
     node.events.setMaxListeners(0);
     node.shared = undefined;
-    node.ingesters = new Set();
+    node.handlers = new Set();
     let spec: TwinDefinitionSpec | undefined;
     try {
       spec = normaliseDefinition({
@@ -76,7 +76,19 @@ export = function register(RED: NodeAPI): void {
         share = provider.share(spec.name);
         share.attach(sharedHost(node, store));
         const attached = share;
-        node.shared = { route: (assetId, reading) => attached.route(assetId, reading) };
+        const shareSpec = spec;
+        node.shared = {
+          route: (assetId, item) => attached.route(assetId, item),
+          owns: (assetId) => attached.owns(assetId),
+          readCopy: async (assetId) => {
+            const saved = await attached.readSaved(assetId);
+            if (saved === undefined) return undefined;
+            const copy = new TwinStore(shareSpec);
+            const imported = copy.importAsset(saved);
+            if (!imported.ok) throw new Error(imported.reason);
+            return copy;
+          },
+        };
         node.log(`sharing twin "${spec.name}" through ${provider.describe}`);
       } else if (contextStore !== '') {
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
@@ -102,7 +114,7 @@ export = function register(RED: NodeAPI): void {
         done();
       };
       node.shared = undefined;
-      node.ingesters.clear();
+      node.handlers.clear();
       if (share) void share.detach().then(finish, finish);
       else if (persistence) void persistence.close().then(finish, finish);
       else finish();
@@ -114,17 +126,21 @@ export = function register(RED: NodeAPI): void {
 /** The definition's store as a shared twin sees it. */
 function sharedHost(node: TwinDefinitionNode, store: TwinStore): SharedTwinHost {
   return {
-    ingest(readings) {
+    take(items) {
       // Through a twin-state node when there is one, so snapshots and events go out as for any reading.
-      const first = node.ingesters.values().next();
+      const first = node.handlers.values().next();
       if (!first.done) {
-        first.value(readings);
+        first.value(items);
         return;
       }
+      // No twin-state node takes telemetry on this instance yet: readings go straight into the store; commands wait
+      // for nobody (they need a twin-state node to answer), so they are reported.
       const now = Date.now();
-      for (const reading of readings) {
-        const parsed = validateTelemetry(reading, now);
-        if (parsed.ok) store.ingest(parsed.value.telemetry);
+      for (const item of items) {
+        if ('reading' in item) {
+          const parsed = validateTelemetry(item.reading, now);
+          if (parsed.ok) store.ingest(parsed.value.telemetry);
+        } else node.warn(`a "${item.command.topic}" command handed over from another instance was dropped: no twin-state node takes telemetry here`);
       }
     },
     importAsset(saved) {

@@ -3,7 +3,9 @@
  * folder; `dispose()` stops it (every test file that starts one calls it in an `after` hook).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
 import { freePort } from './mosquitto.mts';
 import { tempDir } from './red.mts';
 
@@ -23,9 +25,12 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
+  /** `password`: clients must log in (`requirepass`, written to a config file, not onto the command line). */
+  static async start(options: { password?: string } = {}): Promise<RedisServer> {
     const server = new RedisServer(await freePort());
-    const child = spawn('redis-server', ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', server.dir.path, '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const config = join(server.dir.path, 'redis.conf');
+    writeFileSync(config, [`port ${server.port}`, 'bind 127.0.0.1', 'protected-mode yes', 'save ""', 'appendonly no', `dir ${server.dir.path}`, ...(options.password ? [`requirepass ${options.password}`] : [])].join('\n') + '\n');
+    const child = spawn('redis-server', [config], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.child = child;
     child.stdout.on('data', (d: Buffer) => (server.output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (server.output += d.toString()));
