@@ -84,15 +84,36 @@ local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
 return {1, tostring(token), redis.call('GET', KEYS[3]) or false}`;
 
+/**
+ * Renews leases still ours. A lease that ran out (Redis was paused or slow, or this instance was) is taken back only
+ * if its fence counter still shows our token: nobody has claimed the asset since, so nobody else can have written it.
+ * KEYS: lease1, fence1, lease2, fence2 …; ARGV: lease time, then "instance:token" per lease, then the token per lease.
+ */
 const RENEW = `
 local lost = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i + 1] then redis.call('PEXPIRE', key, ARGV[1]) else table.insert(lost, i) end
+local n = #KEYS / 2
+for i = 1, n do
+  local current = redis.call('GET', KEYS[2 * i - 1])
+  if current == ARGV[i + 1] then
+    redis.call('PEXPIRE', KEYS[2 * i - 1], ARGV[1])
+  elseif (not current) and redis.call('GET', KEYS[2 * i]) == ARGV[n + i + 1] then
+    redis.call('SET', KEYS[2 * i - 1], ARGV[i + 1], 'PX', ARGV[1])
+  else
+    table.insert(lost, i)
+  end
 end
 return lost`;
 
+/**
+ * Writes an asset's state only under our lease (taken back like in RENEW when it ran out and nobody has claimed since).
+ * KEYS: lease, state, write log, fence; ARGV: "instance:token", state, log (1/0), asset, instance, token, version, lease time.
+ */
 const WRITE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then
+  if current or redis.call('GET', KEYS[4]) ~= ARGV[6] then return 0 end
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[8])
+end
 redis.call('SET', KEYS[2], ARGV[2])
 if ARGV[3] == '1' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', '5000000', '*', 'asset', ARGV[4], 'writer', ARGV[5], 'token', ARGV[6], 'version', ARGV[7])
@@ -124,6 +145,7 @@ export class RedisTwinShare {
   private readonly retry = new Set<string>();
   private readonly expiresSet = new Map<string, number>();
   private flushing: Promise<void> = Promise.resolve();
+  private readonly troubles = new Set<string>();
   readonly counts: TwinShareCounts = { owned: 0, claims: 0, takeovers: 0, forwarded: 0, replayed: 0, writes: 0, refusedWrites: 0, lostLeases: 0, dropped: 0 };
 
   constructor(
@@ -202,6 +224,19 @@ export class RedisTwinShare {
     if (this.host) await this.detach();
   }
 
+  /**
+   * Says what went wrong once, not every half second while Redis is away; `recovered` says when it works again.
+   */
+  private trouble(kind: string, message: string): void {
+    if (this.troubles.has(kind)) return;
+    this.troubles.add(kind);
+    this.host?.warn(message);
+  }
+
+  private recovered(kind: string): void {
+    if (this.troubles.delete(kind)) this.host?.warn(`Redis works again (${kind})`);
+  }
+
   /** Runs a Lua script by its hash, loading it when Redis does not know it (first use, or Redis restarted). */
   private async script<T>(source: string, keys: string[], args: string[]): Promise<T> {
     let sha = this.shas.get(source);
@@ -237,10 +272,13 @@ export class RedisTwinShare {
     const inbox = this.inbox(owner);
     this.counts.forwarded += items.length;
     for (const item of items) {
-      this.client.sendCommand(['XADD', inbox, 'MAXLEN', '~', String(INBOX_MAX), '*', 'a', assetId, 't', JSON.stringify(item)]).catch((err: unknown) => {
-        this.counts.dropped++;
-        this.host?.warn(`a reading of ${assetId} could not be handed over to instance ${owner}: ${errorMessage(err)}`);
-      });
+      this.client.sendCommand(['XADD', inbox, 'MAXLEN', '~', String(INBOX_MAX), '*', 'a', assetId, 't', JSON.stringify(item)]).then(
+        () => this.recovered('handover'),
+        (err: unknown) => {
+          this.counts.dropped++;
+          this.trouble('handover', `readings could not be handed over to other instances (first: ${assetId} to ${owner}; they are lost): ${errorMessage(err)}`);
+        },
+      );
     }
     const now = this.clock.now();
     if ((this.expiresSet.get(inbox) ?? 0) < now - 60_000) {
@@ -311,9 +349,9 @@ export class RedisTwinShare {
     this.counts.owned = this.ownership.leases().length;
     this.counts.dropped = Math.max(this.counts.dropped, this.ownership.dropped);
     if (failure !== undefined) {
-      host.warn(`could not claim assets in Redis (tried again in 0.5 s): ${failure}`);
+      this.trouble('claim', `could not claim assets in Redis (trying again every 0.5 s): ${failure}`);
       this.claimTimer ??= setTimeout(() => void this.claim(), 500);
-    }
+    } else this.recovered('claim');
   }
 
   /** Loads a saved asset into the local store; returns who wrote it. */
@@ -324,7 +362,11 @@ export class RedisTwinShare {
         host.warn(`the saved twin of ${assetId} in Redis is not in a format this version reads; it starts empty`);
         return undefined;
       }
-      host.forget(assetId);
+      // The newer twin wins: the saved one, unless this instance still holds a copy at least as new (it owned the
+      // asset until its lease ran out and nobody has written it since).
+      const savedVersion = Number((saved.asset as { version?: unknown } | undefined)?.version);
+      const localVersion = host.version(assetId);
+      if (!(localVersion > 0 && localVersion >= savedVersion)) host.forget(assetId);
       const problem = host.importAsset(saved.asset);
       if (problem !== undefined) host.warn(`${problem}: asset ${assetId} starts empty`);
       return typeof saved.writer === 'string' ? saved.writer : undefined;
@@ -341,20 +383,31 @@ export class RedisTwinShare {
     for (let i = 0; i < leases.length; i += 500) {
       const batch = leases.slice(i, i + 500);
       try {
-        const lost = await this.script<number[]>(RENEW, batch.map((l) => this.key(l.assetId, 'lease')), [String(this.options.leaseMs), ...batch.map((l) => `${this.options.instanceId}:${l.token}`)]);
-        const lostIds = new Set(lost.map((index) => batch[Number(index) - 1]!.assetId));
-        for (const assetId of lostIds) this.lose(assetId);
+        const lost = await this.script<number[]>(
+          RENEW,
+          batch.flatMap((l) => [this.key(l.assetId, 'lease'), this.key(l.assetId, 'fence')]),
+          [String(this.options.leaseMs), ...batch.map((l) => `${this.options.instanceId}:${l.token}`), ...batch.map((l) => String(l.token))],
+        );
+        const lostLeases = lost.map((index) => batch[Number(index) - 1]!);
+        const lostIds = new Set(lostLeases.map((l) => l.assetId));
+        for (const l of lostLeases) this.lose(l.assetId, l.token);
         this.ownership.renewed(batch.filter((l) => !lostIds.has(l.assetId)).map((l) => l.assetId), sentAt);
       } catch (err) {
         // Not renewed: the leases stay trusted only until their time runs out locally, then writes stop by themselves.
-        this.host?.warn(`could not renew leases in Redis: ${errorMessage(err)}`);
+        this.trouble('renew', `could not renew leases in Redis: ${errorMessage(err)}`);
         return;
       }
     }
+    this.recovered('renew');
     this.counts.owned = this.ownership.leases().length;
   }
 
-  private lose(assetId: string): void {
+  /**
+   * Redis refused a renewal or write made with `token`. When this instance has claimed the asset again since (a newer
+   * token: the answer was to a request sent before the claim), the lease it holds now is not touched.
+   */
+  private lose(assetId: string, token: number): void {
+    if (this.ownership.token(assetId) !== token) return;
     this.counts.lostLeases++;
     this.ownership.lost(assetId);
     this.retry.delete(assetId);
@@ -386,13 +439,13 @@ export class RedisTwinShare {
       const lease = `${this.options.instanceId}:${token}`;
       const saved = JSON.stringify({ format: SAVED_FORMAT, writer: this.options.instanceId, token, writtenAt: this.clock.now(), asset });
       writes.push(
-        this.script<number>(WRITE, [this.key(assetId, 'lease'), this.key(assetId, 'state'), this.writesKey], [lease, saved, this.options.writeLog ? '1' : '0', assetId, this.options.instanceId, String(token), String(version)]).then(
+        this.script<number>(WRITE, [this.key(assetId, 'lease'), this.key(assetId, 'state'), this.writesKey, this.key(assetId, 'fence')], [lease, saved, this.options.writeLog ? '1' : '0', assetId, this.options.instanceId, String(token), String(version), String(this.options.leaseMs)]).then(
           (ok) => {
             if (Number(ok) === 1) this.counts.writes++;
             else {
               // Fenced off: another instance holds the lease now. Its state wins; ours is dropped.
               this.counts.refusedWrites++;
-              this.lose(assetId);
+              this.lose(assetId, token);
             }
           },
           (err: unknown) => {
@@ -404,7 +457,8 @@ export class RedisTwinShare {
     }
     let failure: string | undefined;
     await Promise.all(writes);
-    if (failure !== undefined) host.warn(`could not write ${this.retry.size} changed assets to Redis (tried again in ${this.options.flushMs / 1000} s): ${failure}`);
+    if (failure !== undefined) this.trouble('write', `could not write ${this.retry.size} changed assets to Redis (trying again every ${this.options.flushMs / 1000} s): ${failure}`);
+    else this.recovered('write');
     if (this.retry.size === 0 && inboxMark !== '0-0') {
       // Readings up to the mark are in Redis as state now: the inbox keeps only what a successor would need.
       await this.client.sendCommand(['XTRIM', this.inbox(this.options.instanceId), 'MINID', nextStreamId(inboxMark)]).catch(() => undefined);
@@ -424,6 +478,7 @@ export class RedisTwinShare {
     while (this.reading && this.reader === reader) {
       try {
         const answer = await reader.sendCommand<Array<[string, Array<[string, string[]]>]> | null>(['XREAD', 'COUNT', '2000', 'BLOCK', '1000', 'STREAMS', inbox, this.lastInboxId]);
+        this.recovered('inbox');
         if (!answer || !this.host) continue;
         const local: SharedItem[] = [];
         for (const [, entries] of answer) {
@@ -436,7 +491,7 @@ export class RedisTwinShare {
         if (local.length > 0) this.host.take(local);
       } catch (err) {
         if (!this.reading) break;
-        this.host?.warn(`reading the inbox in Redis failed (trying again): ${errorMessage(err)}`);
+        this.trouble('inbox', `reading the inbox in Redis failed (trying again): ${errorMessage(err)}`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }

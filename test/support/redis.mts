@@ -21,6 +21,11 @@ export class RedisServer {
     this.port = port;
   }
 
+  /** The server's process id, e.g. to pause it (SIGSTOP) and go on (SIGCONT). */
+  get pid(): number {
+    return this.child!.pid!;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
