@@ -30,8 +30,13 @@ const ROUNDS = scaled(60, 30);
 const TWIN = 'fleet pump';
 const LEASE_S = 3;
 const FLUSH_S = 0.5;
-/** The instances' MQTT 5 session expiry: Mosquitto keeps sending a dead member of a shared group its share until then. */
-const SESSION_EXPIRY_S = 2;
+/**
+ * The instances' MQTT 5 sessions: persistent with a 2 s session expiry (Mosquitto keeps sending a dead member of a
+ * shared group its share until its session expires). TWIN_SCALE_OUT_CLEAN_SESSION=1 runs the same test with clean
+ * sessions instead, for the comparison in the README.
+ */
+const CLEAN_SESSION = process.env.TWIN_SCALE_OUT_CLEAN_SESSION === '1';
+const SESSION_EXPIRY_S = CLEAN_SESSION ? 0 : 2;
 /** Stated: every asset of the dead instance is written by the survivor within this many ms of the kill. */
 const TAKEOVER_BOUND_MS = LEASE_S * 1000 + 1000 + FLUSH_S * 1000 + 1500;
 /** Stated: readings may be lost only if sent from this long before the kill … */
@@ -44,7 +49,7 @@ function fleetFlow(brokerUrl: string, instance: string, twin: string, root: stri
   return [
     { id: z, type: 'tab', label: 'fleet' },
     { id: 'def', type: 'twin-definition', assetClass: twin, historyPoints: String(ROUNDS + 20), acceptUndeclared: true, signals: [{ name: 'seq' }], contextStore: 'redis' },
-    { id: 'broker', type: 'twin-mqtt-broker', url: brokerUrl, protocolVersion: '5', cleanSession: false, clientId: `twin-${instance}`, sessionExpiry: String(SESSION_EXPIRY_S) },
+    { id: 'broker', type: 'twin-mqtt-broker', url: brokerUrl, protocolVersion: '5', cleanSession: CLEAN_SESSION, clientId: `twin-${instance}`, sessionExpiry: String(SESSION_EXPIRY_S) },
     { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: `$share/twins/${root}/{assetId}/telemetry`, qos: '1', format: 'auto', x: 100, y: 100, wires: [['state', 'count']] },
     // Counts of readings delivered by MQTT and of errors in the twin, at GET /api/counts.
     ...counterNodes(z, ['state']),
@@ -255,7 +260,7 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
     const survivorCounts = (await getJson(b, 'counts')) as { delivered: number; errorCount: number; errors: string[] };
     const finalWriters = new Set([...states.values()].map((s) => s.writer));
 
-    figures('two Node-RED instances, one SIGKILLed halfway', {
+    figures(`two Node-RED instances, one SIGKILLed halfway (${CLEAN_SESSION ? 'clean sessions' : `persistent sessions, expiry ${SESSION_EXPIRY_S} s`})`, {
       assets: ASSETS,
       readings: total,
       'assets written by a / b before the kill': `${ownedByA.length} / ${ownedByB}`,
