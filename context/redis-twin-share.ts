@@ -295,41 +295,40 @@ export class RedisTwinShare {
     const due = this.ownership.claimsDue();
     if (due.length === 0) return;
     const sentAt = this.clock.now();
-    const answers = await Promise.all(
-      due.map((assetId) =>
-        this.script<[number, string, string | number | null]>(CLAIM, [this.key(assetId, 'lease'), this.key(assetId, 'fence'), this.key(assetId, 'state')], [this.options.instanceId, String(this.options.leaseMs)]).then(
-          (answer) => ({ assetId, answer }),
-          (err: unknown) => ({ assetId, error: errorMessage(err) }),
-        ),
-      ),
-    );
     /** Assets taken over from another instance, by that instance: its inbox may hold readings for them. */
     const takenFrom = new Map<string, Set<string>>();
     const ready: Array<{ assetId: string; waiting: SharedItem[] }> = [];
     let failure: string | undefined;
-    for (const result of answers) {
-      if ('error' in result) {
-        this.ownership.claimFailed(result.assetId);
-        failure = result.error;
-        continue;
-      }
-      const [kind, ownerOrToken, extra] = result.answer;
+    // Each answer is taken in as it arrives, in the order Redis answered: a refusal of an older write or renewal that
+    // Redis answered after this claim then finds the new token already in place (see `lose`).
+    const answer = (assetId: string, [kind, ownerOrToken, extra]: [number, string, string | number | null]): void => {
       if (Number(kind) === 0) {
-        this.forward(ownerOrToken, result.assetId, this.ownership.heldBy(result.assetId, ownerOrToken, Number(extra), sentAt));
-        continue;
+        this.forward(ownerOrToken, assetId, this.ownership.heldBy(assetId, ownerOrToken, Number(extra), sentAt));
+        return;
       }
       this.counts.claims++;
       if (Number(kind) === 1 && typeof extra === 'string') {
-        const previousWriter = this.loadSaved(host, result.assetId, extra);
+        const previousWriter = this.loadSaved(host, assetId, extra);
         if (previousWriter !== undefined && previousWriter !== this.options.instanceId) {
           this.counts.takeovers++;
           const assets = takenFrom.get(previousWriter) ?? new Set<string>();
-          assets.add(result.assetId);
+          assets.add(assetId);
           takenFrom.set(previousWriter, assets);
         }
       }
-      ready.push({ assetId: result.assetId, waiting: this.ownership.claimed(result.assetId, Number(ownerOrToken), sentAt) });
-    }
+      ready.push({ assetId, waiting: this.ownership.claimed(assetId, Number(ownerOrToken), sentAt) });
+    };
+    await Promise.all(
+      due.map((assetId) =>
+        this.script<[number, string, string | number | null]>(CLAIM, [this.key(assetId, 'lease'), this.key(assetId, 'fence'), this.key(assetId, 'state')], [this.options.instanceId, String(this.options.leaseMs)]).then(
+          (result) => answer(assetId, result),
+          (err: unknown) => {
+            this.ownership.claimFailed(assetId);
+            failure = errorMessage(err);
+          },
+        ),
+      ),
+    );
     // Readings handed over to the previous owner that it had not written yet: they come before the waiting ones.
     for (const [previous, assets] of takenFrom) {
       try {

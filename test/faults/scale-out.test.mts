@@ -22,7 +22,7 @@ import { startQos1Stream, type Qos1Stream } from '../support/mqtt-stream.mts';
 import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-process.mts';
 import { tempDir } from '../support/red.mts';
 import { RedisServer } from '../support/redis.mts';
-import { counterNodes, getJson } from '../support/twin-http.mts';
+import { counterNodes, functionNode, getJson } from '../support/twin-http.mts';
 
 const ASSETS = scaled(1000, 20);
 /** Readings per asset, one a second. */
@@ -50,9 +50,15 @@ function fleetFlow(brokerUrl: string, instance: string, twin: string, root: stri
     { id: z, type: 'tab', label: 'fleet' },
     { id: 'def', type: 'twin-definition', assetClass: twin, historyPoints: String(ROUNDS + 20), acceptUndeclared: true, signals: [{ name: 'seq' }], contextStore: 'redis' },
     { id: 'broker', type: 'twin-mqtt-broker', url: brokerUrl, protocolVersion: '5', cleanSession: CLEAN_SESSION, clientId: `twin-${instance}`, sessionExpiry: String(SESSION_EXPIRY_S) },
-    { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: `$share/twins/${root}/{assetId}/telemetry`, qos: '1', format: 'auto', x: 100, y: 100, wires: [['state', 'count']] },
+    { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: `$share/twins/${root}/{assetId}/telemetry`, qos: '1', format: 'auto', x: 100, y: 100, wires: [['state', 'count', 'seen']] },
     // Counts of readings delivered by MQTT and of errors in the twin, at GET /api/counts.
     ...counterNodes(z, ['state']),
+    // Which readings MQTT delivered to this instance, per asset, at GET /api/seen: a reading lost tells whether
+    // Mosquitto never delivered it or the twin lost it.
+    functionNode('seen', z, "const seen = flow.get('seen') || {};\nconst p = msg.payload;\n(seen[p.assetId] = seen[p.assetId] || []).push(p.signals.seq);\nflow.set('seen', seen);\nreturn null;"),
+    { id: 'seen-in', type: 'http in', z, url: '/seen', method: 'get', x: 100, y: 800, wires: [['seen-answer']] },
+    functionNode('seen-answer', z, "msg.payload = flow.get('seen') || {};\nreturn msg;", [['seen-response']]),
+    { id: 'seen-response', type: 'http response', z, statusCode: '', x: 500, y: 800, wires: [] },
     { id: 'state', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 300, y: 100, wires: [[], []] },
   ];
 }
@@ -238,7 +244,7 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
 
     let lost = 0;
     let lostOutsideWindow = 0;
-    const outside: string[] = [];
+    const outsideAll: Array<{ assetId: string; seq: number; text: string }> = [];
     const lostBySecond = new Map<number, number>();
     let lostSentFirst = Infinity;
     let lostSentLast = -Infinity;
@@ -254,10 +260,13 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
       lostBySecond.set(bucket, (lostBySecond.get(bucket) ?? 0) + 1);
       if (offset < -LOSS_BEFORE_MS || offset > LOSS_AFTER_MS) {
         lostOutsideWindow++;
-        if (outside.length < 10) outside.push(`${assetId} #${seq} sent ${offset} ms after the kill`);
+        if (outsideAll.length < 10) outsideAll.push({ assetId, seq, text: `${assetId} #${seq} sent ${offset} ms after the kill` });
       }
     }
     const survivorCounts = (await getJson(b, 'counts')) as { delivered: number; errorCount: number; errors: string[] };
+    const survivorSaw = (await getJson(b, 'seen')) as Record<string, number[]>;
+    // A reading lost outside the window: did MQTT deliver it to the survivor (then the twin lost it) or not?
+    const lostOutside = outsideAll.map((o) => `${o.text} (${survivorSaw[o.assetId]?.includes(o.seq) ? 'delivered to the survivor' : 'never delivered to the survivor'})`);
     const finalWriters = new Set([...states.values()].map((s) => s.writer));
 
     figures(`two Node-RED instances, one SIGKILLed halfway (${CLEAN_SESSION ? 'clean sessions' : `persistent sessions, expiry ${SESSION_EXPIRY_S} s`})`, {
@@ -290,7 +299,7 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
     const missingLast = [...states].filter(([, s]) => !s.seqs.has(ROUNDS - 1)).map(([id]) => id);
     assert.deepEqual(missingLast.slice(0, 10), [], 'every asset has its last reading');
     assert.ok(takeoverMs.every((ms) => ms <= TAKEOVER_BOUND_MS), `every asset of the killed instance written by the survivor within ${TAKEOVER_BOUND_MS} ms (slowest ${takeoverMs.at(-1)} ms)`);
-    assert.deepEqual(outside, [], `readings lost only if sent within ${LOSS_BEFORE_MS} ms before to ${LOSS_AFTER_MS} ms after the kill`);
+    assert.deepEqual(lostOutside, [], `readings lost only if sent within ${LOSS_BEFORE_MS} ms before to ${LOSS_AFTER_MS} ms after the kill`);
   });
 
   it('an instance paused (SIGSTOP) longer than its lease is fenced off when it wakes: never two writers, its readings handed over', async () => {
@@ -298,7 +307,7 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
     const assets = scaled(200, 20);
     const rounds = 24;
     const c = await start('c', twin, 'paused');
-    await start('d', twin, 'paused');
+    const d = await start('d', twin, 'paused');
     await probe(twin, 'paused');
     const sentAt = new Float64Array(assets * rounds);
     const paused = fleet(assets, rounds);
@@ -327,14 +336,14 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
     const takenOver = [...cAssets].filter((id) => records.some((r) => r.assetId === id && r.writer === 'd' && r.at > pausedAt && r.at < resumedAt));
     const cWritesAfterResume = records.filter((r) => r.writer === 'c' && r.at > resumedAt).length;
     let lost = 0;
-    const outside: string[] = [];
+    const outside: Array<{ assetId: string; seq: number; text: string }> = [];
     for (let i = 0; i < assets * rounds; i++) {
       if (states.get(paused.assetOf(i))?.seqs.has(paused.seqOf(i))) continue;
       lost++;
       const offset = sentAt[i]! - pausedAt;
       // What the paused instance had taken in but not yet written when it stopped: at most one flush interval (and a
       // reading in flight) before the pause.
-      if (offset < -LOSS_BEFORE_MS || offset > 0) outside.push(`${paused.assetOf(i)} #${paused.seqOf(i)} sent ${offset} ms after the pause`);
+      if (offset < -LOSS_BEFORE_MS || offset > 0) outside.push({ assetId: paused.assetOf(i), seq: paused.seqOf(i), text: `${paused.assetOf(i)} #${paused.seqOf(i)} sent ${offset} ms after the pause` });
     }
     figures('one of two Node-RED instances paused (SIGSTOP) for twice the lease', {
       assets,
@@ -354,7 +363,9 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
     const fencedOff = records.filter((r) => r.writer === 'c' && r.at > resumedAt && takenOver.includes(r.assetId));
     assert.deepEqual(fencedOff.slice(0, 5), [], 'the woken instance wrote none of the assets taken over from it');
     assert.equal(states.size, assets);
-    assert.deepEqual(outside.slice(0, 10), [], 'readings lost only if the paused instance had them unwritten when it stopped');
+    const saw = { c: (await getJson(c, 'seen')) as Record<string, number[]>, d: (await getJson(d, 'seen')) as Record<string, number[]> };
+    const described = outside.slice(0, 10).map((o) => `${o.text} (delivered to: ${(['c', 'd'] as const).filter((n) => saw[n][o.assetId]?.includes(o.seq)).join(', ') || 'neither'})`);
+    assert.deepEqual(described, [], 'readings lost only if the paused instance had them unwritten when it stopped');
   });
 });
 
