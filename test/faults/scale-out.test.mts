@@ -168,6 +168,9 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
    * asset to the same instance and never exercise the hand-over). `sentAt[i]` is when message i left.
    */
   const publishFleet = async (root: string, fleet: Fleet, sentAt: Float64Array): Promise<Qos1Stream> => {
+    // Each asset's clock only goes forward: a publisher that fell behind (a busy machine) sends a burst, and two
+    // readings of one asset stamped with the same millisecond are one instant to the twin (the later one replaces it).
+    const lastTs = new Map<string, number>();
     const stream = await startQos1Stream({
       url: broker!.url,
       clientId: `gateway-${root}`,
@@ -178,7 +181,9 @@ describe('fault: two Node-RED instances share a fleet through Redis; one is kill
       payload: (i) => {
         const now = Date.now();
         sentAt[i] = now;
-        return JSON.stringify({ ts: now, seq: fleet.seqOf(i) });
+        const ts = Math.max(now, (lastTs.get(fleet.assetOf(i)) ?? 0) + 1);
+        lastTs.set(fleet.assetOf(i), ts);
+        return JSON.stringify({ ts, seq: fleet.seqOf(i) });
       },
     });
     streams.push(stream);
