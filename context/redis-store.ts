@@ -124,7 +124,8 @@ function redisStore(config: RedisStoreConfig = {}) {
     if (top !== key) holder[top] = parse(await client.sendCommand<string | null>(['HGET', scopeKey(scope), top]));
     nodeRedUtil().setObjectProperty(holder, key, value, true);
     const next = holder[top];
-    if (next === undefined || next === null) await client.sendCommand(['HDEL', scopeKey(scope), top]);
+    // Like Node-RED's own stores: undefined deletes the variable; null is a value.
+    if (next === undefined) await client.sendCommand(['HDEL', scopeKey(scope), top]);
     else await client.sendCommand(['HSET', scopeKey(scope), top, JSON.stringify(next)]);
   };
   const needsCallback = (callback: unknown): Callback => {
@@ -160,7 +161,7 @@ function redisStore(config: RedisStoreConfig = {}) {
       const values = Array.isArray(key) ? (Array.isArray(value) ? value : [value]) : [value];
       // One variable after the other: a later key may be inside an earlier one.
       keys
-        .reduce((chain, k, i) => chain.then(() => setOne(scope, k, values[i] ?? null)), Promise.resolve())
+        .reduce((chain, k, i) => chain.then(() => setOne(scope, k, values[i])), Promise.resolve())
         .then(
           () => cb(null),
           (err: Error) => cb(err),

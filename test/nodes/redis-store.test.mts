@@ -96,6 +96,8 @@ describe('the Redis store (redis-server with a password)', function () {
       assert.deepEqual(await call('get', 'flow-1', 'line'), [{ speed: 1300, pumps: ['p1'] }]);
       assert.deepEqual(await call('get', 'flow-1', ['line.pumps[0]', 'b.c', 'missing']), ['p1', 2, undefined]);
       assert.deepEqual(((await call('keys', 'flow-1'))[0] as string[]).sort(), ['a', 'b', 'line']);
+      await call('set', 'flow-1', 'b', null);
+      assert.deepEqual(await call('get', 'flow-1', 'b'), [null]);
       await call('set', 'flow-1', 'a', undefined);
       assert.deepEqual(((await call('keys', 'flow-1'))[0] as string[]).sort(), ['b', 'line']);
       await store.delete('flow-1');
