@@ -76,7 +76,7 @@ if current then
   local owner = string.sub(current, 1, at - 1)
   if owner == ARGV[1] then
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return {2, string.sub(current, at + 1), false}
+    return {2, string.sub(current, at + 1), redis.call('GET', KEYS[3]) or false}
   end
   return {0, owner, redis.call('PTTL', KEYS[1])}
 end
@@ -120,6 +120,14 @@ if ARGV[3] == '1' then
 end
 return 1`;
 
+/** Adds an item to an owner's inbox if that owner holds the asset's lease. KEYS: lease, inbox. */
+const FORWARD = `
+local current = redis.call('GET', KEYS[1])
+if not current or string.sub(current, 1, #ARGV[1] + 1) ~= ARGV[1] .. ':' then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'a', ARGV[2], 't', ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1`;
+
 const RELEASE = `
 for i, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[i] then redis.call('DEL', key) end
@@ -143,7 +151,6 @@ export class RedisTwinShare {
   private lastInboxId = '0-0';
   /** Assets whose write failed for a reason other than a lost lease: written again next time. */
   private readonly retry = new Set<string>();
-  private readonly expiresSet = new Map<string, number>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly troubles = new Set<string>();
   readonly counts: TwinShareCounts = { owned: 0, claims: 0, takeovers: 0, forwarded: 0, replayed: 0, writes: 0, refusedWrites: 0, lostLeases: 0, dropped: 0 };
@@ -267,23 +274,29 @@ export class RedisTwinShare {
     return saved.asset;
   }
 
+  /**
+   * Hands items over to the owner's inbox, only while that owner still holds the lease (checked in the same script):
+   * after a clean stop gave the lease back, or after it ran out, nothing more goes into that inbox; the items are
+   * routed again and the asset is claimed.
+   */
   private forward(owner: string, assetId: string, items: SharedItem[]): void {
     if (items.length === 0) return;
     const inbox = this.inbox(owner);
     this.counts.forwarded += items.length;
     for (const item of items) {
-      this.client.sendCommand(['XADD', inbox, 'MAXLEN', '~', String(INBOX_MAX), '*', 'a', assetId, 't', JSON.stringify(item)]).then(
-        () => this.recovered('handover'),
+      this.script<number>(FORWARD, [this.key(assetId, 'lease'), inbox], [owner, assetId, JSON.stringify(item), String(INBOX_MAX), String(INBOX_EXPIRE_MS)]).then(
+        (added) => {
+          this.recovered('handover');
+          if (Number(added) === 1) return;
+          this.counts.forwarded--;
+          this.ownership.ownerUnknown(assetId, owner);
+          if (this.host && this.route(assetId, item)) this.host.take([item]);
+        },
         (err: unknown) => {
           this.counts.dropped++;
           this.trouble('handover', `readings could not be handed over to other instances (first: ${assetId} to ${owner}; they are lost): ${errorMessage(err)}`);
         },
       );
-    }
-    const now = this.clock.now();
-    if ((this.expiresSet.get(inbox) ?? 0) < now - 60_000) {
-      this.expiresSet.set(inbox, now);
-      void this.client.sendCommand(['PEXPIRE', inbox, String(INBOX_EXPIRE_MS)]).catch(() => undefined);
     }
   }
 
@@ -307,7 +320,9 @@ export class RedisTwinShare {
         return;
       }
       this.counts.claims++;
-      if (Number(kind) === 1 && typeof extra === 'string') {
+      // Kind 2 (the lease is already ours: our trust ran out, or this instance restarted under the same id within
+      // the lease time) loads the saved twin too; loadSaved keeps a local copy that is at least as new.
+      if (typeof extra === 'string') {
         const previousWriter = this.loadSaved(host, assetId, extra);
         if (previousWriter !== undefined && previousWriter !== this.options.instanceId) {
           this.counts.takeovers++;

@@ -141,6 +141,11 @@ export class AssetOwnership<Item> {
     return this.release(assetId);
   }
 
+  /** `owner` turned out not to hold the lease any more (gave it back, or it ran out): ask the store next time. */
+  ownerUnknown(assetId: string, owner: string): void {
+    if (this.foreign.get(assetId)?.owner === owner) this.foreign.delete(assetId);
+  }
+
   /** The claim could not be answered (store unreachable): the readings stay and the claim is tried again. */
   claimFailed(assetId: string): void {
     this.claiming.delete(assetId);

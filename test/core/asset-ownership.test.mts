@@ -35,6 +35,13 @@ describe('asset ownership (one writer per asset across instances)', () => {
     ownership.heldBy('pump-2', 'b', 200, clock.now());
     clock.advance(200);
     assert.deepEqual(ownership.route('pump-2', 'r5'), { kind: 'claim' });
+    // The store said the owner no longer holds the lease (it gave it back): the next reading claims at once.
+    ownership.claimsDue();
+    ownership.heldBy('pump-2', 'b', 2500, clock.now());
+    ownership.ownerUnknown('pump-2', 'c');
+    assert.deepEqual(ownership.route('pump-2', 'r6'), { kind: 'forward', owner: 'b' }, 'only the owner named is forgotten');
+    ownership.ownerUnknown('pump-2', 'b');
+    assert.deepEqual(ownership.route('pump-2', 'r7'), { kind: 'claim' });
   });
 
   it('stops writing before the store can give the asset to another instance, unless the lease was renewed', () => {

@@ -138,7 +138,19 @@ describe('the Redis store (redis-server with a password)', function () {
     assert.equal(after.version, saved.version + 1);
     assert.equal(after.signals.flow.value, 110);
 
-    const output = first.nr.output() + second.nr.output();
+    // Killed and started again at once under the same instance id: its lease may still be there (it is "ours"), yet
+    // the twin comes from Redis, not from the new, empty memory.
+    await new Promise((r) => setTimeout(r, 700)); // one write interval (0.5 s) and a little: the last reading is in Redis
+    await second.nr.kill();
+    running.splice(running.indexOf(second.nr), 1);
+    const third = await start('solo', prefix, first.dir);
+    assert.equal((await post(third.nr, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { flow: 120 } })).status, 200);
+    const afterCrash = await eventually(async () => (await post(third.nr, 'command/snapshot', { assetId: 'pump-1' })).body, (s) => s?.signals?.flow?.value === 120);
+    assert.equal(afterCrash.version, saved.version + 2);
+    assert.equal(afterCrash.lastMaintenance.by, 'J. Doe');
+    assert.deepEqual((await post(third.nr, 'command/history', { assetId: 'pump-1', signal: 'flow' })).body.values, [100, 101, 102, 103, 104, 110, 120]);
+
+    const output = first.nr.output() + second.nr.output() + third.nr.output();
     assert.match(output, /sharing twin "pump" through Redis at redis:\/\/127\.0\.0\.1:\d+, instance solo/);
     assert.doesNotMatch(output, new RegExp(PASSWORD));
     assert.doesNotMatch(readFileSync(join(first.dir.path, 'flows.json'), 'utf8'), new RegExp(PASSWORD));
@@ -186,6 +198,16 @@ describe('the Redis store (redis-server with a password)', function () {
     const unknown = await post(b, 'command/snapshot', { assetId: 'pump-404' });
     assert.equal(unknown.status, 400);
     assert.match(unknown.body, /unknown asset "pump-404"/);
+    // A clean stop of the owner gives its leases back at once: b takes pump-7 over well within the 3 s lease.
+    await a.stop();
+    running.splice(running.indexOf(a), 1);
+    const stoppedAt = Date.now();
+    assert.equal((await post(b, 'telemetry', { assetId: 'pump-7', ts: t0 + 2000, signals: { flow: 52 } })).status, 200);
+    const takenOver = await eventually(async () => (await post(b, 'command/snapshot', { assetId: 'pump-7' })).body, (s) => s.signals?.flow?.value === 52);
+    const handOverMs = Date.now() - stoppedAt;
+    assert.equal(takenOver.version, maintained.version + 1, 'b carries on from what a wrote at its stop');
+    assert.equal(takenOver.lastMaintenance.part, 'bearing A');
+    assert.ok(handOverMs < 1500, `taken over ${handOverMs} ms after the owner stopped`);
   });
 
   it('Redis paused for twice the lease: no crash, no reading lost, the version carries on, each problem said once', async () => {
