@@ -178,6 +178,8 @@ export class RedisTwinShare {
 
   /** Starts sharing: the twin definition's store takes part from now on. */
   attach(host: SharedTwinHost): void {
+    // One twin definition per asset class and store: two would each believe they own the same assets.
+    if (this.host) throw new Error(`another twin definition already shares asset class "${this.twinName}" through this Redis store: give each definition its own asset class name`);
     this.host = host;
     this.timers.push(setInterval(() => void this.renew(), renewEveryMs(this.options.leaseMs)));
     this.timers.push(setInterval(() => void this.flush(), this.options.flushMs));

@@ -73,11 +73,18 @@ export = function register(RED: NodeAPI): void {
       const provider = contextStore === '' ? undefined : findTwinShareProvider((RED.settings as unknown as { contextStorage?: Record<string, unknown> }).contextStorage?.[contextStore]);
       if (provider !== undefined && spec !== undefined) {
         // A Redis store: the twin is shared with the other instances, one owner per asset (context/redis-twin-share.ts).
-        share = provider.share(spec.name);
-        share.attach(sharedHost(node, store));
-        const attached = share;
+        const attached = provider.share(spec.name);
+        try {
+          attached.attach(sharedHost(node, store));
+          share = attached;
+        } catch (err) {
+          // Refused (a second definition of the same asset class): this definition is unusable, and says why.
+          node.configError = errorMessage(err);
+          node.store = undefined;
+          node.error(node.configError);
+        }
         const shareSpec = spec;
-        node.shared = {
+        if (share) node.shared = {
           route: (assetId, item) => attached.route(assetId, item),
           owns: (assetId) => attached.owns(assetId),
           readCopy: async (assetId) => {
@@ -89,7 +96,7 @@ export = function register(RED: NodeAPI): void {
             return copy;
           },
         };
-        node.log(`sharing twin "${spec.name}" through ${provider.describe}`);
+        if (share) node.log(`sharing twin "${spec.name}" through ${provider.describe}`);
       } else if (contextStore !== '') {
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
         // A store kept across a redeploy is already complete in memory; only a fresh one reads the saved twin.

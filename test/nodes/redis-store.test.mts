@@ -234,4 +234,20 @@ describe('the Redis store (redis-server with a password)', function () {
     const warnings = nr.output().split('\n').filter((line) => /\[warn\].*(could not|failed)/.test(line));
     assert.ok(warnings.length <= 5, `at most one warning per kind of problem, got:\n${warnings.join('\n')}`);
   });
+
+  it('refuses a second twin definition of the same asset class in one store, with a clear error', async () => {
+    const dir = tempDir('twin-redis-twice');
+    dirs.push(dir);
+    const second = { id: 'def2', type: 'twin-definition', assetClass: 'pump', historyPoints: '100', acceptUndeclared: true, contextStore: 'redis', signals: [{ name: 'flow' }] };
+    writeFileSync(join(dir.path, 'flows.json'), JSON.stringify([...flow(), second]));
+    const nr = await startNodeRedProcess({
+      userDir: dir.path,
+      flowFile: 'flows.json',
+      logLevel: 'warn',
+      contextStorage: { default: { module: 'memory' }, redis: { module: 'twinflow-redis', config: { url: redis!.url, password: PASSWORD, instanceId: 'twice', prefix: `twice-${Date.now()}` } } },
+    });
+    running.push(nr);
+    await eventually(() => Promise.resolve(nr.output()), (out) => /another twin definition already shares asset class "pump"/.test(out));
+    assert.match(nr.output(), /\[error\] \[twin-definition:def2?\] another twin definition already shares asset class "pump" through this Redis store/);
+  });
 });
