@@ -13,8 +13,8 @@
  *   }
  */
 import { existsSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { nodeRedModule } from './node-red-module.js';
 
 interface StoreConfig {
   dir?: string;
@@ -30,19 +30,6 @@ interface ContextStore {
 }
 
 type StoreFactory = (config: StoreConfig) => ContextStore;
-
-/** Node-RED's own modules, found from the running Node-RED (this package does not depend on a copy of it). */
-function nodeRedModule<T>(id: string): T {
-  const bases = [require.main?.filename, join(process.cwd(), 'index.js'), __filename].filter((b): b is string => typeof b === 'string');
-  for (const base of bases) {
-    try {
-      return createRequire(base)(id) as T;
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error(`cannot find ${id}: this context store runs inside Node-RED`);
-}
 
 /** Where localfilesystem keeps its files for this config (the same rule as Node-RED's). */
 function storageDir(config: StoreConfig): string | undefined {

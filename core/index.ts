@@ -26,3 +26,4 @@ export * from './pump-prediction.js';
 export * from './errors.js';
 export * from './json-clone.js';
 export * from './what-if/index.js';
+export * from './asset-ownership.js';

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import express from 'express';
 import RED from 'node-red';
 import safeFileStore from '../context/safe-file-store.js';
+import redisStore from '../context/redis-store.js';
 
 export interface NodeRedInstanceOptions {
   /** Node-RED's user directory (settings, credentials, PKI, context). */
@@ -28,13 +29,13 @@ export interface NodeRedInstanceOptions {
 
 /**
  * Context store modules must be functions in settings; options that travel as JSON (a child process, a test) name
- * this package's file store as "twinflow-file".
+ * this package's file store as "twinflow-file" and its Redis store as "twinflow-redis".
  */
 function withStoreModules(storage: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, store] of Object.entries(storage)) {
     const s = store as { module?: unknown };
-    out[name] = s.module === 'twinflow-file' ? { ...s, module: safeFileStore } : store;
+    out[name] = s.module === 'twinflow-file' ? { ...s, module: safeFileStore } : s.module === 'twinflow-redis' ? { ...s, module: redisStore } : store;
   }
   return out;
 }

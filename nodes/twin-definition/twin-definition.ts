@@ -3,6 +3,9 @@ import { normaliseDefinition, type TwinDefinitionSpec } from '../../core/twin-de
 import { TwinStore } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from './definition-api.js';
 import { TwinPersistence } from './persistence.js';
+import { findTwinShareProvider } from '../../context/redis-registry.js';
+import type { RedisTwinShare, SharedTwinHost } from '../../context/redis-twin-share.js';
+import { validateTelemetry } from '../../core/telemetry.js';
 import { errorMessage, type Node, type NodeAPI, type NodeDef } from '../shared/node-red.js';
 
 interface TwinDefinitionConfig extends NodeDef {
@@ -40,6 +43,8 @@ export = function register(RED: NodeAPI): void {
     node.contextStore = (config.contextStore ?? '').trim() || undefined;
     node.events = new EventEmitter();
     node.events.setMaxListeners(0);
+    node.shared = undefined;
+    node.handlers = new Set();
     let spec: TwinDefinitionSpec | undefined;
     try {
       spec = normaliseDefinition({
@@ -58,6 +63,7 @@ export = function register(RED: NodeAPI): void {
       node.error(node.configError);
     }
     let persistence: TwinPersistence | undefined;
+    let share: RedisTwinShare | undefined;
     if (spec !== undefined) {
       const existing = stores.get(node.id);
       const store = existing ?? new TwinStore(spec);
@@ -65,7 +71,34 @@ export = function register(RED: NodeAPI): void {
       else stores.set(node.id, store);
       node.store = store;
       const contextStore = (config.contextStore ?? '').trim();
-      if (contextStore !== '') {
+      const provider = contextStore === '' ? undefined : findTwinShareProvider((RED.settings as unknown as { contextStorage?: Record<string, unknown> }).contextStorage?.[contextStore]);
+      if (provider !== undefined && spec !== undefined) {
+        // A Redis store: the twin is shared with the other instances, one owner per asset (context/redis-twin-share.ts).
+        const attached = provider.share(spec.name);
+        try {
+          attached.attach(sharedHost(node, store));
+          share = attached;
+        } catch (err) {
+          // Refused (a second definition of the same asset class): this definition is unusable, and says why.
+          node.configError = errorMessage(err);
+          node.store = undefined;
+          node.error(node.configError);
+        }
+        const shareSpec = spec;
+        if (share) node.shared = {
+          route: (assetId, item) => attached.route(assetId, item),
+          owns: (assetId) => attached.owns(assetId),
+          readCopy: async (assetId) => {
+            const saved = await attached.readSaved(assetId);
+            if (saved === undefined) return undefined;
+            const copy = new TwinStore(shareSpec);
+            const imported = copy.importAsset(saved);
+            if (!imported.ok) throw new Error(imported.reason);
+            return copy;
+          },
+        };
+        if (share) node.log(`sharing twin "${spec.name}" through ${provider.describe}`);
+      } else if (contextStore !== '') {
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
         // A store kept across a redeploy is already complete in memory; only a fresh one reads the saved twin.
         const restoring = existing ? Promise.resolve(0) : persistence.restore();
@@ -88,9 +121,47 @@ export = function register(RED: NodeAPI): void {
         if (removed) stores.delete(node.id);
         done();
       };
-      if (persistence) void persistence.close().then(finish, finish);
+      node.shared = undefined;
+      node.handlers.clear();
+      if (share) void share.detach().then(finish, finish);
+      else if (persistence) void persistence.close().then(finish, finish);
       else finish();
     });
   }
   RED.nodes.registerType('twin-definition', TwinDefinition);
 };
+
+/** The definition's store as a shared twin sees it. */
+function sharedHost(node: TwinDefinitionNode, store: TwinStore): SharedTwinHost {
+  return {
+    take(items) {
+      // Through a twin-state node when there is one, so snapshots and events go out as for any reading.
+      const first = node.handlers.values().next();
+      if (!first.done) {
+        first.value(items);
+        return;
+      }
+      // No twin-state node takes telemetry on this instance yet: readings go straight into the store; commands wait
+      // for nobody (they need a twin-state node to answer), so they are reported.
+      const now = Date.now();
+      for (const item of items) {
+        if ('reading' in item) {
+          const parsed = validateTelemetry(item.reading, now);
+          if (parsed.ok) store.ingest(parsed.value.telemetry);
+        } else node.warn(`a "${item.command.topic}" command handed over from another instance was dropped: no twin-state node takes telemetry here`);
+      }
+    },
+    importAsset(saved) {
+      const result = store.importAsset(saved);
+      return result.ok ? undefined : result.reason;
+    },
+    exportAsset: (assetId) => store.exportAsset(assetId),
+    version: (assetId) => store.version(assetId),
+    takeDirty: () => store.takeDirty(),
+    forget(assetId) {
+      if (!store.has(assetId)) return;
+      store.reset(assetId);
+    },
+    warn: (message) => node.warn(message),
+  };
+}

@@ -1,6 +1,7 @@
 import { validateTelemetry } from '../../core/telemetry.js';
 import type { IngestOutcome, StalenessChange, TwinStore } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
+import type { SharedItem } from '../../context/redis-twin-share.js';
 import { findDefinition } from '../shared/definition.js';
 import {
   errorMessage,
@@ -24,6 +25,8 @@ interface TwinStateConfig extends NodeDef {
 
 /** Commands on `msg.topic`; anything else is telemetry. */
 const COMMANDS = new Set(['snapshot', 'reset', 'maintenance', 'desired', 'history', 'audit']);
+/** Commands that only read: with a shared twin, answered from Redis for an asset another instance owns. */
+const READ_COMMANDS = new Set(['snapshot', 'history', 'audit']);
 
 export = function register(RED: NodeAPI): void {
   function TwinState(this: Node, config: TwinStateConfig): void {
@@ -101,7 +104,11 @@ export = function register(RED: NodeAPI): void {
       try {
         const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
         if (COMMANDS.has(command)) runCommand(store, command, msg, send, done);
-        else ingest(store, msg, send, done);
+        else {
+          // This node takes telemetry: what a shared twin hands in later (after a hand-over or a claim) comes through it.
+          definition?.handlers.add(takeLater);
+          ingest(store, msg, send, done);
+        }
       } catch (err) {
         // A broken invariant in the core: report it for Catch nodes, keep the runtime alive.
         done(new Error(errorMessage(err)));
@@ -121,6 +128,11 @@ export = function register(RED: NodeAPI): void {
           continue;
         }
         const { telemetry, rejected } = parsed.value;
+        // Shared with other instances: a reading of an asset another instance owns goes to that instance instead.
+        if (definition?.shared && !definition.shared.route(telemetry.assetId, { reading: telemetry })) {
+          collectEvents({ assetId: telemetry.assetId, accepted: false, version: 0, changed: [], rejected: [], cameBack: [], desiredChanged: [] }, rejected, telemetry.ts, events);
+          continue;
+        }
         const outcome = store.ingest(telemetry);
         collectEvents(outcome, rejected, telemetry.ts, events);
         if (outcome.accepted) {
@@ -151,9 +163,69 @@ export = function register(RED: NodeAPI): void {
       done();
     };
 
-    const runCommand = (store: TwinStore, command: string, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+    /**
+     * What a shared twin hands in after a hand-over or a claim: readings are ingested like one message, commands
+     * carried out like commands; answers go out on this node's outputs, errors to Catch nodes.
+     */
+    const takeLater = (items: SharedItem[]): void => {
+      if (!store) return;
+      const readings: unknown[] = [];
+      const commands: Array<{ topic: string; payload: unknown }> = [];
+      for (const item of items) {
+        if ('reading' in item) readings.push(item.reading);
+        else commands.push(item.command);
+      }
+      const later = (msg: NodeMessageInFlow, run: (done: DoneFn) => void): void => {
+        const done = (err?: Error): void => {
+          if (err) this.error(err, msg);
+        };
+        try {
+          run(done);
+        } catch (err) {
+          this.error(new Error(errorMessage(err)), msg);
+        }
+      };
+      if (readings.length > 0) {
+        const msg = { _msgid: RED.util.generateId(), payload: readings } as NodeMessageInFlow;
+        later(msg, (done) => ingest(store, msg, (out) => this.send(out), done));
+      }
+      for (const command of commands) {
+        const msg = { _msgid: RED.util.generateId(), topic: command.topic, payload: command.payload } as NodeMessageInFlow;
+        if (COMMANDS.has(command.topic)) later(msg, (done) => runCommand(store, command.topic, msg, (out) => this.send(out), done));
+      }
+    };
+
+    const runCommand = (store: TwinStore, command: string, msg: NodeMessageInFlow, send: SendFn, done: DoneFn, copy = false): void => {
       const payload = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
       const assetId = assetIdOf(msg.payload);
+      const shared = definition?.shared;
+      if (shared && !copy && assetId !== undefined && !shared.owns(assetId)) {
+        if (READ_COMMANDS.has(command)) {
+          // Another instance owns the asset: answer from what it last wrote to Redis (at most its write interval old).
+          shared.readCopy(assetId).then(
+            (saved) => {
+              if (saved === undefined) done(new Error(`unknown asset "${assetId}"`));
+              else {
+                try {
+                  runCommand(saved, command, msg, send, done, true);
+                } catch (err) {
+                  done(new Error(errorMessage(err)));
+                }
+              }
+            },
+            (err: unknown) => done(new Error(`could not read asset "${assetId}" from the shared twin: ${errorMessage(err)}`)),
+          );
+          return;
+        }
+        // A change: carried out by the owner (handed over, or after this instance claims the asset).
+        if (!shared.route(assetId, { command: { topic: command, payload: msg.payload } })) {
+          msg.topic = assetId;
+          msg.payload = { assetId, handedOver: true };
+          send([msg, null]);
+          done();
+          return;
+        }
+      }
       switch (command) {
         case 'snapshot': {
           if (assetId !== undefined) {
@@ -228,6 +300,7 @@ export = function register(RED: NodeAPI): void {
       for (const timer of pending.values()) clearTimeout(timer);
       pending.clear();
       definition?.events.off('stale', onStale);
+      definition?.handlers.delete(takeLater);
       done();
     });
   }
