@@ -45,6 +45,8 @@ export = function register(RED: NodeAPI): void {
     /** The library revision the model has taken in. */
     let appliedRevision = -1;
     let worker: Worker | undefined;
+    /** Answers the message of the training in progress when the node closes. */
+    let stopTraining: (() => void) | undefined;
     let closed = false;
 
     type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
@@ -270,9 +272,12 @@ export = function register(RED: NodeAPI): void {
         if (answered) return;
         answered = true;
         worker = undefined;
-        if (err) status('red', 'error', { reason: shortText(err.message) });
+        stopTraining = undefined;
+        if (err && !closed) status('red', 'error', { reason: shortText(err.message) });
         done(err);
       };
+      // A stop or redeploy ends the training: the message that asked for it is answered, not left open.
+      stopTraining = () => finish(new Error(`${command === 'train' ? 'training' : 'retraining'} stopped: the flow was stopped or redeployed before it finished`));
       let received = false;
       running.on('message', (message: TrainMessage) => {
         if (message.type === 'progress') {
@@ -334,6 +339,7 @@ export = function register(RED: NodeAPI): void {
       shown.close();
       const running = worker;
       worker = undefined;
+      stopTraining?.();
       if (running) running.terminate().then(() => done(), () => done());
       else done();
     });

@@ -153,6 +153,37 @@ describe('twin-rul', function () {
     }
   });
 
+  it('answers a training cut off by a stop: its message ends with an error, the worker is gone', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.rul],
+      onTab([definition(def), { id: 'rul', type: 'twin-rul', definition: def, modelFile: MODEL, wires: [['out']] }, { id: 'out', type: 'helper' }]),
+    );
+    const rul = helper.getNode('rul');
+    const errors: string[] = [];
+    const statuses: string[] = [];
+    rul.on('call:error', (call: any) => errors.push(String(call.args[0]?.message ?? call.args[0])));
+    rul.on('call:status', (call: any) => statuses.push(String(call.args[0]?.text ?? '')));
+    rul.receive({ topic: 'train', payload: { file: TRAIN_FD001, trees: 60, folds: 3 } });
+    // Texts are message-catalog keys here (twin-rul.status.training): the test runtime loads no catalogs.
+    await until(() => statuses.some((t) => /\btraining\b/.test(t)), 10_000, 'the training to start');
+    // The test helper removes its spies before it stops the flow: watch the node's error() on its prototype instead.
+    const prototype = Object.getPrototypeOf(rul);
+    const original = prototype.error;
+    const stoppedWith: string[] = [];
+    prototype.error = function (this: { id: string }, ...args: unknown[]) {
+      if (this.id === 'rul') stoppedWith.push(String((args[0] as Error)?.message ?? args[0]));
+      return original.apply(this, args);
+    };
+    try {
+      await helper.unload();
+    } finally {
+      prototype.error = original;
+    }
+    assert.deepEqual(stoppedWith, ['training stopped: the flow was stopped or redeployed before it finished']);
+    assert.deepEqual(errors.filter((e) => !e.startsWith('training stopped')), [], 'no other error');
+  });
+
   it('sends every error to Catch: unknown asset, missing model file, bad training requests', async () => {
     const dir = tempDir('twin-rul');
     try {
