@@ -69,6 +69,19 @@ export interface OpcuaFailure {
  * @param pkiFolder where the rejected/ and trusted/ folders are, to say where to move a certificate
  */
 export function explainOpcuaFailure(error: string, pkiFolder: string): OpcuaFailure {
+  // Checked before the untrusted case below, whose "Certificate verification failed" also matches this error: node-opcua
+  // refuses a server certificate outside its validity dates even once it is in trusted/ (BadCertificateTimeInvalid;
+  // BadCertificateIssuerTimeInvalid for its issuer), and telling the user to trust it again would not help.
+  if (/BadCertificate(Issuer)?TimeInvalid/.test(error)) {
+    const status = firstStatusName(error) ?? 'BadCertificateTimeInvalid';
+    return {
+      kind: 'untrusted-certificate',
+      message:
+        `the server's ${status === 'BadCertificateIssuerTimeInvalid' ? "certificate issuer's certificate" : 'certificate'} has expired or is not valid yet (${status}): ` +
+        `trusting it does not help; the server needs a new certificate (then trust that one)`,
+      retry: true,
+    };
+  }
   if (/BadCertificateUntrusted|BadSecurityChecksFailed.*certificate|Certificate verification failed/i.test(error)) {
     return {
       kind: 'untrusted-certificate',

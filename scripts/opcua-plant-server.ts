@@ -27,6 +27,11 @@ export interface PlantServerOptions {
    * a restarted PLC whose namespaces were renumbered (what `nsu=` node ids are for).
    */
   namespacesBefore?: string[];
+  /**
+   * The server's application URI (node-opcua makes one from the host name when not given); a certificate prepared
+   * beforehand in `<pkiFolder>/server/own/certs/certificate.pem` must name the same URI.
+   */
+  applicationUri?: string;
 }
 
 export interface PlantServer {
@@ -75,6 +80,7 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
     userCertificateManager,
     allowAnonymous: options.allowAnonymous ?? true,
     buildInfo: { productName: 'twinflow virtual PLC' },
+    ...(options.applicationUri && { serverInfo: { applicationUri: options.applicationUri } }),
     ...(options.securityModes && {
       securityModes: options.securityModes.map((m) => opcua.MessageSecurityMode[m as keyof typeof opcua.MessageSecurityMode]),
     }),
