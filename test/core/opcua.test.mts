@@ -37,6 +37,11 @@ describe('OPC UA security settings', () => {
     assert.equal(cert.kind, 'untrusted-certificate');
     assert.match(cert.message, /\/nr\/pki\/rejected.*\/nr\/pki\/trusted\/certs/);
     assert.equal(cert.retry, true);
+    // An expired certificate stays refused once trusted: the words say so instead of "trust it".
+    const expired = explainOpcuaFailure('server Certificate verification failed with err BadCertificateTimeInvalid (0x80140000)', '/nr/pki');
+    assert.equal(expired.kind, 'untrusted-certificate');
+    assert.match(expired.message, /^the server's certificate has expired or is not valid yet \(BadCertificateTimeInvalid\): trusting it does not help/);
+    assert.match(explainOpcuaFailure('BadCertificateIssuerTimeInvalid (0x80150000)', '/p').message, /certificate issuer's certificate has expired/);
     const denied = explainOpcuaFailure('Error: BadUserAccessDenied (0x801f0000) activateSession', '/p');
     assert.deepEqual(denied, { kind: 'access-denied', message: 'the server refused the user name or password (BadUserAccessDenied)', retry: false });
     assert.equal(explainOpcuaFailure('connect ECONNREFUSED 127.0.0.1:4840', '/p').kind, 'unreachable');
