@@ -18,9 +18,9 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browser> {
+export async function openBrowser(viewport = { width: 1400, height: 1000 }): Promise<Browser> {
   const profile = tempDir('twin-chromium');
-  const context = await chromium.launchPersistentContext(profile.path, { executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 }, args: ARGS });
+  const context = await chromium.launchPersistentContext(profile.path, { executablePath: CHROMIUM, headless: true, viewport, args: ARGS });
   // Dashboard 2.0 registers every mounted chart in window.uiCharts when window.Cypress is set: its own test hook,
   // which lets a test read the series a chart draws.
   await context.addInitScript(() => {

@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { cmapssDir } from '../support/data.mts';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
-import { tempDir } from '../support/red.mts';
+import { openBrowser, type Browser } from '../demo/dashboard-browser.mts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PACKAGE = '@twinflow/node-red-digital-twin';
 const examplesDir = join(import.meta.dirname, '..', '..', 'examples');
 const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort();
@@ -40,9 +39,8 @@ interface DebugRecord {
 describe('example flows imported from the editor menu, in Chromium', function () {
   this.timeout(180_000);
   let demo: RunningDemo;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let profile: ReturnType<typeof tempDir>;
   /** The demo runs where the examples expect it; otherwise the examples' addresses are moved to the demo's ports. */
   let standardPorts = false;
   /** The demo's own flow tabs, which stay. */
@@ -55,14 +53,8 @@ describe('example flows imported from the editor menu, in Chromium', function ()
     // The C-MAPSS examples read their files relative to the Node-RED user directory (cmapss/…), as their comments
     // say: put the data there, as a user who downloaded it would.
     symlinkSync(cmapssDir(), join(demo.userDir, 'cmapss'), 'dir');
-    profile = tempDir('twin-chromium');
-    context = await chromium.launchPersistentContext(profile.path, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1600, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await openBrowser({ width: 1600, height: 1000 });
+    page = await browser.newPage();
     page.on('console', (msg) => {
       if (msg.type() === 'error') consoleErrors.push(msg.text());
     });
@@ -83,8 +75,7 @@ describe('example flows imported from the editor menu, in Chromium', function ()
   });
 
   after(async () => {
-    await context?.close();
-    profile?.remove();
+    await browser?.close();
     await demo?.dispose();
   });
 
@@ -273,7 +264,7 @@ describe('example flows imported from the editor menu, in Chromium', function ()
       if (title.includes('classic dashboard')) {
         // The classic dashboard at /ui: the text shows the twin's bearing temperature and the chart has its line
         // (filled from the twin's history at start), not its "no data" text.
-        const ui = await context.newPage();
+        const ui = await browser.context.newPage();
         ui.on('pageerror', (err) => consoleErrors.push(`/ui: ${err.message}`));
         await ui.goto(`${demo.editorUrl}ui/`);
         await ui.locator('.twin-classic-text', { hasText: /\d+\.\d °C · stale signals: none/ }).waitFor({ timeout: 30_000 });
