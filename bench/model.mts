@@ -1,6 +1,7 @@
 /**
- * Model and RUL benchmark: microseconds per asset update for each model kind of twin-model and each RUL method of
- * twin-rul, beside the cost of the twin-store ingest of the same reading (measured in the same run, for scale).
+ * Model and RUL benchmark: microseconds per asset update for each model kind of twin-model (with its default 60 min
+ * condition indicators over the twin's history) and each RUL method of twin-rul (with reused estimate buffers, as the
+ * node runs it), beside the cost of the twin-store ingest of the same reading (measured in the same run, for scale).
  * Last line: {"usPerUpdate":{"<kind>":…},"storeIngestUs":…}
  *
  * Options: --data <dir with test_FD001.txt> (default: shared/data/cmapss beside the project).
@@ -17,19 +18,30 @@ const i = process.argv.indexOf('--data');
 const dataDir = resolve(i > 0 ? process.argv[i + 1]! : join(root, '..', 'shared', 'data', 'cmapss'));
 const UPDATES = 20_000;
 const T0 = Date.UTC(2026, 0, 1);
-const noHistory = () => ({ ts: [], values: [], quality: [] });
+/** twin-model's default window of condition indicators (60 min: 60 one-minute readings per signal, every update). */
+const INDICATOR_WINDOW_SECONDS = 3600;
 
-/** Runs `updates` readings through one model after a warm-up, returning µs per update. */
+/**
+ * Runs `updates` readings through one model after a warm-up, returning µs per update. The model reads its history
+ * from a twin store that holds the readings (stored beforehand, untimed: the window of an update ends at its own
+ * time, so later readings are never read), as twin-model does.
+ */
 function timeModel(options: import('../dist/core/index.js').AssetModelOptions, reading: (k: number) => Record<string, number>): number {
-  const created = core.AssetModel.create('bench', options);
+  const created = core.AssetModel.create('bench', { indicatorWindowSeconds: INDICATOR_WINDOW_SECONDS, ...options });
   if (!created.ok) throw new Error(created.reason);
   const model = created.value;
+  const store = new core.TwinStore(core.normaliseDefinition({ name: 'bench', historyPoints: 1000, signals: [] }), new core.ManualClock(T0 + 1e12));
+  for (let k = 0; k < 500 + UPDATES; k++) store.ingest({ assetId: 'bench', ts: T0 + k * 60_000, signals: reading(k) });
+  const history: import('../dist/core/index.js').HistoryReader = {
+    series: (signal, from, to) => store.history('bench', signal, from, to),
+    usable: (signal, from, to) => store.usableWindow('bench', signal, from, to),
+  };
   const step = (k: number) => {
     const ts = T0 + k * 60_000;
     const measured = reading(k);
-    const expected = model.expect(ts, measured, noHistory);
+    const expected = model.expect(ts, measured, history);
     if (!expected.ok) throw new Error(expected.reason);
-    model.update(ts, measured, expected.value, noHistory);
+    model.update(ts, measured, expected.value, history);
   };
   // Past the settling and the healthy window, so the timed updates are the steady ones.
   for (let k = 0; k < 500; k++) step(k);
@@ -55,14 +67,15 @@ if (!parsedModel.ok) throw new Error(parsedModel.reason);
 const test = core.parseCmapss(readFileSync(join(dataDir, 'test_FD001.txt'), 'utf8'));
 if (!test.ok) throw new Error(test.reason);
 const histories = test.value.engines.map((engine) => core.engineColumns(engine));
+const buffers = new core.EstimateBuffers();
 for (const method of core.RUL_METHODS) {
   // One untimed pass first, as bench:rul does: the figure is the steady cost of an update, not the JIT's first compiles.
-  for (const history of histories) core.predictRul(parsedModel.value, method, history, 30);
+  for (const history of histories) core.predictRul(parsedModel.value, method, history, 30, buffers);
   // Then five timed passes over the 100 engines, and their median: on a shared machine one pass can land in another
   // process's burst, which a single timing of all five would carry.
   const passes = Array.from({ length: 5 }, () => {
     const start = process.hrtime.bigint();
-    for (const history of histories) core.predictRul(parsedModel.value, method, history, 30);
+    for (const history of histories) core.predictRul(parsedModel.value, method, history, 30, buffers);
     return Number(process.hrtime.bigint() - start) / 1000 / histories.length;
   }).sort((a, b) => a - b);
   usPerUpdate[`rul-${method}`] = passes[2]!;

@@ -297,21 +297,54 @@ export class SignalHistory {
    * @returns how many points were copied
    */
   copyUsable(after: number | undefined, ts: Float64Array, values: Float64Array): number {
-    // Points are in time order: find the first one after `after` by binary search, then copy from there.
+    return after === undefined ? this.copyUsableFrom(-Infinity, Infinity, ts, values) : this.copyUsableFrom(after, Infinity, ts, values, false);
+  }
+
+  /**
+   * Copies the usable points with `from <= ts <= to` (`from < ts` when `fromIncluded` is false), oldest first, into
+   * `ts` and `values` from index 0; both must hold `length` points.
+   * @returns how many points were copied
+   */
+  copyUsableFrom(from: number, to: number, ts: Float64Array, values: Float64Array, fromIncluded = true): number {
+    // Points are in time order: find the first one in the window by binary search, then copy until past `to`.
     let low = 0;
-    if (after !== undefined) {
-      let high = this.count;
-      while (low < high) {
-        const mid = (low + high) >> 1;
-        if (this.times[this.slot(mid)]! <= after) low = mid + 1;
-        else high = mid;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      const t = this.times[this.slot(mid)]!;
+      if (fromIncluded ? t < from : t <= from) low = mid + 1;
+      else high = mid;
+    }
+    if (this.n === this.count) {
+      // No bad point stored (the usual case): the window is one or two runs of the ring buffer, copied whole.
+      let end = this.count;
+      if (to < this.newestTs) {
+        let high = this.count;
+        end = low;
+        while (end < high) {
+          const mid = (end + high) >> 1;
+          if (this.times[this.slot(mid)]! <= to) end = mid + 1;
+          else high = mid;
+        }
       }
+      const n = Math.max(0, end - low);
+      const start = this.slot(low);
+      const firstRun = Math.min(n, this.capacity - start);
+      ts.set(this.times.subarray(start, start + firstRun));
+      values.set(this.values.subarray(start, start + firstRun));
+      if (firstRun < n) {
+        ts.set(this.times.subarray(0, n - firstRun), firstRun);
+        values.set(this.values.subarray(0, n - firstRun), firstRun);
+      }
+      return n;
     }
     let n = 0;
     for (let i = low; i < this.count; i++) {
       const s = this.slot(i);
+      const t = this.times[s]!;
+      if (t > to) break;
       if (this.qualities[s] === BAD) continue;
-      ts[n] = this.times[s]!;
+      ts[n] = t;
       values[n] = this.values[s]!;
       n++;
     }

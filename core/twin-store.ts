@@ -191,8 +191,8 @@ export class TwinStore {
   private dirty = new Set<string>();
   /** Reused buffers of `alignedHistory`, one pair per signal position. */
   private readonly alignScratch: Array<{ ts: Float64Array; values: Float64Array }> = [];
-  /** Reused row indexes of `alignedHistory` (typed arrays live outside the heap: each new one is costly to make). */
-  private alignRows = new Int32Array(0);
+  /** Reused buffer of `usableWindow`. */
+  private windowScratch = { ts: new Float64Array(0), values: new Float64Array(0) };
 
   constructor(
     spec: TwinDefinitionSpec,
@@ -571,21 +571,36 @@ export class TwinStore {
 
   /**
    * The usable history of several signals as aligned columns: one row per timestamp at which every named signal has
-   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it. Each signal's usable
-   * points are copied out of its ring buffer in one tight loop, then the rows are found by walking the copies together
-   * (a merge join: histories are in time order with at most one point per timestamp): what the RUL estimate reads for
-   * every snapshot.
+   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it.
    * @returns a column per name (the same values for a name given twice); empty columns for unknown assets or signals
    */
   alignedHistory(assetId: string, names: readonly string[], after?: number): Record<string, number[]> {
+    const view = this.alignedHistoryView(assetId, names, after);
+    const columns: Record<string, number[]> = {};
+    for (const name of names) {
+      const source = view[name]!;
+      const column = new Array<number>(source.length);
+      for (let i = 0; i < source.length; i++) column[i] = source[i]!;
+      columns[name] = column;
+    }
+    return columns;
+  }
+
+  /**
+   * `alignedHistory` without copies, for the RUL estimate on every snapshot: the columns are views of buffers the
+   * store reuses, valid only until its next `alignedHistoryView` call — read them at once, keep none.
+   * Each signal's usable points are copied out of its ring buffer in one tight loop, then the rows are found by
+   * walking the copies together (a merge join: histories are in time order with at most one point per timestamp),
+   * and each copy is compacted in place to the rows found.
+   */
+  alignedHistoryView(assetId: string, names: readonly string[], after?: number): Record<string, Float64Array> {
     const signals = this.assets.get(assetId)?.signals;
     const histories = names.map((name) => signals?.get(name)?.history);
-    const columns: Record<string, number[]> = {};
+    const columns: Record<string, Float64Array> = {};
     if (histories.length === 0 || !histories.every((h) => h !== undefined)) {
-      for (const name of names) columns[name] = [];
+      for (const name of names) columns[name] = new Float64Array(0);
       return columns;
     }
-    // Scratch buffers kept by the store (one pair per position), so a call allocates only the columns it returns.
     const m = histories.length;
     const ts: Float64Array[] = [];
     const values: Float64Array[] = [];
@@ -601,34 +616,27 @@ export class TwinStore {
       values.push(scratch.values);
       counts[j] = history.copyUsable(after, scratch.ts, scratch.values);
     }
-    // Pass 1: mark the rows of the first signal that every other signal has (cursor per signal); pass 2: fill.
-    const first = ts[0]!;
-    const n0 = counts[0]!;
-    if (this.alignRows.length < m * n0) this.alignRows = new Int32Array(Math.max(m * n0, 2 * this.alignRows.length));
-    const at = this.alignRows;
-    const cursors = new Int32Array(m);
-    let rows = 0;
-    next: for (let i = 0; i < n0; i++) {
-      const t = first[i]!;
-      for (let j = 1; j < m; j++) {
-        const other = ts[j]!;
-        const n = counts[j]!;
-        let k = cursors[j]!;
-        while (k < n && other[k]! < t) k++;
-        cursors[j] = k;
-        if (k === n || other[k] !== t) continue next;
-        at[j * n0 + rows] = k;
-      }
-      at[rows] = i;
-      rows++;
-    }
+    // Usually every reading carries every signal: then the copies are the columns as they are.
+    const rows = sameTimes(ts, counts) ? counts[0]! : joinInPlace(ts, values, counts);
+    // A name given twice has a buffer per position, both with the same values.
     names.forEach((name, j) => {
-      const source = values[j]!;
-      const column = new Array<number>(rows);
-      for (let r = 0; r < rows; r++) column[r] = source[at[j * n0 + r]!]!;
-      columns[name] = column;
+      columns[name] = values[j]!.subarray(0, rows);
     });
     return columns;
+  }
+
+  /**
+   * The usable (not `bad`) points of one signal with `from <= ts <= to`, oldest first, as views of a buffer the store
+   * reuses: valid only until the next `usableWindow` call (twin-model's condition indicators, on every update).
+   * Empty for unknown assets or signals.
+   */
+  usableWindow(assetId: string, signal: string, from: number, to: number): { ts: Float64Array; values: Float64Array } {
+    const history = this.assets.get(assetId)?.signals.get(signal)?.history;
+    if (history === undefined) return { ts: this.windowScratch.ts.subarray(0, 0), values: this.windowScratch.values.subarray(0, 0) };
+    if (this.windowScratch.ts.length < history.length) this.windowScratch = { ts: new Float64Array(history.capacity), values: new Float64Array(history.capacity) };
+    const { ts, values } = this.windowScratch;
+    const n = history.copyUsableFrom(from, to, ts, values);
+    return { ts: ts.subarray(0, n), values: values.subarray(0, n) };
   }
 
   /** Forgets one asset, or every asset when no id is given. */
@@ -851,4 +859,43 @@ function checkPersistedAsset(data: unknown): Parsed<PersistedAsset> {
   if (typeof d.desired !== 'object' || d.desired === null) return fail(`asset ${d.assetId}: no desired values`);
   if (!Array.isArray(d.maintenance)) return fail(`asset ${d.assetId}: no maintenance log`);
   return { ok: true, value: data as PersistedAsset };
+}
+
+/** True when every signal's copied history has the same timestamps as the first's (then no join is needed). */
+function sameTimes(ts: readonly Float64Array[], counts: Int32Array): boolean {
+  const first = ts[0]!;
+  const n0 = counts[0]!;
+  for (let j = 1; j < ts.length; j++) {
+    if (counts[j] !== n0) return false;
+    const other = ts[j]!;
+    for (let i = 0; i < n0; i++) if (other[i] !== first[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * Keeps the rows whose timestamp every signal has (a merge join of time-ordered copies), moving each signal's kept
+ * values to the front of its copy. Row r is point i ≥ r of the first signal and point k ≥ r of every other, so moving
+ * in row order never overwrites a point not yet read. @returns the number of rows
+ */
+function joinInPlace(ts: readonly Float64Array[], values: readonly Float64Array[], counts: Int32Array): number {
+  const m = ts.length;
+  const first = ts[0]!;
+  const n0 = counts[0]!;
+  const cursors = new Int32Array(m);
+  let rows = 0;
+  next: for (let i = 0; i < n0; i++) {
+    const t = first[i]!;
+    for (let j = 1; j < m; j++) {
+      const other = ts[j]!;
+      const n = counts[j]!;
+      let k = cursors[j]!;
+      while (k < n && other[k]! < t) k++;
+      cursors[j] = k;
+      if (k === n || other[k] !== t) continue next;
+    }
+    for (let j = 0; j < m; j++) values[j]![rows] = values[j]![j === 0 ? i : cursors[j]!]!;
+    rows++;
+  }
+  return rows;
 }

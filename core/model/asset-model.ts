@@ -1,7 +1,7 @@
 /**
  * The model of one asset as `twin-model` runs it: expected values (physics template, learned baseline, or values
  * computed outside such as JSONata expressions), the residual monitor, and online parameter estimates.
- * Pure: telemetry time comes in with each update; history comes in through a function.
+ * Pure: telemetry time comes in with each update; history comes in through a reader (`HistoryReader`).
  */
 import type { Parsed } from '../telemetry.js';
 import { errorMessage } from '../errors.js';
@@ -72,8 +72,16 @@ export interface AssetModelResult {
   indicators?: Record<string, ConditionIndicators>;
 }
 
-/** History of one signal between two telemetry times, as the twin store returns it. */
-export type HistoryReader = (signal: string, from: number, to: number) => { ts: number[]; values: number[]; quality: string[] };
+/** How a model reads the twin's history of one signal between two telemetry times (both included). */
+export interface HistoryReader {
+  /** Every point with its quality, in arrays of its own (fitting a baseline, once). */
+  series(signal: string, from: number, to: number): { ts: number[]; values: number[]; quality: string[] };
+  /**
+   * The usable (not `bad`) points only, possibly as views of reused buffers valid until the next call: condition
+   * indicators read them on every update and keep nothing.
+   */
+  usable(signal: string, from: number, to: number): { ts: ArrayLike<number>; values: ArrayLike<number> };
+}
 
 /** Smallest scale of a fitted baseline's residual, relative to the output level (as the monitor's floor). */
 const MIN_RELATIVE_STD = 0.001;
@@ -158,7 +166,7 @@ export class AssetModel {
   private fitBaseline(from: number, to: number, history: HistoryReader): Parsed<void> {
     const inputs = this.options.inputs!;
     const outputs = this.options.outputs!;
-    const histories = Object.fromEntries([...inputs, ...outputs].map((s) => [s, history(s, from, to)]));
+    const histories = Object.fromEntries([...inputs, ...outputs].map((s) => [s, history.series(s, from, to)]));
     const { rows } = alignHistories(histories, [...inputs, ...outputs]);
     const x = rows.map((r) => r.slice(0, inputs.length));
     const y = rows.map((r) => r.slice(inputs.length));
@@ -202,14 +210,8 @@ export class AssetModel {
     const from = ts - (windowSeconds * 1000) / this.timeScale;
     const out: Record<string, ConditionIndicators> = {};
     for (const signal of Object.keys(measured)) {
-      const h = history(signal, from, ts);
-      // Usually every reading of the window is usable: then the window goes as it is, without three filtered copies
-      // per signal and update.
-      const allUsable = !h.quality.includes('bad');
-      const usable = allUsable ? undefined : h.quality.map((q) => q !== 'bad');
-      const found = usable === undefined
-        ? conditionIndicators(h.ts, h.values, this.timeScale)
-        : conditionIndicators(h.ts.filter((_, i) => usable[i]), h.values.filter((_, i) => usable[i]), this.timeScale);
+      const h = history.usable(signal, from, ts);
+      const found = conditionIndicators(h.ts, h.values, this.timeScale);
       if (found) out[signal] = found;
     }
     return out;

@@ -17,21 +17,27 @@ export interface ConditionIndicators {
 }
 
 /**
- * Indicators of a window of readings, or undefined for an empty window.
+ * Indicators of a window of readings, or undefined for an empty window. Takes typed arrays too: twin-model reads the
+ * window on every update as views of reused buffers, without a copy.
  * @param ts reading times (ms of telemetry time)
  * @param timeScale plant seconds per second of telemetry time, so the slope is per plant hour
  */
-export function conditionIndicators(ts: readonly number[], values: readonly number[], timeScale = 1): ConditionIndicators | undefined {
-  if (values.length === 0) return undefined;
-  const hours = ts.map((t) => (t * timeScale) / 3_600_000);
-  const distinctTimes = hours.length > 1 && hours.some((h) => h !== hours[0]);
-  const variesAtAll = values.some((v) => v !== values[0]);
+export function conditionIndicators(ts: ArrayLike<number>, values: ArrayLike<number>, timeScale = 1): ConditionIndicators | undefined {
+  const n = values.length;
+  if (n === 0) return undefined;
+  let distinctTimes = false;
+  let variesAtAll = false;
+  for (let i = 1; i < n; i++) {
+    if (ts[i] !== ts[0]) distinctTimes = true;
+    if (values[i] !== values[0]) variesAtAll = true;
+  }
   const rms = rootMeanSquare(values);
   return {
-    points: values.length,
+    points: n,
     rms,
-    kurtosis: variesAtAll && values.length > 1 ? kurtosis(values) : null,
+    kurtosis: variesAtAll ? kurtosis(values) : null,
     crestFactor: rms > 0 ? crestFactor(values) : null,
-    slopePerHour: distinctTimes ? slope(hours, values) : null,
+    // Per millisecond of telemetry time, then per plant hour (one scaling instead of converting every time).
+    slopePerHour: distinctTimes ? (slope(ts, values) * 3_600_000) / timeScale : null,
   };
 }

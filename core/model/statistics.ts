@@ -4,7 +4,7 @@
  * One concept per function; every function refuses an input it cannot give a meaningful answer for.
  */
 
-function requireValues(values: readonly number[], min: number, what: string): void {
+function requireValues(values: ArrayLike<number>, min: number, what: string): void {
   if (values.length < min) throw new Error(`${what} requires at least ${min} value${min === 1 ? '' : 's'}, got ${values.length}`);
 }
 
@@ -13,10 +13,10 @@ function requireValues(values: readonly number[], min: number, what: string): vo
  * @throws when `values` is empty
  * @example mean([1, 2, 3]) // 2
  */
-export function mean(values: readonly number[]): number {
+export function mean(values: ArrayLike<number>): number {
   requireValues(values, 1, 'mean');
   let sum = 0;
-  for (const v of values) sum += v;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
   return sum / values.length;
 }
 
@@ -26,10 +26,10 @@ export function mean(values: readonly number[]): number {
  * @throws when `values` is empty
  * @example variance([1, 2, 3, 4]) // 1.25
  */
-export function variance(values: readonly number[]): number {
+export function variance(values: ArrayLike<number>): number {
   const m = mean(values);
   let sum = 0;
-  for (const v of values) sum += (v - m) * (v - m);
+  for (let i = 0; i < values.length; i++) sum += (values[i]! - m) * (values[i]! - m);
   return sum / values.length;
 }
 
@@ -37,7 +37,7 @@ export function variance(values: readonly number[]): number {
  * Population standard deviation σ = √variance.
  * @example standardDeviation([2, 4, 4, 4, 5, 5, 7, 9]) // 2
  */
-export function standardDeviation(values: readonly number[]): number {
+export function standardDeviation(values: ArrayLike<number>): number {
   return Math.sqrt(variance(values));
 }
 
@@ -47,7 +47,7 @@ export function standardDeviation(values: readonly number[]): number {
  * @throws when fewer than two values are given
  * @example sampleStandardDeviation([2, 4, 4, 4, 5, 5, 7, 9]) // ≈ 2.138
  */
-export function sampleStandardDeviation(values: readonly number[]): number {
+export function sampleStandardDeviation(values: ArrayLike<number>): number {
   requireValues(values, 2, 'sampleStandardDeviation');
   return Math.sqrt((variance(values) * values.length) / (values.length - 1));
 }
@@ -56,10 +56,10 @@ export function sampleStandardDeviation(values: readonly number[]): number {
  * Root mean square √(Σx² / n): the energy of a signal, e.g. vibration velocity per ISO 10816.
  * @example rootMeanSquare([3, -3, 3, -3]) // 3
  */
-export function rootMeanSquare(values: readonly number[]): number {
+export function rootMeanSquare(values: ArrayLike<number>): number {
   requireValues(values, 1, 'rootMeanSquare');
   let sum = 0;
-  for (const v of values) sum += v * v;
+  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
   return Math.sqrt(sum / values.length);
 }
 
@@ -69,12 +69,13 @@ export function rootMeanSquare(values: readonly number[]): number {
  * @throws when fewer than two values are given or all values are equal (the ratio is undefined)
  * @example kurtosis([1, 2, 3, 4, 5]) // 1.7
  */
-export function kurtosis(values: readonly number[]): number {
+export function kurtosis(values: ArrayLike<number>): number {
   requireValues(values, 2, 'kurtosis');
   const m = mean(values);
   let m2 = 0;
   let m4 = 0;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     const d2 = (v - m) * (v - m);
     m2 += d2;
     m4 += d2 * d2;
@@ -90,11 +91,11 @@ export function kurtosis(values: readonly number[]): number {
  * @throws when the RMS is zero
  * @example crestFactor([1, -1, 1, -1]) // 1
  */
-export function crestFactor(values: readonly number[]): number {
+export function crestFactor(values: ArrayLike<number>): number {
   const rms = rootMeanSquare(values);
   if (rms === 0) throw new Error('crestFactor is undefined for an all-zero signal');
   let peak = 0;
-  for (const v of values) peak = Math.max(peak, Math.abs(v));
+  for (let i = 0; i < values.length; i++) peak = Math.max(peak, Math.abs(values[i]!));
   return peak / rms;
 }
 
@@ -103,7 +104,7 @@ export function crestFactor(values: readonly number[]): number {
  * @throws when the lengths differ, fewer than two points are given, or all x are equal
  * @example slope([0, 1, 2], [1, 3, 5]) // 2
  */
-export function slope(x: readonly number[], y: readonly number[]): number {
+export function slope(x: ArrayLike<number>, y: ArrayLike<number>): number {
   if (x.length !== y.length) throw new Error(`slope needs as many x as y values, got ${x.length} and ${y.length}`);
   requireValues(x, 2, 'slope');
   const mx = mean(x);
@@ -133,7 +134,7 @@ function isFlat(sumOfSquares: number, centre: number, n: number): boolean {
  * @throws when the lengths differ or fewer than two points are given
  * @example correlation([1, 2, 3], [2, 4, 7]) // ≈ 0.9934
  */
-export function correlation(x: readonly number[], y: readonly number[]): number {
+export function correlation(x: ArrayLike<number>, y: ArrayLike<number>): number {
   if (x.length !== y.length) throw new Error(`correlation needs series of equal length, got ${x.length} and ${y.length}`);
   requireValues(x, 2, 'correlation');
   const mx = mean(x);

@@ -14,6 +14,8 @@
  * benchmark see the very same numbers and give the very same estimate.
  */
 
+import type { EstimateBuffers } from './buffers.js';
+
 /** One asset's history: per signal name the readings, oldest first; every column has one value per cycle. */
 export type SignalColumns = Record<string, ArrayLike<number>>;
 
@@ -253,22 +255,26 @@ export function kMeans(rows: number[][], k: number, scale: number[]): number[][]
   return centres.sort((a, b) => a.reduce((x, v, j) => x || v - b[j]!, 0));
 }
 
-/** Scaled sensor values of a history: `z[s][i]` for kept sensor s at cycle i. */
-export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns): Float64Array[] {
-  const regime = regimesOf(pipeline, columns);
+/**
+ * Scaled sensor values of a history: `z[s][i]` for kept sensor s at cycle i.
+ * @param buffers where the arrays come from when an estimate runs on every update (slots 0 … sensors − 1)
+ */
+export function scaledSensors(pipeline: FeaturePipeline, columns: SignalColumns, buffers?: EstimateBuffers): Float64Array[] {
+  const n = historyLength(columns, pipeline.settings.length > 0 ? pipeline.settings : pipeline.sensors);
   // One operating regime (FD001, a pump at its rated speed): the same scaling for every cycle, read once per sensor.
   const single = pipeline.regimeCentres.length === 1;
+  const regime = single ? undefined : regimesOf(pipeline, columns);
   return pipeline.sensors.map((name, s) => {
     const raw = columns[name];
     if (raw === undefined) throw new Error(`the history has no signal "${name}"`);
-    const z = new Float64Array(regime.length);
-    if (single) {
+    const z = buffers ? buffers.take(s, n) : new Float64Array(n);
+    if (regime === undefined) {
       const mean = pipeline.mean[0]![s]!;
       const std = pipeline.std[0]![s]!;
-      for (let i = 0; i < regime.length; i++) z[i] = (Math.fround(raw[i]!) - mean) / std;
+      for (let i = 0; i < n; i++) z[i] = (Math.fround(raw[i]!) - mean) / std;
       return z;
     }
-    for (let i = 0; i < regime.length; i++) {
+    for (let i = 0; i < n; i++) {
       const r = regime[i]!;
       z[i] = (Math.fround(raw[i]!) - pipeline.mean[r]![s]!) / pipeline.std[r]![s]!;
     }
@@ -281,14 +287,17 @@ export function featureSeries(pipeline: FeaturePipeline, columns: SignalColumns)
   return withCombined(pipeline, scaledSensors(pipeline, columns));
 }
 
-/** The scaled sensors `z` (from `scaledSensors`) with the combined series appended when the pipeline has one. */
-export function withCombined(pipeline: FeaturePipeline, z: Float64Array[]): Float64Array[] {
+/**
+ * The scaled sensors `z` (from `scaledSensors`) with the combined series appended when the pipeline has one.
+ * @param buffers as for `scaledSensors` (the combined series takes the slot after the sensors')
+ */
+export function withCombined(pipeline: FeaturePipeline, z: Float64Array[], buffers?: EstimateBuffers): Float64Array[] {
   const combined = pipeline.combined;
   if (!combined) return z;
   const n = z[0]?.length ?? 0;
   // Sensor by sensor over the whole series (each cycle still sums bias + w₀z₀ + w₁z₁ + … in that order, so the
   // values are those of a cycle-by-cycle loop), reading each series straight through.
-  const health = new Float64Array(n).fill(combined.bias);
+  const health = (buffers ? buffers.take(z.length, n) : new Float64Array(n)).fill(combined.bias);
   for (let s = 0; s < z.length; s++) {
     const w = combined.weights[s]!;
     const series = z[s]!;
@@ -398,9 +407,10 @@ export function lastFeatures(pipeline: FeaturePipeline, columns: SignalColumns):
 /**
  * `lastFeatures` from the scaled sensors of the history (`scaledSensors`), when the caller already has them.
  * @param n the length of the history
+ * @param buffers as for `scaledSensors`
  */
-export function lastFeaturesOfScaled(pipeline: FeaturePipeline, scaled: Float64Array[], n: number): Float64Array {
-  const z = withCombined(pipeline, scaled);
+export function lastFeaturesOfScaled(pipeline: FeaturePipeline, scaled: Float64Array[], n: number, buffers?: EstimateBuffers): Float64Array {
+  const z = withCombined(pipeline, scaled, buffers);
   if (n === 0) throw new Error('the history is empty');
   const out = new Float64Array(featureCount(pipeline));
   writeFeatures(pipeline, z, [n - 1], out, 0);

@@ -77,12 +77,15 @@ export function healthTrajectory(pipeline: FeaturePipeline, model: HealthIndexMo
   return healthTrajectoryOfScaled(model, scaledSensors(pipeline, columns));
 }
 
-/** `healthTrajectory` from the scaled sensors of the history (`scaledSensors`), when the caller already has them. */
-export function healthTrajectoryOfScaled(model: HealthIndexModel, z: Float64Array[]): Float64Array {
+/**
+ * `healthTrajectory` from the scaled sensors of the history (`scaledSensors`), when the caller already has them.
+ * @param into an array of the history's length to write it into (an estimate's reused buffer), else a new one
+ */
+export function healthTrajectoryOfScaled(model: HealthIndexModel, z: Float64Array[], into?: Float64Array): Float64Array {
   const n = z[0]?.length ?? 0;
   // The raw indicator sensor by sensor (each cycle sums bias + w₀z₀ + w₁z₁ + … in that order, as a cycle-by-cycle loop
   // would), then the smoothing in place.
-  const out = new Float64Array(n).fill(model.bias);
+  const out = (into ?? new Float64Array(n)).fill(model.bias);
   for (let s = 0; s < z.length; s++) {
     const w = model.weights[s]!;
     const series = z[s]!;

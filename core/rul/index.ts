@@ -1,3 +1,4 @@
+export * from './buffers.js';
 export * from './features.js';
 export * from './gbt.js';
 export * from './conformal.js';

@@ -10,6 +10,7 @@ import { fitDegradation, predictDegradation, type DegradationModel } from './deg
 import type { RulEstimate } from './distribution.js';
 import { FEATURE_KINDS, featureCount, fitFeaturePipeline, historyLength, lastFeaturesOfScaled, RUL_CAP, scaledSensors, trainingTable, type FeatureKind, type FeaturePipeline, type SignalColumns, type TrainingTable } from './features.js';
 import { fitGbt, predictGbt, type GbtModel, type GbtOptions } from './gbt.js';
+import type { EstimateBuffers } from './buffers.js';
 import { fitHealthIndex, healthTrajectory, healthTrajectoryOfScaled, type HealthIndexModel } from './health-index.js';
 import { fitSimilarity, predictSimilarity, type SimilarityModel } from './similarity.js';
 
@@ -255,25 +256,29 @@ export function requiredSignals(model: RulModel): string[] {
   return [...model.pipeline.settings, ...model.pipeline.sensors];
 }
 
-/** Remaining life of an asset from its history since new (or since its last part replacement). */
-export function predictRul(model: RulModel, method: RulMethod, history: SignalColumns, horizon: number): RulPrediction {
+/**
+ * Remaining life of an asset from its history since new (or since its last part replacement).
+ * @param buffers reused arrays, for a caller that estimates on every update (the estimate keeps none of them)
+ */
+export function predictRul(model: RulModel, method: RulMethod, history: SignalColumns, horizon: number, buffers?: EstimateBuffers): RulPrediction {
   const names = requiredSignals(model);
   for (const name of names) if (history[name] === undefined) throw new Error(`the history has no signal "${name}"`);
   const cycles = historyLength(history, names);
   if (cycles === 0) throw new Error('the history is empty');
   for (const name of names) if (history[name]!.length !== cycles) throw new Error(`signal "${name}" has ${history[name]!.length} readings, others ${cycles}`);
   // The sensors are scaled once for both the health indicator and the trees' features (each used to scale them).
-  const scaled = scaledSensors(model.pipeline, history);
-  const health = healthTrajectoryOfScaled(model.healthIndex, scaled);
+  const scaled = scaledSensors(model.pipeline, history, buffers);
+  // The slot after the sensors and the combined series (see `withCombined`).
+  const health = healthTrajectoryOfScaled(model.healthIndex, scaled, buffers?.take(scaled.length + 1, cycles));
   const healthIndex = health[health.length - 1]!;
-  const estimate = estimate_(model, method, scaled, cycles, health, horizon);
+  const estimate = estimate_(model, method, scaled, cycles, health, horizon, buffers);
   return { ...estimate, unit: model.unit, method, healthIndex, cycles };
 }
 
-function estimate_(model: RulModel, method: RulMethod, scaled: Float64Array[], cycles: number, health: Float64Array, horizon: number): RulEstimate {
+function estimate_(model: RulModel, method: RulMethod, scaled: Float64Array[], cycles: number, health: Float64Array, horizon: number, buffers?: EstimateBuffers): RulEstimate {
   switch (method) {
     case 'gbt': {
-      const features = lastFeaturesOfScaled(model.pipeline, scaled, cycles);
+      const features = lastFeaturesOfScaled(model.pipeline, scaled, cycles, buffers);
       let sum = 0;
       for (const trees of model.gbt.ensemble) sum += predictGbt(trees, features);
       const rul = Math.max(0, sum / model.gbt.ensemble.length);

@@ -13,7 +13,7 @@ export function lastPartReplacement(store: TwinStore, assetId: string): number |
 /**
  * Rows of the named signals where every one has a usable reading at the same timestamp, in `(from, to]`, oldest
  * first. Readings marked `bad` do not count. For a completed run, which needs an end and the timestamps and is taken
- * once per failure; the estimate on every update uses the store's allocation-free `alignedHistory` instead.
+ * once per failure; the estimate on every update uses the store's allocation-free `alignedHistoryView` instead.
  */
 function alignedColumns(store: TwinStore, assetId: string, names: readonly string[], from: number | undefined, to: number | undefined): { columns: Record<string, number[]>; ts: number[] } {
   const series = names.map((name) => store.history(assetId, name, from, to));
@@ -38,11 +38,13 @@ function alignedColumns(store: TwinStore, assetId: string, names: readonly strin
  * An asset's history of the named signals as aligned columns, one row per timestamp at which every signal has a
  * usable reading, oldest first. Only readings after the last part replacement (or failure) count: the replaced part
  * starts new.
+ * @param options.view columns that are views of the store's reused buffers (`TwinStore.alignedHistoryView`): for an
+ *   estimate that reads them at once and keeps nothing; otherwise arrays of its own
  */
-export function twinHistory(store: TwinStore, assetId: string, names: readonly string[]): { columns: SignalColumns; since?: number } {
+export function twinHistory(store: TwinStore, assetId: string, names: readonly string[], options: { view?: boolean } = {}): { columns: SignalColumns; since?: number } {
   const since = lastPartReplacement(store, assetId);
   // Read straight from the ring buffers: copying each signal's history into arrays first cost more than the estimate.
-  const columns = store.alignedHistory(assetId, names, since);
+  const columns = options.view ? store.alignedHistoryView(assetId, names, since) : store.alignedHistory(assetId, names, since);
   return since === undefined ? { columns } : { columns, since };
 }
 

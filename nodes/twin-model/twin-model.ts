@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { AssetModel, type AssetModelResult } from '../../core/model/asset-model.js';
+import { AssetModel, type AssetModelResult, type HistoryReader } from '../../core/model/asset-model.js';
 import { fitRidgeBaselineFromColumns, parseDataTable } from '../../core/model/ridge-baseline.js';
 import type { Parsed } from '../../core/telemetry.js';
 import type { TwinStore } from '../../core/twin-store.js';
@@ -10,6 +10,13 @@ import { errorMessage, type DoneFn, type Node, type NodeAPI, type NodeDef, type 
 import { StatusTicker } from '../shared/status-ticker.js';
 import { resolveSettings, type ResolvedSettings, type TwinModelSettings } from './model-config.js';
 import { rankFeaturesCommand } from './rank-command.js';
+
+/** One asset's model, the time of its last snapshot, and how it reads the asset's history in the twin. */
+interface AssetEntry {
+  model: AssetModel;
+  lastTs: number;
+  history: HistoryReader;
+}
 
 interface TwinModelConfig extends NodeDef, TwinModelSettings {
   definition: string;
@@ -38,7 +45,7 @@ export = function register(RED: NodeAPI): void {
     const definition: TwinDefinitionNode | undefined = 'node' in found ? found.node : undefined;
     const store: TwinStore | undefined = definition?.store;
     const settings = resolveSettings(config);
-    const assets = new Map<string, { model: AssetModel; lastTs: number }>();
+    const assets = new Map<string, AssetEntry>();
     // Build one model at deploy, so a parameter typo shows as a configuration error before any message.
     const probe = settings.ok ? AssetModel.create('(check)', settings.value.options) : settings;
     let configError: string | undefined = 'error' in found ? found.error : probe.ok ? undefined : probe.reason;
@@ -121,13 +128,17 @@ export = function register(RED: NodeAPI): void {
       return { ok: true, value: out };
     };
 
-    const modelOf = (assetId: string): Parsed<{ model: AssetModel; lastTs: number }> => {
+    const modelOf = (store: TwinStore, assetId: string): Parsed<AssetEntry> => {
       const known = assets.get(assetId);
       if (known) return { ok: true, value: known };
       if (!settings.ok) return settings;
       const created = AssetModel.create(assetId, settings.value.options);
       if (!created.ok) return created;
-      const entry = { model: created.value, lastTs: -Infinity };
+      const history: HistoryReader = {
+        series: (signal, from, to) => store.history(assetId, signal, from, to),
+        usable: (signal, from, to) => store.usableWindow(assetId, signal, from, to),
+      };
+      const entry = { model: created.value, lastTs: -Infinity, history };
       assets.set(assetId, entry);
       return { ok: true, value: entry };
     };
@@ -137,13 +148,12 @@ export = function register(RED: NodeAPI): void {
       const snapshot = readSnapshot(payload);
       if (!snapshot.ok) return snapshot;
       const { assetId, ts, measured } = snapshot.value;
-      const entry = modelOf(assetId);
+      const entry = modelOf(store, assetId);
       if (!entry.ok) return entry;
       // A snapshot with nothing newer (asked for by a command, or repeated) adds no information to the model.
       if (ts <= entry.value.lastTs) return { ok: true, value: undefined };
       entry.value.lastTs = ts;
-      const { model } = entry.value;
-      const history = (signal: string, from: number, to: number) => store.history(assetId, signal, from, to);
+      const { model, history } = entry.value;
       const expected = options.kind === 'expression' ? await expressionValues(assetId, ts, measured, options.parameters) : model.expect(ts, measured, history);
       if (!expected.ok) return expected;
       const result = model.update(ts, measured, expected.value, history);

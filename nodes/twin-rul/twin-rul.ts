@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { EstimateBuffers } from '../../core/rul/buffers.js';
 import { knownRuns, learnRuns } from '../../core/rul/learn.js';
 import { MODELS_FOLDER, modelNameFrom } from '../../core/rul/model-file.js';
 import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, type RulMethod, type RulModel } from '../../core/rul/model.js';
@@ -48,6 +49,8 @@ export = function register(RED: NodeAPI): void {
     /** Answers the message of the training in progress when the node closes. */
     let stopTraining: (() => void) | undefined;
     let closed = false;
+    // Estimates run one at a time (synchronously), so one set of arrays serves every asset.
+    const buffers = new EstimateBuffers();
 
     type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
     const statusOf = (fill: Fill, key: string, values: Record<string, string | number>) =>
@@ -166,14 +169,14 @@ export = function register(RED: NodeAPI): void {
         const learned = learnFailures(assetId).added;
         if (learned.length > 0) send(learnedMessage(learned));
         takeInLearnedRuns();
-        const { columns } = twinHistory(store, assetId, requiredSignals(model));
+        const { columns } = twinHistory(store, assetId, requiredSignals(model), { view: true });
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
           // Right after a part replacement or failure (or before the first complete reading) there is nothing to estimate from.
           if (learned.length === 0) estimateStatus('grey', 'waiting', { asset: assetId });
           done();
           return;
         }
-        const prediction = predictRul(model, method, columns, horizon);
+        const prediction = predictRul(model, method, columns, horizon, buffers);
         if (![prediction.rul, prediction.lower, prediction.upper].every(Number.isFinite)) {
           throw new Error(`the ${method} method gave no estimate for "${assetId}" (does the model file hold this method?)`);
         }

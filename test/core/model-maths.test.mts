@@ -8,6 +8,10 @@ import * as ss from 'simple-statistics';
 import {
   DEFAULT_MOTOR,
   EwmaChart,
+  ManualClock,
+  TwinStore,
+  normaliseDefinition,
+  conditionIndicators,
   ResidualMonitor,
   RecursiveLeastSquares,
   SeededRandom,
@@ -115,6 +119,31 @@ describe('window statistics and condition indicators (checked against simple-sta
     const trend = values.map((v, i) => v + 0.01 * time[i]!);
     close(slope(time, trend), ss.linearRegression(time.map((t, i) => [t, trend[i]!])).m, 1e-12);
     close(correlation(time, trend), ss.sampleCorrelation(time, trend), 1e-12);
+  });
+
+  it('condition indicators of a window read from the twin (typed-array views) agree with simple-statistics', () => {
+    // One reading a minute for ten hours, a window of the last hour; plant time runs 60× telemetry time.
+    const t0 = Date.UTC(2026, 0, 1);
+    const store = new TwinStore(normaliseDefinition({ name: 'pump', historyPoints: 1000 }), new ManualClock(t0 + 1e9));
+    for (let i = 0; i < 600; i++) store.ingest({ assetId: 'p', ts: t0 + i * 60_000, signals: { vibration: values[i % values.length]! + 0.002 * i } });
+    store.ingest({ assetId: 'p', ts: t0 + 580 * 60_000 + 1, signals: { vibration: 1e6 }, quality: { vibration: 'bad' } });
+    const to = t0 + 599 * 60_000;
+    const window = store.usableWindow('p', 'vibration', to - 3_600_000, to);
+    const reference = store.history('p', 'vibration', to - 3_600_000, to);
+    const usable = reference.values.filter((_, i) => reference.quality[i] !== 'bad');
+    const usableTs = reference.ts.filter((_, i) => reference.quality[i] !== 'bad');
+    assert.equal(usable.length, 61, 'both ends of the window are included, the bad reading is not');
+    const found = conditionIndicators(window.ts, window.values, 60)!;
+    assert.equal(found.points, 61);
+    close(found.rms, ss.rootMeanSquare(usable), 1e-9);
+    const n = usable.length;
+    const g2 = (ss.sampleKurtosis(usable) * ((n - 2) * (n - 3))) / (n - 1);
+    close(found.kurtosis!, (g2 - 6) / (n + 1) + 3, 1e-9);
+    close(found.crestFactor!, Math.max(...usable.map(Math.abs)) / ss.rootMeanSquare(usable), 1e-12);
+    const hours = usableTs.map((t) => (t * 60) / 3_600_000);
+    close(found.slopePerHour!, ss.linearRegression(hours.map((h, i) => [h, usable[i]!])).m, 1e-9);
+    assert.equal(conditionIndicators(new Float64Array(0), new Float64Array(0)), undefined);
+    assert.deepEqual(conditionIndicators([5, 5], [2, 2]), { points: 2, rms: 2, kurtosis: null, crestFactor: 1, slopePerHour: null });
   });
 
   it('refuses windows it cannot answer for, with a sentence', () => {

@@ -307,7 +307,7 @@ describe('RUL core', () => {
       assert.equal(after.since, 3500);
     });
 
-    it('finds the same rows as aligning by timestamp maps, with gaps, bad readings, late readings and replacements', () => {
+    it('finds the same rows as aligning by timestamp maps, with gaps, bad readings, late readings and replacements (copies and views; windows too)', () => {
       // The alignment as first written (a map of usable readings per signal), kept here as the reference.
       const byMaps = (store: InstanceType<typeof core.TwinStore>, assetId: string, names: readonly string[]): Record<string, number[]> => {
         const since = core.lastPartReplacement(store, assetId);
@@ -338,7 +338,16 @@ describe('RUL core', () => {
             store.ingest({ assetId: 'x', ts: r.ts * 1000, signals, ...(quality ? { quality } : {}) });
             if (r.replaced === 0) store.logMaintenance('x', { kind: 'part-replaced', ts: r.ts * 1000 - 500 });
           }
-          assert.deepEqual(core.twinHistory(store, 'x', names).columns, byMaps(store, 'x', names));
+          const expected = byMaps(store, 'x', names);
+          assert.deepEqual(core.twinHistory(store, 'x', names).columns, expected);
+          // The estimate's form: views of the store's reused buffers, with the same numbers.
+          const view = core.twinHistory(store, 'x', names, { view: true }).columns;
+          assert.deepEqual(Object.fromEntries(Object.entries(view).map(([name, column]) => [name, Array.from(column)])), expected);
+          for (const name of names) {
+            const series = store.history('x', name, 10_000, 40_000);
+            const window = store.usableWindow('x', name, 10_000, 40_000);
+            assert.deepEqual([Array.from(window.ts), Array.from(window.values)], [series.ts.filter((_, i) => series.quality[i] !== 'bad'), series.values.filter((_, i) => series.quality[i] !== 'bad')]);
+          }
         }),
         { numRuns: 500 },
       );
