@@ -20,7 +20,8 @@
  * {"baselineMsgPerSec":…,"pipelineMsgPerSec":…,"ratio":…,"wireMsgPerSec":…,"p99Ms":…} for QoS 0.
  *
  * Options: --messages N (default 50000), --rounds R (default 2 per flow and QoS), --flows baseline,suite (the
- * default; `no-rul` adds the suite without twin-rul, `twin-mqtt-in → twin-state → twin-model`, to see what the RUL costs),
+ * default; `no-rul` adds the suite without twin-rul, `twin-mqtt-in → twin-state → twin-model`, to see what the RUL costs,
+ * `no-model` the suite up to twin-state, `in-only` twin-mqtt-in alone: together, what each node adds per message),
  * --qos 0|1 (one QoS only), --no-wire, --profile DIR (Node-RED runs with `--cpu-prof`; the profile is written to DIR
  * when it stops; summarise it with `node bench/profile-summary.mts DIR/*.cpuprofile`).
  */
@@ -47,8 +48,9 @@ function textOption(name: string): string | undefined {
 }
 const N = option('messages', 50_000);
 const ROUNDS = option('rounds', 2);
-type FlowKind = 'baseline' | 'suite' | 'no-rul';
-const KINDS = (textOption('flows') ?? 'baseline,suite').split(',').filter((k): k is FlowKind => ['baseline', 'suite', 'no-rul'].includes(k));
+const FLOW_KINDS = ['baseline', 'suite', 'no-rul', 'no-model', 'in-only'] as const;
+type FlowKind = (typeof FLOW_KINDS)[number];
+const KINDS = (textOption('flows') ?? 'baseline,suite').split(',').filter((k): k is FlowKind => (FLOW_KINDS as readonly string[]).includes(k));
 const QOS_LEVELS = textOption('qos') === undefined ? ([0, 1] as const) : ([Number(textOption('qos')) === 1 ? 1 : 0] as const);
 const WIRE = !process.argv.includes('--no-wire');
 const PROFILE_DIR = textOption('profile');
@@ -120,12 +122,14 @@ function flows(kind: FlowKind, brokerPort: number, qos: number): unknown[] {
     { id: 'broker', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${brokerPort}`, protocolVersion: '4', cleanSession: true },
     // History of 1,000 points (about 17 h of one-minute readings), as the RUL example keeps; every range declared.
     { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '1000', acceptUndeclared: false, signals: SIGNALS.map((name) => ({ name, ...RANGES[name] })) },
-    { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: 'plant/{assetId}/telemetry', qos: String(qos), format: 'auto', x: 100, y: 100, wires: [['state']] },
+    { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: 'plant/{assetId}/telemetry', qos: String(qos), format: 'auto', x: 100, y: 100, wires: [[kind === 'in-only' ? 'count' : 'state']] },
     // Every update goes on (no throttling), so the model and the RUL run for every message.
-    { id: 'state', type: 'twin-state', z, definition: def, throttleMs: '0', x: 300, y: 100, wires: [['model'], []] },
+    ...(kind === 'in-only' ? [] : [{ id: 'state', type: 'twin-state', z, definition: def, throttleMs: '0', x: 300, y: 100, wires: [[kind === 'no-model' ? 'count' : 'model'], []] }]),
     // The node's defaults: pump physics with friction estimation, 120 min healthy window, 60 min condition indicators.
-    { id: 'model', type: 'twin-model', z, definition: def, model: 'pump-physics', parameters: '', healthyWindow: '120', timeScale: '1', lambda: '0.1', limit: '5', forgetting: '0.98', indicatorWindow: '60', x: 500, y: 100, wires: [[kind === 'no-rul' ? 'count' : 'rul']] },
-    ...(kind === 'no-rul' ? [] : [{ id: 'rul', type: 'twin-rul', z, definition: def, method: 'gbt', modelFile: RUL_MODEL_FILE, horizon: '30', x: 700, y: 100, wires: [['count']] }]),
+    ...(kind === 'suite' || kind === 'no-rul'
+      ? [{ id: 'model', type: 'twin-model', z, definition: def, model: 'pump-physics', parameters: '', healthyWindow: '120', timeScale: '1', lambda: '0.1', limit: '5', forgetting: '0.98', indicatorWindow: '60', x: 500, y: 100, wires: [[kind === 'no-rul' ? 'count' : 'rul']] }]
+      : []),
+    ...(kind === 'suite' ? [{ id: 'rul', type: 'twin-rul', z, definition: def, method: 'gbt', modelFile: RUL_MODEL_FILE, horizon: '30', x: 700, y: 100, wires: [['count']] }] : []),
   ];
 }
 
@@ -260,7 +264,8 @@ async function runOnce(nr: NodeRedProcess, port: number, kind: FlowKind, qos: 0 
   }
   const cpu = cpuSeconds(nr.pid) - cpuBefore;
   // A lost QoS 0 message would shift the suite's n-th-output matching for its pump: latencies only when all arrived.
-  const latencies = kind === 'baseline' ? s.latencies : s.count === N ? suiteLatencies(s, sentAt) : [];
+  // twin-mqtt-in's own output carries the MQTT topic, not the asset: no latencies for it alone.
+  const latencies = kind === 'baseline' ? s.latencies : s.count === N && kind !== 'in-only' ? suiteLatencies(s, sentAt) : [];
   return {
     msgPerSec: s.count / ((s.last - start) / 1000),
     received: s.count,
@@ -334,7 +339,14 @@ const PIPELINE = 'twin-mqtt-in → twin-state → twin-model → twin-rul';
 console.log(`Pipeline, ${N} messages × 5 signals over ${ASSETS} pumps, median of ${ROUNDS} alternating rounds, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log('flow                                 | QoS | msg/s   | CPU s/10k | p50 ms | p99 ms | RSS MB | received');
 for (const qos of QOS_LEVELS) {
-  for (const [label, key] of [['baseline (mqtt in→json→fn)', `baseline/${qos}`], ['suite (in→state→model→rul)', `suite/${qos}`], ['suite without rul (in→state→model)', `no-rul/${qos}`]] as const) {
+  const rows = [
+    ['baseline (mqtt in→json→fn)', `baseline/${qos}`],
+    ['suite (in→state→model→rul)', `suite/${qos}`],
+    ['suite without rul (in→state→model)', `no-rul/${qos}`],
+    ['twin-mqtt-in → twin-state', `no-model/${qos}`],
+    ['twin-mqtt-in alone', `in-only/${qos}`],
+  ] as const;
+  for (const [label, key] of rows) {
     const s = summary(key);
     if (!s) continue;
     console.log(`${label.padEnd(36)} | ${qos}   | ${String(Math.round(s.msgPerSec)).padStart(7)} | ${s.cpuPer10k.toFixed(2).padStart(9)} | ${String(s.p50).padStart(6)} | ${String(s.p99).padStart(6)} | ${s.rss.toFixed(0).padStart(6)} | ${s.received}`);
@@ -357,6 +369,12 @@ const line = (qos: 0 | 1) => {
     ...(withoutRul
       ? { withoutRul: { msgPerSec: Math.round(withoutRul.msgPerSec), ratio: baseline ? Number((withoutRul.msgPerSec / baseline.msgPerSec).toFixed(3)) : null, cpuPer10k: Number(withoutRul.cpuPer10k.toFixed(3)) } }
       : {}),
+    ...Object.fromEntries(
+      (['no-model', 'in-only'] as const).flatMap((kind) => {
+        const part = summary(`${kind}/${qos}`);
+        return part ? [[kind === 'no-model' ? 'inAndState' : 'inOnly', { msgPerSec: Math.round(part.msgPerSec), cpuPer10k: Number(part.cpuPer10k.toFixed(3)) }]] : [];
+      }),
+    ),
   };
 };
 // QoS 1 first, so the last line is the QoS 0 figure the issue asks for.
