@@ -143,8 +143,15 @@ export = function register(RED: NodeAPI): void {
       return { ok: true, value: entry };
     };
 
-    /** One snapshot through the model: the result, nothing (no newer data), or why it failed. */
-    const run = async (store: TwinStore, options: ResolvedSettings['options'], payload: unknown): Promise<Parsed<AssetModelResult | undefined>> => {
+    interface Prepared {
+      entry: AssetEntry;
+      assetId: string;
+      ts: number;
+      measured: Record<string, number>;
+    }
+
+    /** A snapshot's model and readings, nothing (no newer data), or why the message is not a snapshot. */
+    const prepare = (store: TwinStore, payload: unknown): Parsed<Prepared | undefined> => {
       const snapshot = readSnapshot(payload);
       if (!snapshot.ok) return snapshot;
       const { assetId, ts, measured } = snapshot.value;
@@ -153,12 +160,57 @@ export = function register(RED: NodeAPI): void {
       // A snapshot with nothing newer (asked for by a command, or repeated) adds no information to the model.
       if (ts <= entry.value.lastTs) return { ok: true, value: undefined };
       entry.value.lastTs = ts;
-      const { model, history } = entry.value;
-      const expected = options.kind === 'expression' ? await expressionValues(assetId, ts, measured, options.parameters) : model.expect(ts, measured, history);
+      return { ok: true, value: { entry: entry.value, assetId, ts, measured } };
+    };
+
+    /** Residuals, health, parameters and indicators from the expected values, written into the twin. */
+    const complete = (store: TwinStore, p: Prepared, expected: Parsed<Record<string, number>>): Parsed<AssetModelResult> => {
       if (!expected.ok) return expected;
-      const result = model.update(ts, measured, expected.value, history);
+      const result = p.entry.model.update(p.ts, p.measured, expected.value, p.entry.history);
       const written = writeBack(store, result);
       return written.ok ? { ok: true, value: result } : written;
+    };
+
+    /** One snapshot through a model that computes its expected values at once (every kind but expression). */
+    const runNow = (store: TwinStore, payload: unknown): Parsed<AssetModelResult | undefined> => {
+      const p = prepare(store, payload);
+      if (!p.ok) return p;
+      if (!p.value) return { ok: true, value: undefined };
+      return complete(store, p.value, p.value.entry.model.expect(p.value.ts, p.value.measured, p.value.entry.history));
+    };
+
+    /** One snapshot through the model, waiting for an expression model's JSONata. */
+    const run = async (store: TwinStore, options: ResolvedSettings['options'], payload: unknown): Promise<Parsed<AssetModelResult | undefined>> => {
+      if (options.kind !== 'expression') return runNow(store, payload);
+      const p = prepare(store, payload);
+      if (!p.ok) return p;
+      if (!p.value) return { ok: true, value: undefined };
+      return complete(store, p.value, await expressionValues(p.value.assetId, p.value.ts, p.value.measured, options.parameters));
+    };
+
+    /** twin-state answers a snapshot command for all assets with an array: each goes through the model. */
+    const itemsOf = (msg: NodeMessageInFlow): unknown[] => (Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload]);
+
+    const reply = (msg: NodeMessageInFlow, results: AssetModelResult[], send: SendFn, done: DoneFn): void => {
+      lastError = undefined;
+      results.forEach((result, i) => {
+        const out = i === 0 ? msg : RED.util.cloneMessage(msg);
+        out.topic = result.assetId;
+        out.payload = result;
+        send(out);
+      });
+      done();
+    };
+
+    /** A message through a model without expressions, at once: no promise per message at thousands a second. */
+    const handleNow = (store: TwinStore, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
+      const results: AssetModelResult[] = [];
+      for (const item of itemsOf(msg)) {
+        const outcome = runNow(store, item);
+        if (!outcome.ok) return fail(outcome.reason, done);
+        if (outcome.value) results.push(outcome.value);
+      }
+      reply(msg, results, send, done);
     };
 
     const handle = async (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): Promise<void> => {
@@ -167,10 +219,8 @@ export = function register(RED: NodeAPI): void {
         done(new Error(configError ?? 'no twin definition'));
         return;
       }
-      // twin-state answers a snapshot command for all assets with an array: each goes through the model.
-      const items = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
       const results: AssetModelResult[] = [];
-      for (const item of items) {
+      for (const item of itemsOf(msg)) {
         const outcome = await run(store, settings.value.options, item);
         if (closed) break;
         if (!outcome.ok) return fail(outcome.reason, done);
@@ -180,14 +230,7 @@ export = function register(RED: NodeAPI): void {
         done();
         return;
       }
-      lastError = undefined;
-      results.forEach((result, i) => {
-        const out = i === 0 ? msg : RED.util.cloneMessage(msg);
-        out.topic = result.assetId;
-        out.payload = result;
-        send(out);
-      });
-      done();
+      reply(msg, results, send, done);
     };
 
     /** The ranking of prognostic features, sent with topic rank-features. */
@@ -210,14 +253,35 @@ export = function register(RED: NodeAPI): void {
       done(new Error(reason));
     };
 
-    // One message at a time: an expression model awaits, and a model's state must see updates in order.
+    // One message at a time: an expression model awaits, and a model's state must see updates in order. A model
+    // without expressions, its baseline file read, with no message waiting, runs each message at once instead.
     let queue: Promise<void> = Promise.resolve();
+    let queued = 0;
+    const immediate = settings.ok && settings.value.options.kind !== 'expression';
+    let baselineRead = baselineFile === '';
+    void baselineReady.then(() => {
+      baselineRead = true;
+    });
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
       if (msg.topic === 'rank-features') {
         rank(msg, send, done);
         return;
       }
-      queue = queue.then(() => handle(msg, send, done)).catch((err: unknown) => done(new Error(errorMessage(err))));
+      if (immediate && baselineRead && queued === 0 && !configError && store) {
+        try {
+          handleNow(store, msg, send, done);
+        } catch (err) {
+          fail(errorMessage(err), done);
+        }
+        return;
+      }
+      queued++;
+      queue = queue
+        .then(() => handle(msg, send, done))
+        .catch((err: unknown) => done(new Error(errorMessage(err))))
+        .finally(() => {
+          queued--;
+        });
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
