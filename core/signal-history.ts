@@ -35,6 +35,12 @@ export interface WindowStatistics {
 const BAD = 2;
 
 /**
+ * The last revision given to any history: one counter for all of them, so a revision number is never seen twice in a
+ * process, not even on a history that replaced another (an asset reset, a resized definition).
+ */
+let lastRevision = 0;
+
+/**
  * A bounded, time-ordered history of one signal in typed-array ring buffers.
  *
  * Each point costs 13 bytes: the source timestamp as a float64 (ms), the value as a float32 (about 7 significant
@@ -52,6 +58,7 @@ export class SignalHistory {
   private readonly qualities: Uint8Array;
   /** Index of the oldest point. */
   private head = 0;
+  private currentRevision = ++lastRevision;
   private count = 0;
 
   // Running sums over the usable points, so mean, std and slope cost O(1) as the window slides. Time enters as
@@ -89,6 +96,14 @@ export class SignalHistory {
     return this.count;
   }
 
+  /**
+   * Changes with every change of the points held, to a number no history had before: the same revision means the
+   * same points, so a result computed from them (a RUL estimate) still holds.
+   */
+  get revision(): number {
+    return this.currentRevision;
+  }
+
   /** Timestamp of the newest point, or -Infinity when empty. */
   get newestTs(): number {
     return this.count === 0 ? -Infinity : this.times[this.slot(this.count - 1)]!;
@@ -113,6 +128,7 @@ export class SignalHistory {
     const newest = this.newestTs;
     if (ts > newest) {
       this.append(ts, value, code);
+      this.currentRevision = ++lastRevision;
       return true;
     }
     // Late or duplicate point: find its place from the newest end, where late points usually land.
@@ -124,6 +140,7 @@ export class SignalHistory {
       this.values[s] = value;
       this.qualities[s] = code;
       this.remember(ts, this.values[s], code);
+      this.currentRevision = ++lastRevision;
       return true;
     }
     if (this.count === this.capacity && index < 0) return false;
@@ -147,6 +164,7 @@ export class SignalHistory {
     this.qualities[s] = code;
     this.count++;
     this.remember(ts, this.values[s], code);
+    this.currentRevision = ++lastRevision;
     return true;
   }
 
@@ -176,6 +194,7 @@ export class SignalHistory {
       this.count--;
       dropped++;
     }
+    if (dropped > 0) this.currentRevision = ++lastRevision;
     return dropped;
   }
 
@@ -384,6 +403,7 @@ export class SignalHistory {
   clear(): void {
     this.head = 0;
     this.count = 0;
+    this.currentRevision = ++lastRevision;
     this.origin = NaN;
     this.recompute();
   }

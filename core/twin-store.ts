@@ -626,6 +626,14 @@ export class TwinStore {
   }
 
   /**
+   * The revision of one signal's history (0 for unknown assets or signals): it changes with every change of the points
+   * held and never comes back, so an estimate computed from a history still holds while its revision is the same.
+   */
+  historyRevision(assetId: string, signal: string): number {
+    return this.assets.get(assetId)?.signals.get(signal)?.history.revision ?? 0;
+  }
+
+  /**
    * The usable (not `bad`) points of one signal with `from <= ts <= to`, oldest first, as views of a buffer the store
    * reuses: valid only until the next `usableWindow` call (twin-model's condition indicators, on every update).
    * Empty for unknown assets or signals.

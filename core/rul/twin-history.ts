@@ -48,6 +48,21 @@ export function twinHistory(store: TwinStore, assetId: string, names: readonly s
   return since === undefined ? { columns } : { columns, since };
 }
 
+/**
+ * What an estimate from `twinHistory` reads, as numbers: the revision of each named signal's history, then the time
+ * of the last life-ending entry (NaN when none). Equal stamps mean equal histories (`SignalHistory.revision`).
+ */
+export function historyStamp(store: TwinStore, assetId: string, names: readonly string[], since: number | undefined): number[] {
+  const stamp = names.map((name) => store.historyRevision(assetId, name));
+  stamp.push(since ?? NaN);
+  return stamp;
+}
+
+/** True when two stamps are the same (NaN, no life-ending entry, equals NaN). */
+export function sameStamp(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
 /** A life of an asset that ended in a logged failure: features per cycle from new (or replacement) to failure. */
 export interface CompletedRun {
   /** `<assetId>@<time of the failure entry>`: the same failure is learned once. */

@@ -6,7 +6,8 @@ import { EstimateBuffers } from '../../core/rul/buffers.js';
 import { knownRuns, learnRuns } from '../../core/rul/learn.js';
 import { MODELS_FOLDER, modelNameFrom } from '../../core/rul/model-file.js';
 import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, type RulMethod, type RulModel } from '../../core/rul/model.js';
-import { completedRuns, runId, twinHistory, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
+import { completedRuns, historyStamp, lastPartReplacement, runId, sameStamp, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
+import { cloneJson } from '../../core/json-clone.js';
 import type { MaintenanceEntry, TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessage, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
@@ -51,6 +52,8 @@ export = function register(RED: NodeAPI): void {
     let closed = false;
     // Estimates run one at a time (synchronously), so one set of arrays serves every asset.
     const buffers = new EstimateBuffers();
+    /** Per asset, the last estimate sent and what it was computed from (`historyStamp`) with which model. */
+    const lastEstimates = new Map<string, { model: RulModel; stamp: number[]; payload: Record<string, unknown> }>();
 
     type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
     const statusOf = (fill: Fill, key: string, values: Record<string, string | number>) =>
@@ -169,7 +172,18 @@ export = function register(RED: NodeAPI): void {
         const learned = learnFailures(assetId).added;
         if (learned.length > 0) send(learnedMessage(learned));
         takeInLearnedRuns();
-        const { columns } = twinHistory(store, assetId, requiredSignals(model), { view: true });
+        const names = requiredSignals(model);
+        const since = lastPartReplacement(store, assetId);
+        const stamp = historyStamp(store, assetId, names, since);
+        const last = lastEstimates.get(assetId);
+        if (last !== undefined && last.model === model && sameStamp(last.stamp, stamp)) {
+          // Nothing the estimate reads has changed since the last one (snapshots of one asset arriving in a burst all
+          // find the twin as the last reading left it): that estimate is this one too, already in the twin.
+          send({ topic: assetId, payload: cloneJson(last.payload) });
+          done();
+          return;
+        }
+        const columns = store.alignedHistoryView(assetId, names, since);
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
           // Right after a part replacement or failure (or before the first complete reading) there is nothing to estimate from.
           if (learned.length === 0) estimateStatus('grey', 'waiting', { asset: assetId });
@@ -193,7 +207,9 @@ export = function register(RED: NodeAPI): void {
         const written = store.setDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
         if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
-        send({ topic: assetId, payload: { assetId, ...written.value } });
+        const payload = { assetId, ...written.value };
+        lastEstimates.set(assetId, { model, stamp, payload: cloneJson(payload) });
+        send({ topic: assetId, payload });
         done();
       } catch (err) {
         status('red', 'error', { reason: shortText(errorMessage(err)) });
@@ -339,6 +355,7 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (done: () => void) => {
       closed = true;
       definition?.events.off('maintenance', onMaintenance);
+      lastEstimates.clear();
       shown.close();
       const running = worker;
       worker = undefined;

@@ -80,6 +80,54 @@ describe('signal history (ring buffer)', () => {
     );
   });
 
+  it('copies a window of usable points as a scan does, with and without bad points (the copy of whole runs)', () => {
+    const point = fc.record({ ts: fc.integer({ min: 0, max: 80 }), value: fc.integer({ min: -9, max: 9 }), quality: fc.constantFrom('good' as const, 'uncertain' as const, 'bad' as const) });
+    const bound = fc.oneof(fc.integer({ min: -5, max: 85 }), fc.constantFrom(-Infinity, Infinity));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 30 }), fc.array(point, { maxLength: 60 }), fc.boolean(), bound, bound, (capacity, points, withBad, from, to) => {
+        const h = new SignalHistory(capacity);
+        for (const p of points) h.add(p.ts, p.value, withBad || p.quality !== 'bad' ? p.quality : 'good');
+        const all = h.series();
+        const usable = all.ts.map((t, i) => all.quality[i] !== 'bad' && t >= from && t <= to);
+        const ts = new Float64Array(h.length);
+        const values = new Float64Array(h.length);
+        const n = h.copyUsableFrom(from, to, ts, values);
+        assert.deepEqual([...ts.subarray(0, n)], all.ts.filter((_, i) => usable[i]));
+        assert.deepEqual([...values.subarray(0, n)], all.values.filter((_, i) => usable[i]));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('changes its revision with every change of the points, to a number no history had before', () => {
+    const seen = new Set<number>();
+    const fresh = (h: SignalHistory, what: string) => {
+      assert.ok(!seen.has(h.revision), `${what}: revision ${h.revision} was seen before`);
+      seen.add(h.revision);
+    };
+    const a = new SignalHistory(3);
+    fresh(a, 'a new history');
+    fresh(new SignalHistory(3), 'another new history');
+    a.add(10, 1);
+    fresh(a, 'appended');
+    a.add(10, 2);
+    fresh(a, 'replaced at the same time');
+    a.add(5, 3, 'bad');
+    fresh(a, 'a late bad point inserted');
+    a.add(20, 4);
+    fresh(a, 'full');
+    a.add(30, 5);
+    fresh(a, 'wrapped, the oldest dropped');
+    const before = a.revision;
+    assert.equal(a.add(1, 9), false);
+    assert.equal(a.dropOlderThan(0), 0);
+    assert.equal(a.revision, before, 'nothing changed: same revision');
+    a.dropOlderThan(25);
+    fresh(a, 'dropped by age');
+    a.clear();
+    fresh(a, 'cleared');
+  });
+
   it('refuses a capacity that is not a positive whole number', () => {
     assert.throws(() => new SignalHistory(0), /at least 1/);
     assert.throws(() => new SignalHistory(2.5), /whole number/);

@@ -120,6 +120,52 @@ describe('twin-rul', function () {
     assert.equal(last.rul, core.predictRul(model, 'gbt', after, 20).rul);
   });
 
+  it('answers every snapshot of a burst with the estimate of the twin as it is; a new reading, a reset and other data give new ones', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.state, nodes.rul],
+      onTab([
+        definition(def),
+        { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
+        { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: MODEL, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const out = collect(helper.getNode('out'));
+    const state = helper.getNode('state');
+    const t0 = Date.UTC(2026, 0, 1);
+    // Two engines' readings under one asset id and the same timestamps: what a reset and a new engine look like.
+    const replayOf = (engine: (typeof testEngines)[number]) => {
+      const replay = core.CmapssReplay.create({ engines: [engine], rowCount: engine.rows.length }, { assetPrefix: 'jet-', cyclesPerTick: 1, loop: false });
+      assert.ok(replay.ok);
+      return (i: number) => ({ ...replay.value.tick(t0 + i * 1000).telemetry[0], assetId: 'jet-1' });
+    };
+    const first = replayOf(testEngines[0]!);
+    const second = replayOf(testEngines[3]!);
+    const expected = (engine: (typeof testEngines)[number], cycles: number) => core.predictRul(model, 'gbt', core.historyPrefix(core.engineColumns(engine), cycles), 20).rul;
+    const a = Array.from({ length: 31 }, (_, i) => first(i));
+    const b = Array.from({ length: 30 }, (_, i) => second(i));
+
+    // 30 readings at once: every snapshot finds the twin with all 30, so all 30 answers are that one estimate.
+    for (const reading of a.slice(0, 30)) state.receive({ payload: reading });
+    await until(() => out.length === 30, 5000, '30 answers');
+    const burst = out.map((m) => m.payload);
+    assert.ok(burst.every((p) => p.cycles === 30 && p.rul === expected(testEngines[0]!, 30)), `answers: ${burst.map((p) => `${p.cycles}:${p.rul}`).join(' ')}`);
+    assert.notEqual(burst[0], burst[1], 'each answer has its own payload');
+    // One more reading: a new estimate on 31 cycles.
+    state.receive({ payload: a[30] });
+    await until(() => out.length === 31, 5000, 'the 31st answer');
+    assert.equal(out[30].payload.cycles, 31);
+    assert.equal(out[30].payload.rul, expected(testEngines[0]!, 31));
+    // The asset is reset and another engine's first 30 readings arrive with the same timestamps.
+    state.receive({ topic: 'reset', payload: { assetId: 'jet-1' } });
+    for (const reading of b) state.receive({ payload: reading });
+    await until(() => out.length === 61, 5000, '30 answers after the reset');
+    const other = out.slice(31).map((m) => m.payload);
+    assert.ok(other.every((p) => p.cycles === 30 && p.rul === expected(testEngines[3]!, 30)), `after the reset: ${other.map((p) => `${p.cycles}:${p.rul}`).join(' ')}`);
+    assert.notEqual(other[0].rul, burst[0].rul, 'the two engines have different estimates');
+  });
+
   it('trains from a run-to-failure file in a worker thread while the event loop keeps serving', async () => {
     const dir = tempDir('twin-rul');
     try {
