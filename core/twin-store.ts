@@ -390,6 +390,15 @@ export class TwinStore {
    * twin sees it. Derived values do not bump the version: they follow from readings that already did.
    */
   setDerived(assetId: string, key: DerivedKey, value: Record<string, unknown>): Parsed<DerivedValue> {
+    const written = this.writeDerived(assetId, key, value);
+    return written.ok ? { ok: true, value: cloneJson(written.value) } : written;
+  }
+
+  /**
+   * `setDerived` without handing back a copy of what was stored, for a writer that does not read it (twin-model's
+   * health and parameters, on every update). @returns the stored value itself: read it, never change it
+   */
+  writeDerived(assetId: string, key: DerivedKey, value: Record<string, unknown>): Parsed<Readonly<DerivedValue>> {
     if (!(DERIVED_KEYS as readonly string[]).includes(key)) return { ok: false, reason: `"${String(key)}" is not one of ${DERIVED_KEYS.join(', ')}` };
     const asset = this.assets.get(assetId);
     if (asset === undefined) return { ok: false, reason: `unknown asset "${assetId}"` };
@@ -402,7 +411,7 @@ export class TwinStore {
     }
     asset.derived[key] = copy;
     this.dirty.add(assetId);
-    return { ok: true, value: cloneJson(copy) };
+    return { ok: true, value: copy };
   }
 
   /** Appends a command's audit record to the asset's trail (append-only; the oldest beyond 1,000 are dropped). */

@@ -296,7 +296,7 @@ export = function register(RED: NodeAPI): void {
 
   /** Health and parameters go into the twin, so snapshots, RUL and what-if see them. */
   function writeBack(store: TwinStore, r: AssetModelResult): Parsed<unknown> {
-    const health = store.setDerived(r.assetId, 'health', {
+    const health = store.writeDerived(r.assetId, 'health', {
       index: r.healthIndex,
       learning: r.learning,
       model: r.model,
@@ -305,7 +305,7 @@ export = function register(RED: NodeAPI): void {
       ts: r.ts,
     });
     if (!health.ok) return { ok: false, reason: `writing health into the twin: ${health.reason} (is the model's twin definition the one twin-state uses?)` };
-    const parameters = store.setDerived(r.assetId, 'parameters', { ...r.parameters, model: r.model, ts: r.ts });
+    const parameters = store.writeDerived(r.assetId, 'parameters', { ...r.parameters, model: r.model, ts: r.ts });
     if (!parameters.ok) return { ok: false, reason: `writing parameters into the twin: ${parameters.reason}` };
     return parameters;
   }
