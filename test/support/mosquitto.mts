@@ -5,9 +5,11 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './red.mts';
+import { freePort, startServerProcess } from './server-process.mts';
+
+export { freePort };
 
 export interface MosquittoTls {
   /** CA file the broker trusts for client certificates, and server certificate + key. */
@@ -28,29 +30,6 @@ export interface MosquittoOptions {
   tls?: MosquittoTls;
   /** user → password; when given, anonymous clients are refused. */
   users?: Record<string, string>;
-}
-
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export class Mosquitto {
@@ -123,20 +102,9 @@ export class Mosquitto {
   async start(): Promise<void> {
     if (this.child) throw new Error('mosquitto is already running');
     this.writeConfig();
-    const child = spawn('mosquitto', ['-c', this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const deadline = Date.now() + 10_000;
-    while (!(await listening(this.port))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        this.child = undefined;
-        child.kill('SIGKILL');
-        throw new Error(`mosquitto did not start on port ${this.port}: ${stderr}${this.log()}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const started = await startServerProcess('mosquitto', ['-c', this.configPath], this.port, { log: () => this.log() });
+    this.child = started.child;
+    this.exited = started.exited;
   }
 
   /** SIGTERM (saves the persistence file) or SIGKILL (loses what was not autosaved); waits for the exit. */
