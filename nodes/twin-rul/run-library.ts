@@ -56,14 +56,24 @@ export class TwinRunLibrary {
   }
 }
 
-/** One library per twin definition id; it outlives redeploys like the twin store does. */
+/** One library per twin definition id; it outlives redeploys like the twin store does, and goes with a deleted twin. */
 const libraries = new Map<string, TwinRunLibrary>();
+/** Definition nodes (one per deploy) whose deletion is watched. */
+const watched = new WeakSet<TwinDefinitionNode>();
 
 export function runLibraryOf(definition: TwinDefinitionNode): TwinRunLibrary {
   let library = libraries.get(definition.id);
   if (library === undefined) {
     library = new TwinRunLibrary(definition);
     libraries.set(definition.id, library);
+  }
+  if (!watched.has(definition)) {
+    watched.add(definition);
+    // A deleted twin definition drops its store (twin-definition does); its runs go with it, not kept for ever.
+    definition.on('close', (removed: boolean, done: () => void) => {
+      if (removed) libraries.delete(definition.id);
+      done();
+    });
   }
   return library;
 }

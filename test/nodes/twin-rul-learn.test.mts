@@ -272,6 +272,33 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
       await until(() => out.some((m) => m.topic === 'engine-1' && m.payload.cycles === 1), 5000, 'an estimate after the refusals');
     });
 
+    it('a deleted twin definition takes its completed runs with it: deployed again under its id, it starts with none', async () => {
+      const def = uid('def');
+      const flow = onTab([
+        { id: def, type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, signals: [] },
+        { id: 'state', type: 'twin-state', definition: def, wires: [[], []] },
+        { id: 'rul', type: 'twin-rul', definition: def, method: 'similarity', modelFile: baseFile, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]);
+      const t0 = Date.now() - 10_000_000;
+      const engine = engines.find((e) => e.rows.length < 150)!;
+      const learnOne = async (assetId: string): Promise<number> => {
+        const out = collect(helper.getNode('out'));
+        for (let i = 0; i < engine.rows.length; i++) helper.getNode('state').receive({ payload: telemetry(assetId, columns[engine.unit - 1]!, i, t0) });
+        const store = (helper.getNode(def) as any).store;
+        await until(() => store.history(assetId, 's21').ts.length === engine.rows.length, 5000, 'the readings in the twin');
+        helper.getNode('rul').receive({ topic: 'learn', payload: { assetId } });
+        await until(() => out.some((m) => m.topic === 'learned'), 5000, 'the learned reply');
+        return out.find((m) => m.topic === 'learned').payload.library;
+      };
+      await helper.load([nodes.definition, nodes.state, nodes.rul], flow);
+      assert.equal(await learnOne('first'), 1);
+      await helper.setFlows(onTab([{ id: 'out', type: 'helper' }]), 'nodes');
+      assert.equal(helper.getNode(def), null, 'the twin definition is deleted');
+      await helper.setFlows(flow, 'nodes');
+      assert.equal(await learnOne('second'), 1, 'only the run learned since the twin came back');
+    });
+
     it('a redeployed twin-rul leaves no listener behind on its twin', async () => {
       const def = uid('def');
       const flow = (horizon: string) =>
