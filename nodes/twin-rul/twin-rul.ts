@@ -151,15 +151,12 @@ export = function register(RED: NodeAPI): void {
 
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
       const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
-      if (command === 'train' || command === 'retrain') {
-        void loaded.then(() => train(command, msg, send, done));
-        return;
-      }
-      if (command === 'learn') {
-        void loaded.then(() => learn(msg, send, done));
-        return;
-      }
-      void loaded.then(() => estimate(msg, send, done));
+      const handler = command === 'train' || command === 'retrain' ? () => train(command, msg, send, done) : command === 'learn' ? () => learn(msg, send, done) : () => estimate(msg, send, done);
+      // Whatever a handler did not foresee still answers its message, with the error, instead of leaving it open.
+      loaded.then(handler).catch((err: unknown) => {
+        status('red', 'error', { reason: shortText(errorMessage(err)) });
+        done(new Error(errorMessage(err)));
+      });
     });
 
     const estimate = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
@@ -403,7 +400,8 @@ function trainRequest(command: 'train' | 'retrain', payload: unknown): TrainRequ
   }
   for (const key of ['trees', 'folds', 'seeds'] as const) {
     if (p[key] === undefined) continue;
-    const value = Number(p[key]);
+    // Only a number or its text (Number() of an object without a prototype throws).
+    const value = typeof p[key] === 'number' ? p[key] : typeof p[key] === 'string' ? Number(p[key]) : NaN;
     const min = key === 'folds' ? 2 : 1;
     const max = key === 'seeds' ? 10 : 5000;
     if (!Number.isInteger(value) || value < min || value > max) return `${command}: ${key} must be a whole number from ${min} to ${max}`;

@@ -1,6 +1,6 @@
 /**
- * Issue 13.5: fast-check payloads into every node that takes input: twin-state, twin-sensor, twin-actuator and
- * twin-what-if in a Node-RED runtime, twin-mqtt-in through a real Mosquitto. A plant engineer checks that nothing a
+ * Issue 13.5: fast-check payloads into every node that takes input: twin-state, twin-sensor, twin-actuator,
+ * twin-what-if and twin-rul in a Node-RED runtime, twin-mqtt-in through a real Mosquitto. A plant engineer checks that nothing a
  * flow (or a device) sends can take Node-RED down or slip past the error handling:
  * - no uncaught exception and no unhandled rejection anywhere;
  * - every message is completed exactly once, by done() or by done(err), and never by an exception the runtime had to
@@ -202,7 +202,7 @@ describe('fault: fast-check payloads into every node that takes input', function
     /** Loads `target` with the twin definition, a twin-state holding pump-1, and a Catch node scoped to the target. */
     async function load(target: Record<string, unknown>, counts: FuzzCounts): Promise<TestNode> {
       await helper.load(
-        [nodes.definition, nodes.state, nodes.sensor, nodes.actuator, nodes.whatIf, coreNodes.catch],
+        [nodes.definition, nodes.state, nodes.sensor, nodes.actuator, nodes.whatIf, nodes.rul, coreNodes.catch],
         onTab([
           definition,
           { id: 'feeder', type: 'twin-state', definition: 'def', throttleMs: '0', wires: [[], []] },
@@ -326,6 +326,28 @@ describe('fault: fast-check payloads into every node that takes input', function
       assert.ok(trailBytes < 2_000_000, `the audit trail holds ${trailBytes} bytes after 200 refused megabyte values`);
       // Commands naming assets the twin does not have are answered and audited on the output, not added to the twin.
       assert.deepEqual(store.assetIds().filter((id: string) => !/^pump-[0-9]$/.test(id)), [], 'no asset made up by a command');
+    });
+
+    it(`twin-rul: ${PER_NODE / 10} estimate, learn, train and retrain messages (a tenth: estimates and learning do real work)`, async () => {
+      const counts = newCounts();
+      // The packaged turbofan model on a pump twin: estimates are refused (no such signals), commands are checked.
+      const node = await load({ type: 'twin-rul', definition: 'def', method: 'gbt', modelFile: '', horizon: '20', wires: [[]] }, counts);
+      const finish = watch(node, counts);
+      const commandPayload = fc.oneof(
+        fc.record({ assetId: assetIds, ts: tsValue, part: hostileValue, note: fc.oneof(hostileValue, fc.constant('n'.repeat(5000))) }, { requiredKeys: [] }),
+        fc.record({ file: fc.oneof(fc.constantFrom('', '../../etc/passwd', '/dev/null', 'none.txt'), hostileValue), trees: hostileValue, folds: hostileValue, seeds: hostileValue, save: hostileValue, settings: hostileValue, sensors: hostileValue }, { requiredKeys: [] }),
+        hostileValue,
+      );
+      const messages = fc.oneof(
+        { weight: 4, arbitrary: fc.record({ payload: fc.oneof(fc.record({ assetId: assetIds }, { requiredKeys: [] }), telemetryLike, hostileValue) }, MSG) },
+        { weight: 2, arbitrary: fc.record({ topic: fc.oneof(assetIds, fc.constantFrom('learn', 'LEARN', 'train', 'retrain')), payload: commandPayload }, MSG) },
+        { weight: 1, arbitrary: fc.record({ topic: hostileValue, payload: hostileValue }, { requiredKeys: [], ...MSG }) },
+      );
+      const started = Date.now();
+      await feed(node, counts, messages, PER_NODE / 10, 5);
+      finish();
+      report('twin-rul', counts, (Date.now() - started) / 1000);
+      check(counts);
     });
 
     it(`twin-what-if: ${PER_NODE / 10} scenario payloads (a tenth: valid ones run in the worker)`, async () => {
