@@ -580,11 +580,12 @@ export class TwinStore {
 
   /**
    * The usable history of several signals as aligned columns: one row per timestamp at which every named signal has
-   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it.
+   * a usable (not `bad`) reading, oldest first; with `after`, only readings stamped later than it, with `until`, none
+   * stamped later than that.
    * @returns a column per name (the same values for a name given twice); empty columns for unknown assets or signals
    */
-  alignedHistory(assetId: string, names: readonly string[], after?: number): Record<string, number[]> {
-    const view = this.alignedHistoryView(assetId, names, after);
+  alignedHistory(assetId: string, names: readonly string[], after?: number, until?: number): Record<string, number[]> {
+    const { columns: view } = this.alignedHistoryView(assetId, names, after, until);
     const columns: Record<string, number[]> = {};
     for (const name of names) {
       const source = view[name]!;
@@ -596,19 +597,19 @@ export class TwinStore {
   }
 
   /**
-   * `alignedHistory` without copies, for the RUL estimate on every snapshot: the columns are views of buffers the
-   * store reuses, valid only until its next `alignedHistoryView` call — read them at once, keep none.
-   * Each signal's usable points are copied out of its ring buffer in one tight loop, then the rows are found by
+   * `alignedHistory` without copies, with the rows' timestamps, for the RUL estimate on every snapshot: the arrays are
+   * views of buffers the store reuses, valid only until its next `alignedHistoryView` call — read them at once, keep
+   * none. Each signal's usable points are copied out of its ring buffer in one tight loop, then the rows are found by
    * walking the copies together (a merge join: histories are in time order with at most one point per timestamp),
    * and each copy is compacted in place to the rows found.
    */
-  alignedHistoryView(assetId: string, names: readonly string[], after?: number): Record<string, Float64Array> {
+  alignedHistoryView(assetId: string, names: readonly string[], after?: number, until = Infinity): { columns: Record<string, Float64Array>; ts: Float64Array } {
     const signals = this.assets.get(assetId)?.signals;
     const histories = names.map((name) => signals?.get(name)?.history);
     const columns: Record<string, Float64Array> = {};
     if (histories.length === 0 || !histories.every((h) => h !== undefined)) {
       for (const name of names) columns[name] = new Float64Array(0);
-      return columns;
+      return { columns, ts: new Float64Array(0) };
     }
     const m = histories.length;
     const ts: Float64Array[] = [];
@@ -623,7 +624,7 @@ export class TwinStore {
       }
       ts.push(scratch.ts);
       values.push(scratch.values);
-      counts[j] = history.copyUsable(after, scratch.ts, scratch.values);
+      counts[j] = history.copyUsableFrom(after ?? -Infinity, until, scratch.ts, scratch.values, after === undefined);
     }
     // Usually every reading carries every signal: then the copies are the columns as they are.
     const rows = sameTimes(ts, counts) ? counts[0]! : joinInPlace(ts, values, counts);
@@ -631,7 +632,7 @@ export class TwinStore {
     names.forEach((name, j) => {
       columns[name] = values[j]!.subarray(0, rows);
     });
-    return columns;
+    return { columns, ts: ts[0]!.subarray(0, rows) };
   }
 
   /**
@@ -892,7 +893,7 @@ function sameTimes(ts: readonly Float64Array[], counts: Int32Array): boolean {
 
 /**
  * Keeps the rows whose timestamp every signal has (a merge join of time-ordered copies), moving each signal's kept
- * values to the front of its copy. Row r is point i ≥ r of the first signal and point k ≥ r of every other, so moving
+ * values, and the first signal's timestamps, to the front of their copies. Row r is point i ≥ r of the first signal and point k ≥ r of every other, so moving
  * in row order never overwrites a point not yet read. @returns the number of rows
  */
 function joinInPlace(ts: readonly Float64Array[], values: readonly Float64Array[], counts: Int32Array): number {
@@ -912,6 +913,7 @@ function joinInPlace(ts: readonly Float64Array[], values: readonly Float64Array[
       if (k === n || other[k] !== t) continue next;
     }
     for (let j = 0; j < m; j++) values[j]![rows] = values[j]![j === 0 ? i : cursors[j]!]!;
+    first[rows] = t;
     rows++;
   }
   return rows;

@@ -11,30 +11,6 @@ export function lastPartReplacement(store: TwinStore, assetId: string): number |
 }
 
 /**
- * Rows of the named signals where every one has a usable reading at the same timestamp, in `(from, to]`, oldest
- * first. Readings marked `bad` do not count. For a completed run, which needs an end and the timestamps and is taken
- * once per failure; the estimate on every update uses the store's allocation-free `alignedHistoryView` instead.
- */
-function alignedColumns(store: TwinStore, assetId: string, names: readonly string[], from: number | undefined, to: number | undefined): { columns: Record<string, number[]>; ts: number[] } {
-  const series = names.map((name) => store.history(assetId, name, from, to));
-  const inRange = (ts: number) => (from === undefined || ts > from) && (to === undefined || ts <= to);
-  const byTs = series.map((s) => {
-    const map = new Map<number, number>();
-    s.ts.forEach((ts, i) => {
-      if (s.quality[i] !== 'bad' && inRange(ts)) map.set(ts, s.values[i]!);
-    });
-    return map;
-  });
-  const first = series[0];
-  const rows = first === undefined ? [] : first.ts.filter((ts) => byTs.every((m) => m.has(ts)));
-  const columns: Record<string, number[]> = {};
-  names.forEach((name, j) => {
-    columns[name] = rows.map((ts) => byTs[j]!.get(ts)!);
-  });
-  return { columns, ts: rows };
-}
-
-/**
  * An asset's history of the named signals as aligned columns, one row per timestamp at which every signal has a
  * usable reading, oldest first. Only readings after the last part replacement (or failure) count: the replaced part
  * starts new.
@@ -44,7 +20,7 @@ function alignedColumns(store: TwinStore, assetId: string, names: readonly strin
 export function twinHistory(store: TwinStore, assetId: string, names: readonly string[], options: { view?: boolean } = {}): { columns: SignalColumns; since?: number } {
   const since = lastPartReplacement(store, assetId);
   // Read straight from the ring buffers: copying each signal's history into arrays first cost more than the estimate.
-  const columns = options.view ? store.alignedHistoryView(assetId, names, since) : store.alignedHistory(assetId, names, since);
+  const columns = options.view ? store.alignedHistoryView(assetId, names, since).columns : store.alignedHistory(assetId, names, since);
   return since === undefined ? { columns } : { columns, since };
 }
 
@@ -129,11 +105,13 @@ function extractRun(store: TwinStore, assetId: string, names: string[], from: nu
       return { reason: `the twin keeps ${capacity} readings per signal and has dropped the start of this life: raise the history length of the twin definition` };
     }
   }
-  const { columns, ts } = alignedColumns(store, assetId, names, from, failure.ts);
+  // The rows of the life: after the previous life-ending entry, up to the failure.
+  const view = store.alignedHistoryView(assetId, names, from, failure.ts);
+  const cycles = view.ts.length;
+  if (cycles < 2) return { reason: `only ${cycles} complete reading(s) before the failure` };
   // The twin holds 32-bit floats: nine significant digits give each back exactly and keep the saved run small.
-  for (const name of names) columns[name] = columns[name]!.map((v) => Number(v.toPrecision(9)));
-  if (ts.length < 2) return { reason: `only ${ts.length} complete reading(s) before the failure` };
-  const run: CompletedRun = { id: runId(assetId, failure.ts), assetId, startedAt: ts[0]!, failedAt: failure.ts, cycles: ts.length, columns };
+  const columns = Object.fromEntries(names.map((name) => [name, Array.from(view.columns[name]!, (v) => Number(v.toPrecision(9)))]));
+  const run: CompletedRun = { id: runId(assetId, failure.ts), assetId, startedAt: view.ts[0]!, failedAt: failure.ts, cycles, columns };
   if (failure.part !== undefined) run.part = failure.part;
   return run;
 }

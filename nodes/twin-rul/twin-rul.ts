@@ -180,7 +180,7 @@ export = function register(RED: NodeAPI): void {
           done();
           return;
         }
-        const columns = store.alignedHistoryView(assetId, names, since);
+        const { columns } = store.alignedHistoryView(assetId, names, since);
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
           // Right after a part replacement or failure (or before the first complete reading) there is nothing to estimate from.
           if (learned.length === 0) estimateStatus('grey', 'waiting', { asset: assetId });

@@ -309,17 +309,18 @@ describe('RUL core', () => {
 
     it('finds the same rows as aligning by timestamp maps, with gaps, bad readings, late readings and replacements (copies and views; windows too)', () => {
       // The alignment as first written (a map of usable readings per signal), kept here as the reference.
-      const byMaps = (store: InstanceType<typeof core.TwinStore>, assetId: string, names: readonly string[]): Record<string, number[]> => {
+      const byMaps = (store: InstanceType<typeof core.TwinStore>, assetId: string, names: readonly string[], until = Infinity, withRows?: (rows: number[]) => void): Record<string, number[]> => {
         const since = core.lastPartReplacement(store, assetId);
         const series = names.map((name) => store.history(assetId, name, since));
         const maps = series.map((s) => {
           const map = new Map<number, number>();
           s.ts.forEach((ts, i) => {
-            if (s.quality[i] !== 'bad' && (since === undefined || ts > since)) map.set(ts, s.values[i]!);
+            if (s.quality[i] !== 'bad' && (since === undefined || ts > since) && ts <= until) map.set(ts, s.values[i]!);
           });
           return map;
         });
         const rows = series[0] === undefined ? [] : series[0].ts.filter((ts) => maps.every((m) => m.has(ts)));
+        withRows?.(rows);
         return Object.fromEntries(names.map((name, j) => [name, rows.map((ts) => maps[j]!.get(ts)!)]));
       };
       const reading = fc.record({
@@ -343,6 +344,12 @@ describe('RUL core', () => {
           // The estimate's form: views of the store's reused buffers, with the same numbers.
           const view = core.twinHistory(store, 'x', names, { view: true }).columns;
           assert.deepEqual(Object.fromEntries(Object.entries(view).map(([name, column]) => [name, Array.from(column)])), expected);
+          // Up to a time (a completed run ends at its failure), with the rows' timestamps.
+          let rows: number[] = [];
+          const upTo = byMaps(store, 'x', names, 30_000, (r) => (rows = r));
+          const bounded = store.alignedHistoryView('x', names, core.lastPartReplacement(store, 'x'), 30_000);
+          assert.deepEqual(Object.fromEntries(Object.entries(bounded.columns).map(([name, column]) => [name, Array.from(column)])), upTo);
+          assert.deepEqual(names.length === 0 ? [] : Array.from(bounded.ts), names.length === 0 ? [] : rows);
           for (const name of names) {
             const series = store.history('x', name, 10_000, 40_000);
             const window = store.usableWindow('x', name, 10_000, 40_000);
