@@ -3,7 +3,7 @@
  * C-MAPSS FD001 training engines 1–30 runs a twin into which engines 31–60 are replayed, each ending in a logged
  * failure: the twin's run library takes every run, the similarity method gains them at once, `retrain` trains the
  * trees again on engines 1–30 plus the 30 learned runs in a worker while estimates go on, and engines 61–100 (never
- * seen) are estimated better. The library survives a restart of Node-RED.
+ * seen) are estimated better. The library survives a restart of Node-RED, kept in a localfilesystem or Redis store.
  */
 import assert from 'node:assert/strict';
 import { cmapssDir } from '../support/data.mts';
@@ -12,6 +12,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-process.mts';
 import { collect, coreNodes, helper, nodes, onTab, startServerIn, stopServerIn, tempDir, uid, until } from '../support/red.mts';
+import { RedisServer } from '../support/redis.mts';
+import { execFileSync } from 'node:child_process';
+
+const REDIS_PASSWORD = 'runs-secret-8812';
 
 const require = createRequire(import.meta.url);
 const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
@@ -316,33 +320,49 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
     });
   });
 
-  describe('across a restart of Node-RED (localfilesystem context store)', () => {
+  describe('across a restart of Node-RED', () => {
     let nr: NodeRedProcess | undefined;
+    let redis: RedisServer | undefined;
+    before(async () => {
+      redis = await RedisServer.start({ password: REDIS_PASSWORD });
+    });
     afterEach(async () => {
       await nr?.kill();
       nr = undefined;
     });
+    after(async () => {
+      await redis?.dispose();
+    });
 
-    it('keeps the completed runs with the twin: after the restart, retrain still learns from them', async () => {
-      const userDir = join(dir.path, 'restart');
+    /**
+     * One twin kept in `store`: learns engine 41's run, stops cleanly, starts again and retrains: the run must still
+     * be there. Readings are acknowledged at once (with a shared twin, one may be taken in a moment later) and the
+     * learn command waits until the twin holds them all.
+     */
+    const keepsRuns = async (label: string, store: Record<string, unknown>, whereKept: (userDir: string) => void) => {
+      const userDir = join(dir.path, `restart-${label}`);
       mkdirSync(userDir, { recursive: true });
       const z = 'tab';
       writeFileSync(
         join(userDir, 'flows.json'),
         JSON.stringify([
           { id: z, type: 'tab', label: 'learn' },
-          { id: 'def', type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, contextStore: 'file', signals: [] },
-          { id: 'telemetry', type: 'http in', z, url: '/telemetry', method: 'post', x: 100, y: 100, wires: [['state']] },
-          { id: 'state', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 300, y: 100, wires: [['response'], []] },
+          { id: 'def', type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, contextStore: 'kept', signals: [] },
+          { id: 'telemetry', type: 'http in', z, url: '/telemetry', method: 'post', x: 100, y: 100, wires: [['state', 'ack']] },
+          { id: 'state', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 300, y: 100, wires: [[], []] },
+          { id: 'ack', type: 'change', z, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"ok":true}', tot: 'json' }], x: 300, y: 50, wires: [['response']] },
+          { id: 'snapshot', type: 'http in', z, url: '/snapshot', method: 'post', x: 100, y: 150, wires: [['ask']] },
+          { id: 'ask', type: 'change', z, rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'snapshot', tot: 'str' }], x: 300, y: 150, wires: [['reader']] },
+          { id: 'reader', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 500, y: 150, wires: [['response'], []] },
           { id: 'command', type: 'http in', z, url: '/rul/:topic', method: 'post', x: 100, y: 200, wires: [['topic']] },
           { id: 'topic', type: 'change', z, rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'req.params.topic', tot: 'msg' }], x: 300, y: 200, wires: [['rul']] },
           { id: 'rul', type: 'twin-rul', z, definition: 'def', method: 'similarity', modelFile: baseFile, x: 500, y: 200, wires: [['response']] },
-          { id: 'catch', type: 'catch', z, scope: ['rul'], x: 500, y: 300, wires: [['failed']] },
+          { id: 'catch', type: 'catch', z, scope: ['rul', 'reader'], x: 500, y: 300, wires: [['failed']] },
           { id: 'failed', type: 'change', z, rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '400', tot: 'num' }, { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], x: 700, y: 300, wires: [['response']] },
           { id: 'response', type: 'http response', z, x: 700, y: 150, wires: [] },
         ]),
       );
-      const start = async () => (nr = await startNodeRedProcess({ userDir, flowFile: 'flows.json', logLevel: 'warn', contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 1 } } } }));
+      const start = async () => (nr = await startNodeRedProcess({ userDir, flowFile: 'flows.json', logLevel: 'warn', contextStorage: { default: { module: 'memory' }, kept: store } }));
       const post = async (path: string, body: unknown) => {
         const res = await fetch(new URL(`api/${path}`, nr!.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         const text = await res.text();
@@ -353,6 +373,8 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
       const engine = engines[40]!; // engine 41
       const t0 = Date.now() - 10_000_000;
       for (let i = 0; i < engine.rows.length; i++) await post('telemetry', telemetry('engine-41', columns[40]!, i, t0));
+      const deadline = Date.now() + 10_000;
+      while ((await post('snapshot', { assetId: 'engine-41' })).version !== engine.rows.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const learned = await post('rul/learn', { assetId: 'engine-41' });
       assert.equal(learned.runs[0].cycles, engine.rows.length);
       assert.equal(learned.library, 1);
@@ -364,8 +386,23 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
       assert.equal(retrained.runs, 1, 'the run learned before the restart is still there');
       assert.equal(retrained.histories, 31, 'engines 1–30 of the training file and the learned run');
       assert.ok(existsSync(retrained.saved));
-      const contextFiles = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? contextFiles(join(d, n)) : [join(d, n)]));
-      assert.ok(contextFiles(join(userDir, 'context')).some((f) => readFileSync(f, 'utf8').includes('twinflow-run-library')), 'kept in the twin\'s context store');
+      whereKept(userDir);
+    };
+
+    it('keeps the completed runs with the twin in a localfilesystem store: after the restart, retrain still learns from them', async () => {
+      await keepsRuns('file', { module: 'localfilesystem', config: { flushInterval: 1 } }, (userDir) => {
+        const contextFiles = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? contextFiles(join(d, n)) : [join(d, n)]));
+        assert.ok(contextFiles(join(userDir, 'context')).some((f) => readFileSync(f, 'utf8').includes('twinflow-run-library')), 'kept in the twin\'s context store');
+      });
+    });
+
+    it('keeps them in the Redis store too (redis-server, with a password)', async () => {
+      const prefix = `runs-${Date.now()}`;
+      await keepsRuns('redis', { module: 'twinflow-redis', config: { url: redis!.url, password: REDIS_PASSWORD, instanceId: 'solo', prefix } }, () => {
+        const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(redis!.port), '--no-auth-warning', '-a', REDIS_PASSWORD, ...args], { encoding: 'latin1' });
+        const keys = cli('--scan', '--pattern', `${prefix}*`).split('\n').filter(Boolean);
+        assert.ok(keys.map((key) => cli('DUMP', key)).some((v) => v.includes('twinflow-run-library')), `kept in Redis under ${prefix} (keys: ${keys.join(', ')})`);
+      });
     });
   });
 });
