@@ -303,7 +303,7 @@ describe('RUL core', () => {
       assert.deepEqual(core.conformalEdges(125), [25, 50, 75, 100, 115]);
       assert.deepEqual(core.conformalEdges(300), [60, 120, 180, 240, 276]);
       for (const [model, cap] of [[byDefault, 125], [long, 300], [short.value, 60]] as const) {
-        assert.ok(model.gbt.intervals.edges.length > 0 && model.gbt.intervals.edges.every((e) => core.conformalEdges(cap).includes(e)), `edges ${model.gbt.intervals.edges} for cap ${cap}`);
+        assert.ok(model.gbt.intervals.edges.length > 0 && model.gbt.intervals.edges.every((e) => core.conformalEdges(cap).includes(e)), `edges ${model.gbt.intervals.edges.join()} for cap ${cap}`);
       }
       // The health indicator learns min(1, RUL/cap): near 1 on a new engine with the cap at 125, about life/300 with
       // the cap above every life.
