@@ -175,7 +175,6 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     assert.deepEqual(band.broken, [], 'lower ≤ RUL ≤ upper');
     const rul = (await chartsOn(asset)).find((c) => c.title === RUL_CHART)!.values.RUL!;
     assert.ok(rul.at(-1)! < rul[0]!, `the remaining life falls: ${rul[0]} h, then ${rul.at(-1)} h`);
-    assert.match(await asset.locator('.twin-asset-summary').innerText(), /remaining life \d+\.\d h \(90 %: \d+\.\d–\d+\.\d\)/);
     // Once learned, the fleet table shows pumps 1-3 with a health index.
     const rows = await tableRows(fleet, 'twin-fleet');
     for (const r of rows.slice(0, 3)) assert.match(r[2]!, /^[01]\.\d\d$/, `${r[1]} health after learning: ${r[2]}`);
