@@ -150,16 +150,40 @@ export interface PumpRulEvaluation {
   outsideInterval: number;
 }
 
+/** Squared errors and interval hits of a group of estimates. */
+class Tally {
+  private squares = 0;
+  private count = 0;
+  private covered = 0;
+
+  add(error: number, inside: boolean): void {
+    this.squares += error * error;
+    this.count++;
+    if (inside) this.covered++;
+  }
+
+  get estimates(): number {
+    return this.count;
+  }
+
+  rmse(): number {
+    return Number(Math.sqrt(this.squares / Math.max(1, this.count)).toFixed(1));
+  }
+
+  coverage(): number {
+    return Number((this.covered / Math.max(1, this.count)).toFixed(3));
+  }
+}
+
+/**
+ * Scores a method of the model along every held-out life: an estimate from the first n readings for n = every,
+ * 2·every, … up to the failure, against the true remaining life (readings left to the failure).
+ */
 export function evaluatePumpRulModel(model: RulModel, method: RulMethod, lives: readonly PumpHeldOut[], every = 10): PumpRulEvaluation {
-  let squares = 0;
-  let count = 0;
-  let covered = 0;
-  let demoSquares = 0;
-  let demoCount = 0;
-  let demoCovered = 0;
+  const all = new Tally();
+  const demo = new Tally();
+  const quarters = [new Tally(), new Tally(), new Tally(), new Tally()] as const;
   let outside = 0;
-  const quarters = [0, 0, 0, 0];
-  const quarterCounts = [0, 0, 0, 0];
   for (const life of lives) {
     const names = Object.keys(life.columns);
     const length = life.columns[names[0]!]!.length;
@@ -167,30 +191,20 @@ export function evaluatePumpRulModel(model: RulModel, method: RulMethod, lives: 
       const prefix = Object.fromEntries(names.map((name) => [name, life.columns[name]!.slice(0, n)]));
       const p = predictRul(model, method, prefix, 0);
       const truth = length - n;
-      const d = p.rul - truth;
       const inside = truth >= p.lower && truth <= p.upper;
-      squares += d * d;
-      count++;
-      if (inside) covered++;
+      all.add(p.rul - truth, inside);
+      quarters[Math.min(3, Math.floor((4 * (n - 1)) / length))]!.add(p.rul - truth, inside);
+      if (life.name.startsWith('demo-')) demo.add(p.rul - truth, inside);
       if (!(p.lower <= p.rul && p.rul <= p.upper)) outside++;
-      const q = Math.min(3, Math.floor((4 * (n - 1)) / length));
-      quarters[q]! += d * d;
-      quarterCounts[q]! += 1;
-      if (life.name.startsWith('demo-')) {
-        demoSquares += d * d;
-        demoCount++;
-        if (inside) demoCovered++;
-      }
     }
   }
-  const round = (v: number, digits: number) => Number(v.toFixed(digits));
   return {
     method,
-    estimates: count,
-    rmse: round(Math.sqrt(squares / count), 1),
-    coverage90: round(covered / count, 3),
-    demo: { rmse: round(Math.sqrt(demoSquares / Math.max(1, demoCount)), 1), coverage90: round(demoCovered / Math.max(1, demoCount), 3) },
-    rmseByQuarter: quarters.map((s, q) => round(Math.sqrt(s / Math.max(1, quarterCounts[q]!)), 1)) as [number, number, number, number],
+    estimates: all.estimates,
+    rmse: all.rmse(),
+    coverage90: all.coverage(),
+    demo: { rmse: demo.rmse(), coverage90: demo.coverage() },
+    rmseByQuarter: [quarters[0].rmse(), quarters[1].rmse(), quarters[2].rmse(), quarters[3].rmse()],
     outsideInterval: outside,
   };
 }
