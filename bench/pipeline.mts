@@ -12,9 +12,10 @@
  *
  * The telemetry is a fleet of simulated centrifugal pumps (`PumpSimulator`, bearing wear of 5 %/h), one reading a
  * minute of plant time per pump, stamped in the past so that a whole run is some hours of plant history. twin-rul
- * needs a model trained on the pump's signals (the packaged one is for turbofans): the bench trains one before it
- * starts, on 40 simulated pump run-to-failure histories (bearing temperature above 90 °C), and saves it in the
- * Node-RED user directory.
+ * runs the pump model of the demo, `models/pump-bearing-gbt.json`: trained by the shared recipe in
+ * core/rul/pump-training.ts on 40 simulated run-to-failure lives of these very pumps (one reading a minute, wear 3–8 %/h,
+ * failure when the bearing passes 90 °C), and checked to be what that recipe trains (test/core/pump-rul-model.test.mts).
+ * `--train-rul` trains it again by the recipe before the run instead (about 20 s) and uses that.
  *
  * Last lines: one JSON object for QoS 1, then
  * {"baselineMsgPerSec":…,"pipelineMsgPerSec":…,"ratio":…,"wireMsgPerSec":…,"p99Ms":…} for QoS 0.
@@ -22,8 +23,8 @@
  * Options: --messages N (default 50000), --rounds R (default 2 per flow and QoS), --flows baseline,suite (the
  * default; `no-rul` adds the suite without twin-rul, `twin-mqtt-in → twin-state → twin-model`, to see what the RUL costs,
  * `no-model` the suite up to twin-state, `in-only` twin-mqtt-in alone: together, what each node adds per message),
- * --qos 0|1 (one QoS only), --no-wire, --profile DIR (Node-RED runs with `--cpu-prof`; the profile is written to DIR
- * when it stops; summarise it with `node bench/profile-summary.mts DIR/*.cpuprofile`).
+ * --qos 0|1 (one QoS only), --no-wire, --train-rul, --profile DIR (Node-RED runs with `--cpu-prof`; the profile is
+ * written to DIR when it stops; summarise it with `node bench/profile-summary.mts DIR/*.cpuprofile`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -58,7 +59,9 @@ const ASSETS = 100;
 const SIGNALS = ['flow', 'pressure', 'speed', 'bearingTemp', 'vibration'] as const;
 /** Plant time between two messages: with 100 pumps, each pump reports once a minute. */
 const PLANT_MS_PER_MESSAGE = 600;
-const RUL_MODEL_FILE = 'pump-rul.json';
+/** The demo's pump RUL model (or, with --train-rul, the same recipe trained again into the user directory). */
+const PACKAGED_PUMP_MODEL = join(import.meta.dirname, '..', 'models', 'pump-bearing-gbt.json');
+const RUL_MODEL_FILE = process.argv.includes('--train-rul') ? 'pump-rul.json' : PACKAGED_PUMP_MODEL;
 
 /**
  * The counting function: keeps count and publish→arrival latencies in global context for the bench to read.
@@ -180,30 +183,6 @@ const SIGNAL_TEXT: string[] = (() => {
 })();
 
 /**
- * A pump RUL model for twin-rul, trained on simulated run-to-failure histories: pumps whose bearing friction grows
- * by 12–42 %/h, read once a minute until the bearing passes 90 °C. Speed is the operating setting and the other four
- * signals are the sensors. The setting column holds the speed setpoint (every training pump ran at the rated speed):
- * the measured speed's noise and its sag as the bearing wears would otherwise be taken for operating regimes (six
- * of them in a first try), each scaled on its own. Live, the measured speed falls into that one regime.
- * One seed and three folds (the package default is three and five) keep the training to seconds.
- */
-function trainPumpRulModel(): string {
-  const random = new core.SeededRandom(7);
-  const histories = Array.from({ length: 40 }, (_, h) => {
-    const pump = new core.PumpSimulator({ assetId: `train-${h}`, seed: 100 + h, noise: 0.005, frictionGrowthPerHour: 0.12 + 0.3 * random.next() });
-    const columns: Record<string, number[]> = Object.fromEntries(SIGNALS.map((name) => [name, []]));
-    for (let k = 0; k < 5000; k++) {
-      const reading = pump.step(T_SIM + k * 60_000, 60).signals;
-      for (const name of SIGNALS) columns[name]!.push(name === 'speed' ? core.DEFAULT_PUMP.ratedSpeedRpm : reading[name]!);
-      if (reading.bearingTemp! > 90) break;
-    }
-    return columns;
-  });
-  const model = core.trainRulModel(histories, { settings: ['speed'], sensors: ['flow', 'pressure', 'bearingTemp', 'vibration'], folds: 3, seeds: 1, unit: 'minutes', description: 'bench: simulated pump run-to-failure' });
-  return core.serialiseRulModel(model);
-}
-
-/**
  * Publishes N messages as fast as the client takes them; QoS 1 waits for every PUBACK. Message i is pump i % 100's
  * reading, stamped in plant time one minute after that pump's previous one, the newest a minute before now.
  * @returns the publish time of every message
@@ -295,7 +274,7 @@ async function wire(port: number, qos: 0 | 1): Promise<number> {
 
 const dir = tempDir('twin-bench');
 writeFileSync(join(dir.path, 'flows.json'), '[]');
-writeFileSync(join(dir.path, RUL_MODEL_FILE), trainPumpRulModel());
+if (RUL_MODEL_FILE !== PACKAGED_PUMP_MODEL) writeFileSync(join(dir.path, RUL_MODEL_FILE), core.serialiseRulModel(core.trainPumpRulModel()));
 const broker = await startEmbeddedBroker(0);
 const nr = await startNodeRedProcess({
   userDir: dir.path,

@@ -45,10 +45,12 @@ async function main(): Promise<void> {
   const plcPump = new PumpSimulator({ assetId: 'pump-4', seed: 4, frictionGrowthPerHour: 0.05 });
   const plcTimer = setInterval(() => {
     const { signals } = plcPump.step(Date.now(), 60);
-    plc.set('Speed', signals.speed!);
-    plc.set('Flow', signals.flow!);
-    plc.set('BearingTemp', signals.bearingTemp!);
+    // One source timestamp for the scan, as a PLC gives it: twin-rul reads only rows where every signal it needs has
+    // a reading at the same time.
+    plc.setMany({ Speed: signals.speed!, Flow: signals.flow!, BearingTemp: signals.bearingTemp! });
   }, 1000);
+  // The pump RUL model (core/rul/pump-training.ts), read by the demo flow's twin-rul from where the package keeps it.
+  process.env.TWIN_DEMO_PUMP_RUL_MODEL = join(root, 'models', 'pump-bearing-gbt.json');
 
   // The demo twin is kept in a file-backed context store ("file"), so it survives a restart of the demo.
   const nodeRed = await startNodeRed({

@@ -17,8 +17,19 @@ export interface ConformalTable {
 const LEVELS = Array.from({ length: 41 }, (_, i) => i / 40);
 const MIN_GROUP = 200;
 
+/** Group edges for a model whose target is capped at 125 (the C-MAPSS protocol). */
+const EDGES_AT_125 = [25, 50, 75, 100, 115];
+
+/**
+ * Group edges for a model with learning target cap `cap`: the C-MAPSS edges stretched by cap/125, so the groups sit at
+ * the same fractions of the learned range (a pump model capped at 3,000 minutes groups at 600, 1,200 … 2,760).
+ */
+export function conformalEdges(cap: number): number[] {
+  return cap === 125 ? EDGES_AT_125.slice() : EDGES_AT_125.map((e) => (e * cap) / 125);
+}
+
 /** Builds the table from held-out predictions and the true (uncapped) remaining lives. */
-export function fitConformal(predictions: ArrayLike<number>, truths: ArrayLike<number>, edges = [25, 50, 75, 100, 115]): ConformalTable {
+export function fitConformal(predictions: ArrayLike<number>, truths: ArrayLike<number>, edges = EDGES_AT_125): ConformalTable {
   const groups: number[][] = Array.from({ length: edges.length + 1 }, () => []);
   for (let i = 0; i < predictions.length; i++) groups[groupOf(edges, predictions[i]!)]!.push(truths[i]! - predictions[i]!);
   // A group with too few residuals is merged with the next one; what is left at the top joins the last group.

@@ -77,7 +77,8 @@ function meanAndSpread(values: number[]): [number, number] {
  * Fits the prior, noise, onset and threshold from the health trajectories of run-to-failure histories.
  * Cycles more than `phase` cycles before failure are the healthy baseline; the degrading phase starts where D
  * rises three standard deviations above it, and only readings past that onset inform the lines (the flat healthy
- * stretch says nothing about how fast an asset wears out once it has started to).
+ * stretch says nothing about how fast an asset wears out once it has started to). `phase` is the learning target cap
+ * of the model (the health indicator is 1 before the last `phase` cycles).
  */
 export function fitDegradation(shape: DegradationShape, trajectories: ArrayLike<number>[], phase = 125): DegradationModel {
   const degradation = trajectories.map((h) => Array.from(h, (v) => 1 - v));

@@ -11,3 +11,4 @@ export * from './model.js';
 export * from './twin-history.js';
 export * from './learn.js';
 export * from './model-file.js';
+export * from './pump-training.js';

@@ -124,7 +124,7 @@ export function learnRuns(model: RulModel, runs: readonly CompletedRun[]): { mod
   if (added.length === 0) return { model, added, refused };
   let degradation = model.degradation;
   try {
-    degradation = { linear: fitDegradation('linear', library), exponential: fitDegradation('exponential', library) };
+    degradation = { linear: fitDegradation('linear', library, model.cap), exponential: fitDegradation('exponential', library, model.cap) };
   } catch {
     // Too few degrading paths to fit a prior: the previous one stays (cannot happen once a model has been trained).
   }

@@ -5,13 +5,13 @@
  */
 import type { Parsed } from '../telemetry.js';
 import { errorMessage } from '../errors.js';
-import { conformalInterval, fitConformal, type ConformalTable } from './conformal.js';
+import { conformalEdges, conformalInterval, fitConformal, type ConformalTable } from './conformal.js';
 import { fitDegradation, predictDegradation, type DegradationModel } from './degradation.js';
 import type { RulEstimate } from './distribution.js';
 import { FEATURE_KINDS, featureCount, fitFeaturePipeline, historyLength, lastFeaturesOfScaled, RUL_CAP, scaledSensors, trainingTable, type FeatureKind, type FeaturePipeline, type SignalColumns, type TrainingTable } from './features.js';
 import { fitGbt, predictGbt, type GbtModel, type GbtOptions } from './gbt.js';
 import type { EstimateBuffers } from './buffers.js';
-import { fitHealthIndex, healthTrajectory, healthTrajectoryOfScaled, type HealthIndexModel } from './health-index.js';
+import { DEFAULT_HEALTH_SMOOTHING, fitHealthIndex, healthTrajectory, healthTrajectoryOfScaled, type HealthIndexModel } from './health-index.js';
 import { fitSimilarity, predictSimilarity, type SimilarityModel } from './similarity.js';
 
 export const RUL_METHODS = ['gbt', 'exponential', 'linear', 'similarity'] as const;
@@ -32,7 +32,7 @@ export interface RulModel {
   version: 1;
   /** What the remaining life is counted in. */
   unit: string;
-  /** Learning target cap (cycles). */
+  /** Learning target cap (in `unit`): the trees learn min(RUL, cap) and no estimate of theirs exceeds it. */
   cap: number;
   trainedOn: {
     histories: number;
@@ -69,6 +69,13 @@ export interface TrainOptions {
   window?: number;
   recentWindow?: number;
   unit: string;
+  /**
+   * Learning target cap, in `unit`: the trees learn min(RUL, cap), the health indicator min(1, RUL/cap), and the
+   * interval groups and the degradation models' healthy phase scale with it. C-MAPSS protocol: 125 cycles (an engine
+   * shows no wear before its last 125 or so). An asset that wears visibly from new (the simulated pump bearing) wants
+   * a cap at least as long as its lives, so the target is the true remaining life.
+   */
+  cap: number;
   description?: string;
   /** Recorded in `trainedOn`: the training file and the twin runs among the histories. */
   file?: string;
@@ -94,7 +101,15 @@ export const DEFAULT_TRAINING: Omit<TrainOptions, 'settings' | 'sensors'> = {
   // 7.14, depth 6 with 20 rows a leaf → 7.11. Seeds averaged per fold: 1 → 7.19, 2 → 7.15, 4 → 7.13.
   gbt: { trees: 500, depth: 5, minLeaf: 40, featureSample: 0.5, rowSample: 0.3, learningRate: 0.05 },
   unit: 'cycles',
+  cap: RUL_CAP,
 };
+
+/** The options with the defaults filled in, checked. */
+function trainOptions(options: Partial<TrainOptions>): TrainOptions {
+  const o: TrainOptions = { ...CMAPSS_TRAINING, ...DEFAULT_TRAINING, ...options };
+  if (!(Number.isFinite(o.cap) && o.cap > 0)) throw new Error(`the learning target cap must be a number above 0, got ${String(o.cap)}`);
+  return o;
+}
 
 /** The feature pipeline with the health indicator as one more series, fitted on these histories only. */
 function fitFeatures(histories: SignalColumns[], o: TrainOptions): { pipeline: FeaturePipeline; healthIndex: HealthIndexModel } {
@@ -107,7 +122,7 @@ function fitFeatures(histories: SignalColumns[], o: TrainOptions): { pipeline: F
   });
   if (pipeline.sensors.length === 0) throw new Error('no sensor changes over the histories: nothing to learn from');
   // The health indicator is also a feature series for the trees (engine-wise CV on train_FD001: 10.3 → 9.8 capped RMSE).
-  const healthIndex = fitHealthIndex(pipeline, histories);
+  const healthIndex = fitHealthIndex(pipeline, histories, DEFAULT_HEALTH_SMOOTHING, o.cap);
   pipeline.combined = { weights: healthIndex.weights, bias: healthIndex.bias };
   return { pipeline, healthIndex };
 }
@@ -122,10 +137,10 @@ function ensembleAt(models: GbtModel[], table: TrainingTable, i: number): number
 
 /** Trains every method on run-to-failure histories (each history ends at failure). */
 export function trainRulModel(histories: SignalColumns[], options: Partial<TrainOptions> = {}): RulModel {
-  const o: TrainOptions = { ...CMAPSS_TRAINING, ...DEFAULT_TRAINING, ...options };
+  const o = trainOptions(options);
   if (histories.length < Math.max(2, o.folds)) throw new Error(`training needs at least ${Math.max(2, o.folds)} run-to-failure histories, got ${histories.length}`);
   const { pipeline, healthIndex } = fitFeatures(histories, o);
-  const table = trainingTable(pipeline, histories, RUL_CAP);
+  const table = trainingTable(pipeline, histories, o.cap);
   const heldOut = new Float64Array(table.rows);
   for (let fold = 0; fold < o.folds; fold++) {
     const use: number[] = [];
@@ -147,7 +162,7 @@ export function trainRulModel(histories: SignalColumns[], options: Partial<Train
     format: RUL_MODEL_FORMAT,
     version: 1,
     unit: o.unit,
-    cap: RUL_CAP,
+    cap: o.cap,
     trainedOn: {
       histories: histories.length,
       rows: table.rows,
@@ -157,8 +172,8 @@ export function trainRulModel(histories: SignalColumns[], options: Partial<Train
     },
     pipeline,
     healthIndex,
-    gbt: { ensemble, intervals: fitConformal(heldOut, table.rul) },
-    degradation: { linear: fitDegradation('linear', trajectories), exponential: fitDegradation('exponential', trajectories) },
+    gbt: { ensemble, intervals: fitConformal(heldOut, table.rul, conformalEdges(o.cap)) },
+    degradation: { linear: fitDegradation('linear', trajectories, o.cap), exponential: fitDegradation('exponential', trajectories, o.cap) },
     similarity: fitSimilarity(trajectories),
   };
 }
@@ -188,7 +203,7 @@ export interface CrossValidation {
  * the other folds' held-out residuals.
  */
 export function crossValidateRul(histories: SignalColumns[], options: Partial<TrainOptions> = {}): CrossValidation {
-  const o: TrainOptions = { ...CMAPSS_TRAINING, ...DEFAULT_TRAINING, ...options };
+  const o = trainOptions(options);
   if (histories.length < Math.max(2, o.folds)) throw new Error(`cross-validation needs at least ${Math.max(2, o.folds)} histories, got ${histories.length}`);
   const predicted: Float64Array[] = [];
   const truths: Float64Array[] = [];
@@ -196,11 +211,11 @@ export function crossValidateRul(histories: SignalColumns[], options: Partial<Tr
     const train = histories.filter((_, g) => g % o.folds !== fold);
     const held = histories.filter((_, g) => g % o.folds === fold);
     const { pipeline } = fitFeatures(train, o);
-    const table = trainingTable(pipeline, train, RUL_CAP);
+    const table = trainingTable(pipeline, train, o.cap);
     const models = Array.from({ length: o.seeds }, (_, k) => fitGbt(table.x, table.y, table.width, { ...o.gbt, seed: (o.gbt.seed ?? 1) + fold + 100 * k }));
-    const test = trainingTable(pipeline, held, RUL_CAP);
+    const test = trainingTable(pipeline, held, o.cap);
     const p = new Float64Array(test.rows);
-    for (let i = 0; i < test.rows; i++) p[i] = Math.max(0, ensembleAt(models, test, i));
+    for (let i = 0; i < test.rows; i++) p[i] = Math.min(o.cap, Math.max(0, ensembleAt(models, test, i)));
     predicted.push(p);
     truths.push(test.rul);
     o.onProgress?.(fold + 1, o.folds);
@@ -213,13 +228,13 @@ export function crossValidateRul(histories: SignalColumns[], options: Partial<Tr
   let rows = 0;
   predicted.forEach((p, f) => {
     const others = predicted.filter((_, g) => g !== f);
-    const table = fitConformal(concat(others), concat(truths.filter((_, g) => g !== f)));
+    const table = fitConformal(concat(others), concat(truths.filter((_, g) => g !== f)), conformalEdges(o.cap));
     const truth = truths[f]!;
     for (let i = 0; i < p.length; i++) {
       const d = p[i]! - truth[i]!;
-      const dc = p[i]! - Math.min(RUL_CAP, truth[i]!);
+      const dc = p[i]! - Math.min(o.cap, truth[i]!);
       squaresCapped += dc * dc;
-      if (truth[i]! <= RUL_CAP) {
+      if (truth[i]! <= o.cap) {
         squares += d * d;
         score += d < 0 ? Math.exp(-d / 13) - 1 : Math.exp(d / 10) - 1;
         late++;
@@ -281,7 +296,8 @@ function estimate_(model: RulModel, method: RulMethod, scaled: Float64Array[], c
       const features = lastFeaturesOfScaled(model.pipeline, scaled, cycles, buffers);
       let sum = 0;
       for (const trees of model.gbt.ensemble) sum += predictGbt(trees, features);
-      const rul = Math.max(0, sum / model.gbt.ensemble.length);
+      // Never beyond the target the trees learned (their sum can overshoot it by a little).
+      const rul = Math.min(model.cap, Math.max(0, sum / model.gbt.ensemble.length));
       const { lower, upper, p } = conformalInterval(model.gbt.intervals, rul, horizon);
       return { rul, lower, upper, probabilityOfFailureWithin: { horizon, p } };
     }
@@ -309,6 +325,7 @@ export function parseRulModel(text: string): Parsed<RulModel> {
   const m = raw as Partial<RulModel>;
   if (m.format !== RUL_MODEL_FORMAT) return { ok: false, reason: `the file is not a RUL model (format must be "${RUL_MODEL_FORMAT}")` };
   if (m.version !== 1) return { ok: false, reason: `RUL model version ${String(m.version)} is not supported (this package reads version 1)` };
+  if (typeof m.cap !== 'number' || !(m.cap > 0)) return { ok: false, reason: 'the RUL model has no learning target cap (cap must be a number above 0)' };
   const pipeline = m.pipeline;
   if (!pipeline || !Array.isArray(pipeline.sensors) || !Array.isArray(pipeline.mean) || !Array.isArray(m.healthIndex?.weights)) {
     return { ok: false, reason: 'the RUL model has no feature pipeline or health index' };

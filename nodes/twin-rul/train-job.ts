@@ -10,6 +10,9 @@ export interface TrainJob {
   settings?: string[];
   /** Sensors the retraining may use (absent: every signal the file and the runs share). */
   sensors?: string[];
+  /** Learning target cap and unit of the model being retrained (absent: the C-MAPSS defaults, 125 cycles). */
+  cap?: number;
+  unit?: string;
   folds?: number;
   /** Trees per fold model (fewer: faster, less accurate). */
   trees?: number;

@@ -37,6 +37,8 @@ function run(job: TrainJob): TrainResult {
       description: parts.join(' + '),
       ...(job.file !== undefined ? { file: job.file } : {}),
       runs: set.runs,
+      ...(job.cap !== undefined ? { cap: job.cap } : {}),
+      ...(job.unit !== undefined ? { unit: job.unit } : {}),
       ...(job.folds !== undefined ? { folds: job.folds } : {}),
       ...(job.seeds !== undefined ? { seeds: job.seeds } : {}),
       ...(job.trees !== undefined ? { gbt: { ...DEFAULT_TRAINING.gbt, trees: job.trees } } : {}),

@@ -272,6 +272,9 @@ export = function register(RED: NodeAPI): void {
         const needed = requiredSignals(model);
         job.runs = runs.library.runs.filter((r) => needed.every((name) => r.columns[name] !== undefined));
         job.settings = model.pipeline.settings;
+        // A pump model counts minutes up to 3,000: the retrained one must too, not C-MAPSS's 125 cycles.
+        job.cap = model.cap;
+        job.unit = model.unit;
         // Without a file the runs alone are learned from, on the model's own sensors (an asset may report more).
         if (job.file === undefined) job.sensors = model.pipeline.sensors;
         if (job.file === undefined && job.runs.length === 0) {

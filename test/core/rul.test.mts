@@ -288,6 +288,54 @@ describe('RUL core', () => {
       assert.deepEqual(core.predictRul(parsed.value, 'gbt', seen, 20), core.predictRul(model, 'gbt', seen, 20));
     });
 
+    it('cap: the target, the interval groups and cross-validation follow it; the file keeps it and estimates never pass it', function () {
+      this.timeout(60_000);
+      // One condition, lives of 120–239 cycles: a cap of 300 is above every life, 60 cuts most of each.
+      const train = fleet(30, 21, [CONDITIONS[0]!]);
+      const test = fleet(10, 77, [CONDITIONS[0]!]);
+      const options = { settings: SETTINGS, sensors: ['a', 'b'], folds: 3, seeds: 1, gbt: { trees: 60, depth: 3 } };
+      const byDefault = core.trainRulModel(train, options);
+      const long = core.trainRulModel(train, { ...options, cap: 300 });
+      const short = core.parseRulModel(core.serialiseRulModel(core.trainRulModel(train, { ...options, cap: 60 })));
+      assert.ok(short.ok);
+      assert.deepEqual([byDefault.cap, long.cap, short.value.cap], [125, 300, 60], 'recorded in the model and kept in its file');
+      // Interval groups at the same fractions of the learned range (groups with too few residuals merged away).
+      assert.deepEqual(core.conformalEdges(125), [25, 50, 75, 100, 115]);
+      assert.deepEqual(core.conformalEdges(300), [60, 120, 180, 240, 276]);
+      for (const [model, cap] of [[byDefault, 125], [long, 300], [short.value, 60]] as const) {
+        assert.ok(model.gbt.intervals.edges.length > 0 && model.gbt.intervals.edges.every((e) => core.conformalEdges(cap).includes(e)), `edges ${model.gbt.intervals.edges.join()} for cap ${cap}`);
+      }
+      // The health indicator learns min(1, RUL/cap): near 1 on a new engine with the cap at 125, about life/300 with
+      // the cap above every life.
+      const first = (model: typeof long) => core.healthTrajectory(model.pipeline, model.healthIndex, core.historyPrefix(test[0]!, 1))[0]!;
+      assert.ok(first(long) < 0.6 && first(byDefault) > 0.75, `health at the first cycle: cap 300 ${first(long)}, cap 125 ${first(byDefault)}`);
+      // Estimates: never above the cap; where the true RUL is beyond 125, only the long cap can say so.
+      const early: { truth: number; long: number; byDefault: number }[] = [];
+      for (const h of test) {
+        const life = h.a!.length;
+        for (let seen = 10; seen <= life; seen += 10) {
+          const prefix = core.historyPrefix(h, seen);
+          assert.ok(core.predictRul(short.value, 'gbt', prefix, 20).rul <= 60);
+          if (life - seen > 150) early.push({ truth: life - seen, long: core.predictRul(long, 'gbt', prefix, 20).rul, byDefault: core.predictRul(byDefault, 'gbt', prefix, 20).rul });
+        }
+      }
+      assert.ok(early.length > 20 && early.every((e) => e.byDefault <= 125));
+      const errors = (key: 'long' | 'byDefault') => rmse(early.map((e) => e[key] - e.truth));
+      assert.ok(errors('long') < 0.7 * errors('byDefault'), `RMSE where the true RUL > 150: cap 300 ${errors('long').toFixed(1)}, cap 125 ${errors('byDefault').toFixed(1)}`);
+      // Cross-validation scores against min(RUL, cap): above every life, that is the true RUL on every cycle.
+      const cv = core.crossValidateRul(train, { ...options, cap: 300 });
+      assert.equal(cv.cappedRmse, cv.lateRmse);
+      assert.ok(cv.coverage90 > 0.8, `coverage ${cv.coverage90}`);
+      // With a cap of 60 it only has to tell the last 60 cycles apart: a far smaller capped error.
+      const cv60 = core.crossValidateRul(train, { ...options, cap: 60 });
+      assert.ok(cv60.cappedRmse < cv.cappedRmse / 2, `capped RMSE: cap 60 ${cv60.cappedRmse}, cap 300 ${cv.cappedRmse}`);
+      assert.throws(() => core.trainRulModel(train, { ...options, cap: 0 }), /cap must be a number above 0, got 0/);
+      assert.throws(() => core.crossValidateRul(train, { ...options, cap: Number.NaN }), /cap must be a number above 0, got NaN/);
+      const noCap = JSON.parse(core.serialiseRulModel(long));
+      delete noCap.cap;
+      assert.match((core.parseRulModel(JSON.stringify(noCap)) as { reason: string }).reason, /no learning target cap/);
+    });
+
     it('refuses a history without the model\'s signals', () => {
       const model = core.trainRulModel(fleet(6, 1, [CONDITIONS[0]!]), { settings: SETTINGS, sensors: ['a', 'b'], folds: 2, gbt: { trees: 5 } });
       assert.throws(() => core.predictRul(model, 'gbt', { setting1: [0], setting2: [0], setting3: [100], a: [1] }, 20), /no signal "b"/);

@@ -1,7 +1,8 @@
 /**
  * The plant dashboard of `npm start`, in Chromium, as a plant engineer uses it: the fleet table and every trend fill
- * with data, a setpoint waits for Confirm before anything moves, and after a restart the trends come back from the
- * twins' history. The tests run in order on one demo (the last one restarts it in the same user directory).
+ * with data (the remaining useful life of every pump with its 90 % interval included), a setpoint waits for Confirm
+ * before anything moves, and after a restart the trends come back from the twins' history. The tests run in order on
+ * one demo (the last one restarts it in the same user directory).
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -19,6 +20,10 @@ const ALL_CHARTS_WITHIN_S = 300;
 const ASSETS = ['pump-1', 'pump-2', 'pump-3', 'pump-4'];
 const MODELLED = ['pump-1', 'pump-2', 'pump-3'];
 const BAND = ['measured', 'expected', 'healthy band low', 'healthy band high'];
+const RUL_CHART = 'Remaining useful life (h of plant time), 90 % interval';
+const RUL_SERIES = ['RUL', 'lower 90 %', 'upper 90 %'];
+/** The fleet table's RUL cell: twin-rul's estimate in hours of plant time, with its 90 % interval. */
+const RUL_CELL = /^(\d+\.\d) h \(90 %: (\d+\.\d)–(\d+\.\d)\)$/;
 
 /** What each chart must show, by chart title (the asset page shows pump-1, the default). */
 const EXPECTED_SERIES: Record<string, string[]> = {
@@ -30,6 +35,7 @@ const EXPECTED_SERIES: Record<string, string[]> = {
   'Power (kW)': BAND,
   'Health index': ['health index'],
   'Bearing friction estimate (× a new bearing)': ['bearing friction (× as new)'],
+  [RUL_CHART]: RUL_SERIES,
 };
 
 /** Charts (by title, or the fleet chart's group) that lack a series with a line (two points or more). */
@@ -47,6 +53,27 @@ function missing(charts: ChartData[], page: 'fleet' | 'asset'): string[] {
     for (const s of series) if (!has(chart, s)) gaps.push(`${title}: ${s}`);
   }
   return gaps;
+}
+
+/**
+ * The RUL chart's points at the times where all three series have one (each series is thinned on its own, so not every
+ * time has all three): `broken` lists those where the estimate is not inside its interval.
+ */
+function rulBand(charts: ChartData[]): { points: number; checked: number; broken: string[] } {
+  const chart = charts.find((c) => c.title === RUL_CHART);
+  assert.ok(chart, 'the asset page has a RUL chart');
+  const at = (name: string) => new Map((chart.series[name] ?? []).map((x, i) => [x, chart.values[name]![i]!]));
+  const [lower, upper] = [at('lower 90 %'), at('upper 90 %')];
+  const rul = chart.series.RUL ?? [];
+  let checked = 0;
+  const broken: string[] = [];
+  rul.forEach((x, i) => {
+    const [lo, hi, y] = [lower.get(x), upper.get(x), chart.values.RUL![i]!];
+    if (lo === undefined || hi === undefined) return;
+    checked++;
+    if (!(lo <= y && y <= hi)) broken.push(`${new Date(x).toISOString()}: ${lo} ≤ ${y} ≤ ${hi}`);
+  });
+  return { points: rul.length, checked, broken };
 }
 
 async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -89,13 +116,20 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     return page;
   }
 
-  it('lists every asset in the fleet table, with health, RUL, stale signals and alarms, within 30 s of start', async () => {
+  it('lists every asset in the fleet table, with health, RUL with its 90 % interval, stale signals and alarms, within 30 s of start', async () => {
     const fleet = await open('fleet');
-    const rows = await waitFor('four pumps in the fleet table', LIVE_WITHIN_S, async () => {
+    await waitFor('four pumps in the fleet table', LIVE_WITHIN_S, async () => {
       const r = await tableRows(fleet, 'twin-fleet');
       return r.length === 4 ? r : undefined;
     });
     console.log(`      (start to a full fleet table: ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    const rows = await waitFor('a remaining useful life for every pump in the fleet table', LIVE_WITHIN_S - (Date.now() - startedAt) / 1000, async () => {
+      const r = await tableRows(fleet, 'twin-fleet');
+      return r.length === 4 && r.every((row) => RUL_CELL.test(row[4]!)) ? r : undefined;
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the RUL cells: ${(await tableRows(fleet, 'twin-fleet')).map((r) => r[4]).join(' | ')}`);
+    });
+    console.log(`      (start to a RUL with its interval for all four pumps: ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
     const headers = await fleet.$$eval('.twin-fleet thead th', (ths) => ths.map((th) => (th as HTMLElement).innerText.trim()));
     assert.deepEqual(headers, ['', 'Asset', 'Health', '', 'RUL (90 % interval)', 'Bearing friction', 'Stale signals', 'Alarms and anomalies', 'Last update']);
     // Cells: status colour, asset, health, health bar, RUL, friction, stale, alarms, last update.
@@ -103,7 +137,9 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     for (const r of rows.slice(0, 3)) assert.match(r[2]!, /^(learning|[01]\.\d\d)$/, `${r[1]} health: ${r[2]}`);
     assert.equal(rows[3]![2], 'not modelled', 'pump-4 (three signals over OPC UA) has no model');
     for (const r of rows) {
-      assert.equal(r[4], 'no estimate', 'the pump demo has no RUL source');
+      // A new bearing of the demo pumps lasts about 26 h of plant time: the estimate is positive, within its interval.
+      const [rul, lower, upper] = RUL_CELL.exec(r[4]!)!.slice(1).map(Number) as [number, number, number];
+      assert.ok(rul > 0 && rul < 50 && lower <= rul && rul <= upper, `${r[1]} RUL: ${r[4]}`);
       assert.equal(r[6], '0', `${r[1]}: no stale signal`);
       assert.equal(r[7], 'none', `${r[1]}: no alarm`);
     }
@@ -116,7 +152,7 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     let measuredAt: number | undefined;
     await waitFor('data in every chart', ALL_CHARTS_WITHIN_S, async () => {
       const assetCharts = await chartsOn(asset);
-      if (measuredAt === undefined && assetCharts.length === 8 && assetCharts.every((c) => (c.series.measured?.length ?? 1) > 0)) measuredAt = Date.now();
+      if (measuredAt === undefined && assetCharts.length === 9 && assetCharts.every((c) => (c.series.measured?.length ?? 1) > 0)) measuredAt = Date.now();
       const gaps = [...missing(await chartsOn(fleet), 'fleet'), ...missing(assetCharts, 'asset')];
       return gaps.length === 0 ? true : undefined;
     }).catch(async (err: Error) => {
@@ -132,6 +168,13 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     });
     assert.ok(health.health.every((h: number) => h > 0 && h <= 1), 'health index within (0, 1]');
     assert.ok(health.low.at(-1) < health.high.at(-1), 'band low below band high');
+    // The RUL trend: every estimate inside its 90 % interval, falling as the bearing wears.
+    const band = rulBand(await chartsOn(asset));
+    console.log(`      (RUL chart: ${band.points} points, ${band.checked} with both interval ends at the same time)`);
+    assert.ok(band.checked >= band.points / 2 && band.checked > 10, `RUL points checked: ${band.checked} of ${band.points}`);
+    assert.deepEqual(band.broken, [], 'lower ≤ RUL ≤ upper');
+    const rul = (await chartsOn(asset)).find((c) => c.title === RUL_CHART)!.values.RUL!;
+    assert.ok(rul.at(-1)! < rul[0]!, `the remaining life falls: ${rul[0]} h, then ${rul.at(-1)} h`);
     // Once learned, the fleet table shows pumps 1-3 with a health index.
     const rows = await tableRows(fleet, 'twin-fleet');
     for (const r of rows.slice(0, 3)) assert.match(r[2]!, /^[01]\.\d\d$/, `${r[1]} health after learning: ${r[2]}`);
@@ -206,6 +249,10 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     }
     // Decimated: an hour of history arrives as at most 300 points per series.
     for (const chart of charts) for (const xs of Object.values(chart.series)) assert.ok(xs.filter((x) => x < stoppedAt).length <= 300);
+    // The RUL trend came back from the twin's history, every estimate still inside its interval.
+    const band = rulBand(charts);
+    assert.ok(band.checked > 10, `RUL points checked after the restart: ${band.checked} of ${band.points}`);
+    assert.deepEqual(band.broken, [], 'lower ≤ RUL ≤ upper after the restart');
     await screenshot(asset, 'asset-after-restart');
     assert.deepEqual(browser.pageErrors, []);
     await fleet.close();
@@ -221,7 +268,8 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     const charts = await waitFor('pump-4 trends', 30, async () => {
       const c = await chartsOn(asset);
       const measured = ['Speed (rpm)', 'Flow (m³/h)', 'Bearing temperature (°C)'].map((t) => c.find((x) => x.title === t)?.series.measured ?? []);
-      return measured.every((xs) => xs.length > 0) ? c : undefined;
+      const rul = c.find((x) => x.title === RUL_CHART)?.series.RUL ?? [];
+      return measured.every((xs) => xs.length > 0) && rul.length > 0 ? c : undefined;
     });
     for (const chart of charts) {
       // pump-4 has no pressure, vibration or power sensor and no model: those charts are empty, not pump-1's.
@@ -231,6 +279,10 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
         assert.ok(chart.series.measured[0]! < since - 60_000, `${chart.title}: pump-4's history, not only live points`);
       }
     }
+    // pump-4 has a remaining life too (the RUL model reads the bearing temperature, which the PLC reports).
+    const rul = charts.find((c) => c.title === RUL_CHART)!;
+    assert.ok((rul.series.RUL?.[0] ?? Infinity) < since - 60_000, "pump-4's RUL trend from its history");
+    assert.deepEqual(rulBand(charts).broken, []);
     await screenshot(asset, 'asset-pump-4');
     await asset.close();
   });

@@ -1,4 +1,7 @@
-/** `npm start` as a user runs it: the demo serves the editor, lists the node types and produces twin snapshots. */
+/**
+ * `npm start` as a user runs it: the demo serves the editor, lists the node types and produces twin snapshots, with the
+ * pump model's health and every pump's remaining useful life in them.
+ */
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
@@ -44,6 +47,17 @@ describe('npm start (the demo)', function () {
       while (seen.get('twin/pump-1/snapshot')?.health === undefined && Date.now() - modelled < 15_000) await new Promise((r) => setTimeout(r, 100));
       assert.equal(seen.get('twin/pump-1/snapshot').health.model, 'pump-physics');
       assert.equal(seen.get('twin/pump-4/snapshot').health, undefined, 'pump-4 (three signals over OPC UA) is not modelled');
+      // twin-rul writes every pump's remaining life (the pump bearing model, in minutes of plant time) into the twin.
+      const estimated = Date.now();
+      const pumps = ['pump-1', 'pump-2', 'pump-3', 'pump-4'];
+      while (!pumps.every((p) => seen.get(`twin/${p}/snapshot`)?.rul) && Date.now() - estimated < 20_000) await new Promise((r) => setTimeout(r, 100));
+      console.log(`      (start to a remaining life in the snapshots of all four pumps: ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+      for (const p of pumps) {
+        const rul = seen.get(`twin/${p}/snapshot`)?.rul;
+        assert.ok(rul, `${p} has a remaining life`);
+        assert.deepEqual([rul.unit, rul.method], ['minutes', 'linear']);
+        assert.ok(rul.lower <= rul.rul && rul.rul <= rul.upper && rul.rul > 0 && rul.rul <= 3000, `${p}: ${JSON.stringify(rul)}`);
+      }
     } finally {
       await client.endAsync();
     }
