@@ -34,9 +34,14 @@ export function historyStamp(store: TwinStore, assetId: string, names: readonly 
   return stamp;
 }
 
-/** True when two stamps are the same (NaN, no life-ending entry, equals NaN). */
-export function sameStamp(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+/**
+ * True when `stamp` (from `historyStamp`) still describes what an estimate would read now: checked in place, without
+ * building a new stamp, since it runs for every message of the asset.
+ */
+export function stampHolds(stamp: readonly number[], store: TwinStore, assetId: string, names: readonly string[], since: number | undefined): boolean {
+  if (stamp.length !== names.length + 1 || !Object.is(stamp[names.length], since ?? NaN)) return false;
+  for (let i = 0; i < names.length; i++) if (stamp[i] !== store.historyRevision(assetId, names[i]!)) return false;
+  return true;
 }
 
 /** A life of an asset that ended in a logged failure: features per cycle from new (or replacement) to failure. */

@@ -6,7 +6,7 @@ import { EstimateBuffers } from '../../core/rul/buffers.js';
 import { knownRuns, learnRuns } from '../../core/rul/learn.js';
 import { MODELS_FOLDER, modelNameFrom } from '../../core/rul/model-file.js';
 import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, type RulMethod, type RulModel } from '../../core/rul/model.js';
-import { completedRuns, historyStamp, lastPartReplacement, runId, sameStamp, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
+import { completedRuns, historyStamp, lastPartReplacement, runId, stampHolds, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
 import { cloneJson } from '../../core/json-clone.js';
 import type { MaintenanceEntry, TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
@@ -171,9 +171,8 @@ export = function register(RED: NodeAPI): void {
         takeInLearnedRuns();
         const names = requiredSignals(model);
         const since = lastPartReplacement(store, assetId);
-        const stamp = historyStamp(store, assetId, names, since);
         const last = lastEstimates.get(assetId);
-        if (last !== undefined && last.model === model && sameStamp(last.stamp, stamp)) {
+        if (last !== undefined && last.model === model && stampHolds(last.stamp, store, assetId, names, since)) {
           // Nothing the estimate reads has changed since the last one (snapshots of one asset arriving in a burst all
           // find the twin as the last reading left it): that estimate is this one too, already in the twin.
           send({ topic: assetId, payload: cloneJson(last.payload) });
@@ -205,7 +204,7 @@ export = function register(RED: NodeAPI): void {
         if (!written.ok) throw new Error(written.reason);
         if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
         const payload = { assetId, ...written.value };
-        lastEstimates.set(assetId, { model, stamp, payload: cloneJson(payload) });
+        lastEstimates.set(assetId, { model, stamp: historyStamp(store, assetId, names, since), payload: cloneJson(payload) });
         send({ topic: assetId, payload });
         done();
       } catch (err) {

@@ -34,6 +34,21 @@ function definition(id: string) {
   return { id, type: 'twin-definition', assetClass: 'turbofan', historyPoints: '1000', acceptUndeclared: true, signals: [] };
 }
 
+/** twin-state → twin-rul (boosted trees, packaged model) → a collecting helper, on a new twin. */
+async function loadStateAndRul() {
+  const def = uid('def');
+  await helper.load(
+    [nodes.definition, nodes.state, nodes.rul],
+    onTab([
+      definition(def),
+      { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
+      { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: MODEL, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]),
+  );
+  return { out: collect(helper.getNode('out')), state: helper.getNode('state') };
+}
+
 describe('twin-rul', function () {
   this.timeout(60_000);
   beforeEach(() => helper.startServer());
@@ -87,18 +102,7 @@ describe('twin-rul', function () {
   });
 
   it('counts only the history after the last part replacement', async () => {
-    const def = uid('def');
-    await helper.load(
-      [nodes.definition, nodes.state, nodes.rul],
-      onTab([
-        definition(def),
-        { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
-        { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: MODEL, wires: [['out']] },
-        { id: 'out', type: 'helper' },
-      ]),
-    );
-    const out = collect(helper.getNode('out'));
-    const state = helper.getNode('state');
+    const { out, state } = await loadStateAndRul();
     const engine = testEngines[2]!; // 126 cycles
     const replay = core.CmapssReplay.create({ engines: [engine], rowCount: engine.rows.length }, { assetPrefix: 'jet-', cyclesPerTick: 1, loop: false });
     assert.ok(replay.ok);
@@ -121,18 +125,7 @@ describe('twin-rul', function () {
   });
 
   it('answers every snapshot of a burst with the estimate of the twin as it is; a new reading, a reset and other data give new ones', async () => {
-    const def = uid('def');
-    await helper.load(
-      [nodes.definition, nodes.state, nodes.rul],
-      onTab([
-        definition(def),
-        { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
-        { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: MODEL, wires: [['out']] },
-        { id: 'out', type: 'helper' },
-      ]),
-    );
-    const out = collect(helper.getNode('out'));
-    const state = helper.getNode('state');
+    const { out, state } = await loadStateAndRul();
     const t0 = Date.UTC(2026, 0, 1);
     // Two engines' readings under one asset id and the same timestamps: what a reset and a new engine look like.
     const replayOf = (engine: (typeof testEngines)[number]) => {
