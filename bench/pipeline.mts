@@ -22,7 +22,9 @@
  *
  * Options: --messages N (default 50000), --rounds R (default 2 per flow and QoS), --flows baseline,suite (the
  * default; `no-rul` adds the suite without twin-rul, `twin-mqtt-in → twin-state → twin-model`, to see what the RUL costs,
- * `no-model` the suite up to twin-state, `in-only` twin-mqtt-in alone: together, what each node adds per message),
+ * `no-model` the suite up to twin-state, `in-only` twin-mqtt-in alone: together, what each node adds per message;
+ * `hops` the baseline with two junctions before the counting function: Node-RED alone with as many nodes as the suite,
+ * i.e. what the suite's extra nodes cost before they do any work),
  * --qos 0|1 (one QoS only), --no-wire, --train-rul, --profile DIR (Node-RED runs with `--cpu-prof`; the profile is
  * written to DIR when it stops; summarise it with `node bench/profile-summary.mts DIR/*.cpuprofile`).
  */
@@ -49,7 +51,7 @@ function textOption(name: string): string | undefined {
 }
 const N = option('messages', 50_000);
 const ROUNDS = option('rounds', 2);
-const FLOW_KINDS = ['baseline', 'suite', 'no-rul', 'no-model', 'in-only'] as const;
+const FLOW_KINDS = ['baseline', 'suite', 'no-rul', 'no-model', 'in-only', 'hops'] as const;
 type FlowKind = (typeof FLOW_KINDS)[number];
 const KINDS = (textOption('flows') ?? 'baseline,suite').split(',').filter((k): k is FlowKind => (FLOW_KINDS as readonly string[]).includes(k));
 const QOS_LEVELS = textOption('qos') === undefined ? ([0, 1] as const) : ([Number(textOption('qos')) === 1 ? 1 : 0] as const);
@@ -110,13 +112,17 @@ function flows(kind: FlowKind, brokerPort: number, qos: number): unknown[] {
     { id: 'count', type: 'function', z, func: COUNTER, outputs: 1, x: 900, y: 100, wires: [[]] },
   ];
   const tab = { id: z, type: 'tab', label: `bench ${kind}` };
-  if (kind === 'baseline') {
+  if (kind === 'baseline' || kind === 'hops') {
+    // `hops`: two junctions (nodes that pass each message on) make the flow as many nodes long as the suite's.
+    const hops = kind === 'hops' ? ['hop1', 'hop2'] : [];
+    const chain = ['json', ...hops, 'count'];
     return [
       tab,
       ...stats,
       { id: 'broker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(brokerPort), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
       { id: 'in', type: 'mqtt in', z, topic: 'plant/+/telemetry', qos: String(qos), datatype: 'utf8', broker: 'broker', nl: false, rap: true, inputs: 0, x: 100, y: 100, wires: [['json']] },
-      { id: 'json', type: 'json', z, property: 'payload', action: '', pretty: false, x: 300, y: 100, wires: [['count']] },
+      { id: 'json', type: 'json', z, property: 'payload', action: '', pretty: false, x: 300, y: 100, wires: [[chain[1]]] },
+      ...hops.map((id, i) => ({ id, type: 'junction', z, x: 400 + 100 * i, y: 100, wires: [[chain[i + 2]]] })),
     ];
   }
   return [
@@ -244,7 +250,7 @@ async function runOnce(nr: NodeRedProcess, port: number, kind: FlowKind, qos: 0 
   const cpu = cpuSeconds(nr.pid) - cpuBefore;
   // A lost QoS 0 message would shift the suite's n-th-output matching for its pump: latencies only when all arrived.
   // twin-mqtt-in's own output carries the MQTT topic, not the asset: no latencies for it alone.
-  const latencies = kind === 'baseline' ? s.latencies : s.count === N && kind !== 'in-only' ? suiteLatencies(s, sentAt) : [];
+  const latencies = kind === 'baseline' || kind === 'hops' ? s.latencies : s.count === N && kind !== 'in-only' ? suiteLatencies(s, sentAt) : [];
   return {
     msgPerSec: s.count / ((s.last - start) / 1000),
     received: s.count,
@@ -320,6 +326,7 @@ console.log('flow                                 | QoS | msg/s   | CPU s/10k | 
 for (const qos of QOS_LEVELS) {
   const rows = [
     ['baseline (mqtt in→json→fn)', `baseline/${qos}`],
+    ['baseline + 2 junctions (5 nodes)', `hops/${qos}`],
     ['suite (in→state→model→rul)', `suite/${qos}`],
     ['suite without rul (in→state→model)', `no-rul/${qos}`],
     ['twin-mqtt-in → twin-state', `no-model/${qos}`],
@@ -349,9 +356,10 @@ const line = (qos: 0 | 1) => {
       ? { withoutRul: { msgPerSec: Math.round(withoutRul.msgPerSec), ratio: baseline ? Number((withoutRul.msgPerSec / baseline.msgPerSec).toFixed(3)) : null, cpuPer10k: Number(withoutRul.cpuPer10k.toFixed(3)) } }
       : {}),
     ...Object.fromEntries(
-      (['no-model', 'in-only'] as const).flatMap((kind) => {
+      (['no-model', 'in-only', 'hops'] as const).flatMap((kind) => {
         const part = summary(`${kind}/${qos}`);
-        return part ? [[kind === 'no-model' ? 'inAndState' : 'inOnly', { msgPerSec: Math.round(part.msgPerSec), cpuPer10k: Number(part.cpuPer10k.toFixed(3)) }]] : [];
+        const key = { 'no-model': 'inAndState', 'in-only': 'inOnly', hops: 'baselineWithTwoJunctions' }[kind];
+        return part ? [[key, { msgPerSec: Math.round(part.msgPerSec), cpuPer10k: Number(part.cpuPer10k.toFixed(3)) }]] : [];
       }),
     ),
   };
