@@ -150,10 +150,18 @@ interface AssetState {
   signals: Map<string, SignalState>;
   desired: Map<string, DesiredValue>;
   maintenance: MaintenanceEntry[];
+  /** Changes with every change of `maintenance` (see `TwinStore.maintenanceRevision`). */
+  maintenanceRevision: number;
   staleCount: number;
   derived: Partial<Record<DerivedKey, DerivedValue>>;
   audit: AuditRecord[];
 }
+
+/**
+ * Process-wide, so a maintenance log never takes a revision number another log (or an earlier state of the same
+ * asset, before a reset) had: a reader that noted one is never fooled into thinking nothing changed.
+ */
+let nextMaintenanceRevision = 1;
 
 /** Audit records kept per asset; the oldest go first (the audit output of the actuator is the lasting record). */
 export const MAX_AUDIT_RECORDS = 1000;
@@ -462,6 +470,7 @@ export class TwinStore {
     const at = asset.maintenance.findIndex((m) => m.ts > ts);
     if (at < 0) asset.maintenance.push(logged);
     else asset.maintenance.splice(at, 0, logged);
+    asset.maintenanceRevision = nextMaintenanceRevision++;
     asset.version++;
     asset.updatedAt = this.clock.now();
     this.dirty.add(assetId);
@@ -470,6 +479,24 @@ export class TwinStore {
 
   maintenanceLog(assetId: string): MaintenanceEntry[] {
     return (this.assets.get(assetId)?.maintenance ?? []).map((m) => ({ ...m }));
+  }
+
+  /**
+   * The asset's latest maintenance entry of one of `kinds` (a copy), or undefined: without copying the whole log,
+   * for readers that ask on every message (twin-rul, for the start of the current life).
+   */
+  lastMaintenanceOf(assetId: string, kinds: readonly MaintenanceKind[]): MaintenanceEntry | undefined {
+    const log = this.assets.get(assetId)?.maintenance ?? [];
+    for (let i = log.length - 1; i >= 0; i--) if (kinds.includes(log[i]!.kind)) return { ...log[i]! };
+    return undefined;
+  }
+
+  /**
+   * A number that changes whenever the asset's maintenance log changes (an entry logged, entries restored), and is
+   * never given to another state of any log: equal numbers mean an unchanged log. 0 for an unknown asset.
+   */
+  maintenanceRevision(assetId: string): number {
+    return this.assets.get(assetId)?.maintenanceRevision ?? 0;
   }
 
   /**
@@ -758,6 +785,7 @@ export class TwinStore {
     const known = new Set(asset.maintenance.map((m) => JSON.stringify(m)));
     for (const entry of saved.maintenance) if (!known.has(JSON.stringify(entry))) asset.maintenance.push({ ...entry });
     asset.maintenance.sort((a, b) => a.ts - b.ts);
+    asset.maintenanceRevision = nextMaintenanceRevision++;
     return { ok: true, value: saved.assetId };
   }
 }
@@ -798,7 +826,7 @@ function describeTime(ms: number): string {
 }
 
 function newAsset(assetId: string): AssetState {
-  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], staleCount: 0, derived: {}, audit: [] };
+  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], maintenanceRevision: nextMaintenanceRevision++, staleCount: 0, derived: {}, audit: [] };
 }
 
 function newSignal(definition: SignalDefinition | undefined, historyPoints: number): SignalState {

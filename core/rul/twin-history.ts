@@ -5,9 +5,7 @@ const endsLife = (entry: MaintenanceEntry): boolean => LIFE_ENDING_KINDS.include
 
 /** Time of the asset's last life-ending maintenance entry (`part-replaced` or `failure`), or undefined. */
 export function lastPartReplacement(store: TwinStore, assetId: string): number | undefined {
-  const log = store.maintenanceLog(assetId);
-  for (let i = log.length - 1; i >= 0; i--) if (endsLife(log[i]!)) return log[i]!.ts;
-  return undefined;
+  return store.lastMaintenanceOf(assetId, LIFE_ENDING_KINDS)?.ts;
 }
 
 /**

@@ -54,6 +54,8 @@ export = function register(RED: NodeAPI): void {
     const buffers = new EstimateBuffers();
     /** Per asset, the last estimate sent and what it was computed from (`historyStamp`) with which model. */
     const lastEstimates = new Map<string, { model: RulModel; stamp: number[]; payload: Record<string, unknown> }>();
+    /** Per asset, the revision of its maintenance log last searched for failures (`TwinStore.maintenanceRevision`). */
+    const searchedLogs = new Map<string, number>();
 
     type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
     const statusOf = (fill: Fill, key: string, values: Record<string, string | number>) =>
@@ -115,6 +117,11 @@ export = function register(RED: NodeAPI): void {
      */
     const learnFailures = (assetId: string): { added: CompletedRun[]; refused: RefusedRun[] } => {
       if (!store || !runs) return { added: [], refused: [] };
+      // Asked on every estimate: a log searched before and unchanged since holds no new failure (and the search copies
+      // the whole log, which grows with the years).
+      const revision = store.maintenanceRevision(assetId);
+      if (searchedLogs.get(assetId) === revision) return { added: [], refused: [] };
+      searchedLogs.set(assetId, revision);
       const found = completedRuns(store, assetId, (id) => runs.has(id) || runs.refused.has(id));
       for (const r of found.refused) {
         runs.refused.add(r.id);
@@ -355,6 +362,7 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       definition?.events.off('maintenance', onMaintenance);
       lastEstimates.clear();
+      searchedLogs.clear();
       shown.close();
       const running = worker;
       worker = undefined;

@@ -188,6 +188,48 @@ describe('twin store: maintenance log', () => {
     assert.equal(s.snapshot('p')!.lastMaintenance!.by, 'A. Smith');
   });
 
+  it('finds the latest entry of given kinds, in time order, and tells when the log changed', () => {
+    const { s, clock } = store();
+    s.ingest({ assetId: 'p', ts: T0, signals: { flow: 1 } });
+    assert.equal(s.lastMaintenanceOf('p', ['part-replaced', 'failure']), undefined);
+    const seen = new Set([s.maintenanceRevision('p')]);
+    const changed = () => {
+      const revision = s.maintenanceRevision('p');
+      assert.ok(!seen.has(revision), `revision ${revision} given twice`);
+      seen.add(revision);
+    };
+    clock.advance(60_000);
+    s.logMaintenance('p', { kind: 'part-replaced', part: 'bearing A', ts: T0 + 10_000 });
+    changed();
+    s.logMaintenance('p', { kind: 'inspection' });
+    changed();
+    // Logged after the fact, before the inspection: the latest life-ending entry is still the one latest in time.
+    s.logMaintenance('p', { kind: 'failure', part: 'seal', ts: T0 + 20_000 });
+    changed();
+    assert.deepEqual(s.lastMaintenanceOf('p', ['part-replaced', 'failure']), { ts: T0 + 20_000, kind: 'failure', part: 'seal' });
+    assert.equal(s.lastMaintenanceOf('p', ['part-replaced'])!.part, 'bearing A');
+    assert.equal(s.lastMaintenanceOf('p', ['note']), undefined);
+    // A copy: changing it changes nothing in the twin.
+    s.lastMaintenanceOf('p', ['failure'])!.part = 'changed';
+    assert.equal(s.lastMaintenanceOf('p', ['failure'])!.part, 'seal');
+    // Reading leaves the log and its revision alone; so does a reading.
+    const before = s.maintenanceRevision('p');
+    s.maintenanceLog('p');
+    s.ingest({ assetId: 'p', ts: T0 + 30_000, signals: { flow: 2 } });
+    assert.equal(s.maintenanceRevision('p'), before);
+    // Restored entries change it; an asset removed and seen again never gets back a number it had.
+    const saved = JSON.parse(JSON.stringify(s.exportAsset('p')));
+    s.reset('p');
+    assert.equal(s.maintenanceRevision('p'), 0);
+    s.ingest({ assetId: 'p', ts: T0 + 40_000, signals: { flow: 3 } });
+    changed();
+    assert.ok(s.importAsset(saved).ok);
+    changed();
+    assert.equal(s.lastMaintenanceOf('p', ['part-replaced', 'failure'])!.ts, T0 + 20_000);
+    assert.equal(s.maintenanceRevision('unknown'), 0);
+    assert.equal(s.lastMaintenanceOf('unknown', ['failure']), undefined);
+  });
+
   it('refuses unknown kinds and non-text fields with a reason', () => {
     const { s } = store();
     assert.match((s.logMaintenance('p', { kind: 'magic' }) as { reason: string }).reason, /must be one of/);

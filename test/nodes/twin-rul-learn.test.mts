@@ -220,6 +220,21 @@ describe('twin-rul learns from completed run-to-failure histories', function () 
       assert.equal(store.maintenanceLog('short').at(-1).kind, 'failure');
       assert.equal(store.maintenanceLog('short').at(-1).ts, t0 + (short.rows.length - 1) * 1000, 'at the newest reading');
 
+      // A failure the twin holds without twin-rul being told (written straight into the twin, as a restore does) is
+      // found by the next estimate of the asset, although earlier estimates had already searched its log.
+      const quiet = engines.filter((e) => e.rows.length < 150)[1]!;
+      for (let i = 0; i < quiet.rows.length; i++) state.receive({ payload: telemetry('quiet', columns[quiet.unit - 1]!, i, t0) });
+      await until(() => store.history('quiet', 's21').ts.length === quiet.rows.length, 5000, 'the readings of quiet in the twin');
+      rul.receive({ payload: { assetId: 'quiet' } });
+      rul.receive({ payload: { assetId: 'quiet' } });
+      await until(() => out.filter((m) => m.topic === 'quiet').length === 2, 5000, 'two estimates of quiet');
+      assert.ok(store.logMaintenance('quiet', { kind: 'failure', ts: t0 + (quiet.rows.length - 1) * 1000 }).ok);
+      rul.receive({ payload: { assetId: 'quiet' } });
+      await until(() => out.filter((m) => m.topic === 'learned').length === 2, 5000, 'quiet learned');
+      const quietRun = out.filter((m) => m.topic === 'learned')[1].payload;
+      assert.deepEqual(quietRun.runs.map((r: any) => [r.assetId, r.cycles]), [['quiet', quiet.rows.length]]);
+      assert.equal(quietRun.similarityLibrary, 32);
+
       rul.receive({ topic: 'learn', payload: { assetId: 'long' } });
       await until(() => caught.length === 1, 5000, 'the refusal');
       assert.match(caught[0].error.message, /failure of "long" is logged, but its run cannot be learned: the twin keeps 150 readings per signal and has dropped the start of this life: raise the history length/);
