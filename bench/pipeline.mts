@@ -20,7 +20,7 @@
  * Last lines: one JSON object for QoS 1, then
  * {"baselineMsgPerSec":…,"pipelineMsgPerSec":…,"ratio":…,"wireMsgPerSec":…,"p99Ms":…} for QoS 0.
  *
- * Options: --messages N (default 50000), --rounds R (default 2 per flow and QoS), --flows baseline,suite (the
+ * Options: --messages N (default 50000), --rounds R (default 2 per flow and QoS), --flows baseline,hops,suite (the
  * default; `no-rul` adds the suite without twin-rul, `twin-mqtt-in → twin-state → twin-model`, to see what the RUL costs,
  * `no-model` the suite up to twin-state, `in-only` twin-mqtt-in alone: together, what each node adds per message;
  * `hops` the baseline with two junctions before the counting function: Node-RED alone with as many nodes as the suite,
@@ -53,7 +53,7 @@ const N = option('messages', 50_000);
 const ROUNDS = option('rounds', 2);
 const FLOW_KINDS = ['baseline', 'suite', 'no-rul', 'no-model', 'in-only', 'hops'] as const;
 type FlowKind = (typeof FLOW_KINDS)[number];
-const KINDS = (textOption('flows') ?? 'baseline,suite').split(',').filter((k): k is FlowKind => (FLOW_KINDS as readonly string[]).includes(k));
+const KINDS = (textOption('flows') ?? 'baseline,hops,suite').split(',').filter((k): k is FlowKind => (FLOW_KINDS as readonly string[]).includes(k));
 const QOS_LEVELS = textOption('qos') === undefined ? ([0, 1] as const) : ([Number(textOption('qos')) === 1 ? 1 : 0] as const);
 const WIRE = !process.argv.includes('--no-wire');
 const PROFILE_DIR = textOption('profile');

@@ -48,6 +48,8 @@ export class PumpSimulator {
   private speedRpm: number;
   private bearingTempC: number;
   private elapsedSeconds = 0;
+  /** Simulated seconds the bearing has run: wear grows with them, and a new bearing starts them again. */
+  private bearingSeconds = 0;
   /** Friction added by faults (fraction of the initial friction), on top of normal wear. */
   private extraFriction = 0;
 
@@ -91,6 +93,15 @@ export class PumpSimulator {
     this.extraFriction += fractionOfInitial;
   }
 
+  /**
+   * Fits a new bearing: friction back to that of a new one, wear counted again from zero. Damage from earlier faults
+   * goes with the old bearing; the bearing's temperature cools from where it is, as a real one does after a restart.
+   */
+  replaceBearing(): void {
+    this.bearingSeconds = 0;
+    this.extraFriction = 0;
+  }
+
   /** Simulated seconds since the start. */
   get elapsed(): number {
     return this.elapsedSeconds;
@@ -103,8 +114,9 @@ export class PumpSimulator {
   step(ts: number, dtSeconds: number): Telemetry {
     if (!(dtSeconds >= 0)) throw new Error(`time step must be zero or positive, got ${dtSeconds}`);
     this.elapsedSeconds += dtSeconds;
+    this.bearingSeconds += dtSeconds;
     this.parameters.bearingFriction =
-      this.initialFriction * (1 + (this.frictionGrowthPerHour * this.elapsedSeconds) / 3600 + this.extraFriction);
+      this.initialFriction * (1 + (this.frictionGrowthPerHour * this.bearingSeconds) / 3600 + this.extraFriction);
 
     const maxChange = this.rampRpmPerS * dtSeconds;
     const error = this.setpointRpm - this.speedRpm;

@@ -173,6 +173,7 @@ export = function register(RED: NodeAPI): void {
       // One step on demand: for tests and for stepping through a demo by hand.
       else if (command === 'tick') tick();
       else if (command === 'rewind') return rewind(fleet);
+      else if (command === 'replace-bearing') return replaceBearing(fleet, payload);
       else if (command === 'fault' || (object !== undefined && 'fault' in object)) return applyFaultCommand(fleet, payload);
       else return applySpeed(fleet, command, payload, msg);
       return undefined;
@@ -181,6 +182,18 @@ export = function register(RED: NodeAPI): void {
     const rewind = (current: SimulatedFleet): string | undefined => {
       if (!(current instanceof ReplayFleet)) return 'rewind applies to the C-MAPSS replay only';
       current.rewind();
+      return undefined;
+    };
+
+    /** Maintenance done on a simulated pump: a new bearing (topic replace-bearing, payload { assetId } or the id). */
+    const replaceBearing = (current: SimulatedFleet, payload: unknown): string | undefined => {
+      if (!(current instanceof PumpFleet)) return 'replace-bearing applies to the pump model only';
+      const assetId = typeof payload === 'string' ? payload : typeof payload === 'object' && payload !== null ? (payload as { assetId?: unknown }).assetId : undefined;
+      // One pump at a time, named: a slip must never renew every bearing of the fleet.
+      if (typeof assetId !== 'string' || assetId === '') return 'replace-bearing needs the pump: payload { assetId } or the asset id as text';
+      const pump = current.pumps.find((p) => p.assetId === assetId);
+      if (!pump) return `unknown asset "${assetId}": this simulator runs ${describeAssets(current.assetIds)}`;
+      pump.replaceBearing();
       return undefined;
     };
 
@@ -234,7 +247,7 @@ export = function register(RED: NodeAPI): void {
         speed = (payload as Record<string, unknown>).speed;
         assetId = (payload as Record<string, unknown>).assetId;
       } else {
-        return 'expected topic start, stop or tick (or rewind, fault), or a speed setpoint: topic "speed" with a number, or { assetId, speed }';
+        return 'expected topic start, stop or tick (or rewind, fault, replace-bearing), or a speed setpoint: topic "speed" with a number, or { assetId, speed }';
       }
       if (!(current instanceof PumpFleet)) return 'the C-MAPSS replay plays recorded engines: it takes no speed setpoint';
       if (typeof speed !== 'number' || !Number.isFinite(speed) || speed < 0) {

@@ -63,6 +63,27 @@ describe('pump simulator', () => {
     assert.ok(last.vibration! > first.vibration!);
   });
 
+  it('starts wear again with a new bearing: friction as new, then growing at the same rate; the bearing cools', () => {
+    const sim = new PumpSimulator({ assetId: 'p', seed: 1, frictionGrowthPerHour: 0.5, noise: 0 });
+    for (let i = 0; i < 7200; i++) sim.step(1e12 + i * 1000, 1);
+    sim.addBearingFriction(0.3);
+    const worn = sim.step(1e12 + 7200_000, 1).signals.bearingTemp!;
+    close(sim.bearingFriction / DEFAULT_PUMP.bearingFriction, 1 + 0.5 * (7201 / 3600) + 0.3, 1e-9);
+    sim.replaceBearing();
+    const first = sim.step(1e12 + 7201_000, 1).signals.bearingTemp!;
+    // One second of wear on the new bearing; the damage from the fault went with the old one.
+    close(sim.bearingFriction / DEFAULT_PUMP.bearingFriction, 1 + 0.5 / 3600, 1e-9);
+    assert.ok(first < worn, 'the temperature does not jump up');
+    let later = first;
+    for (let i = 0; i < 3600; i++) later = sim.step(1e12 + (7202 + i) * 1000, 1).signals.bearingTemp!;
+    close(sim.bearingFriction / DEFAULT_PUMP.bearingFriction, 1 + 0.5 * (3601 / 3600), 1e-9);
+    const fresh = new PumpSimulator({ assetId: 'p', seed: 1, frictionGrowthPerHour: 0.5, noise: 0 });
+    let asNew = 0;
+    for (let i = 0; i < 3601; i++) asNew = fresh.step(1e12 + i * 1000, 1).signals.bearingTemp!;
+    assert.ok(later < worn - 5, `an hour later the bearing runs cooler than the worn one (${later.toFixed(1)} against ${worn.toFixed(1)} °C)`);
+    close(later, asNew, 0.5);
+  });
+
   it('ramps towards a new speed setpoint and settles on the affinity-law flow', () => {
     const sim = new PumpSimulator({ assetId: 'p', seed: 1, noise: 0, speedRampRpmPerS: 100 });
     sim.setSpeedSetpoint(1200);

@@ -229,6 +229,37 @@ describe('twin-simulator: C-MAPSS replay and faults in Node-RED', function () {
     assert.equal(out[11].signals.flow, refOut[11].signals.flow, 'friction does not change the hydraulics');
   });
 
+  it('fits a new bearing on the named pump only: it runs cooler than its twin that kept the worn one, the other pump is untouched', async () => {
+    // Two simulators with the same seed: `sim` gets the new bearing on pump-1, `ref` keeps both worn bearings.
+    await helper.load(
+      [nodes.simulator],
+      onTab([
+        pump('sim', { assetCount: '2', frictionGrowth: '20', timeScale: '600', wires: [['out'], []] }),
+        pump('ref', { assetCount: '2', frictionGrowth: '20', timeScale: '600', wires: [['refOut'], []] }),
+        { id: 'out', type: 'helper' },
+        { id: 'refOut', type: 'helper' },
+      ]),
+    );
+    const out = collect(helper.getNode('out'));
+    const refOut = collect(helper.getNode('refOut'));
+    const ticks = async (n: number) => {
+      const [a, b] = [out.length, refOut.length];
+      for (let i = 0; i < n; i++) {
+        helper.getNode('sim').receive({ topic: 'tick' });
+        helper.getNode('ref').receive({ topic: 'tick' });
+      }
+      await until(() => out.length === a + 2 * n && refOut.length === b + 2 * n, 2000, `${n} more ticks`);
+    };
+    await ticks(30); // a tick is 10 min of plant time: 5 h of wear at 20 %/h
+    helper.getNode('sim').receive({ topic: 'replace-bearing', payload: { assetId: 'pump-1' } });
+    await ticks(12); // 2 h more: the new bearing has cooled towards a new one's temperature
+    const last = (list: any[], assetId: string) => list.filter((t) => t.assetId === assetId).at(-1).signals;
+    const [renewed, worn] = [last(out, 'pump-1'), last(refOut, 'pump-1')];
+    assert.ok(renewed.bearingTemp < worn.bearingTemp - 2, `pump-1 with the new bearing ${renewed.bearingTemp} °C, with the worn one ${worn.bearingTemp} °C`);
+    assert.ok(renewed.vibration < worn.vibration);
+    assert.deepEqual(last(out, 'pump-2'), last(refOut, 'pump-2'), 'pump-2 keeps its bearing');
+  });
+
   it('refuses bad fault commands and a speed setpoint for the replay through done(err)', async () => {
     await helper.load(
       [nodes.simulator, coreNodes.catch],
@@ -249,6 +280,9 @@ describe('twin-simulator: C-MAPSS replay and faults in Node-RED', function () {
       ['replay', { topic: 'fault', payload: { fault: 'friction', rate: 5 } }, /friction fault applies to the pump model only/],
       ['replay', { topic: 'fault', payload: { fault: 'drift', signal: 'cycle', rate: 1 } }, /cycle counter/],
       ['replay', { topic: 'speed', payload: 1000 }, /takes no speed setpoint/],
+      ['replay', { topic: 'replace-bearing', payload: { assetId: 'engine-1' } }, /replace-bearing applies to the pump model only/],
+      ['sim', { topic: 'replace-bearing' }, /replace-bearing needs the pump: payload \{ assetId \}/],
+      ['sim', { topic: 'replace-bearing', payload: 'pump-9' }, /unknown asset "pump-9"/],
     ] as const) {
       const caught = nextMessage(helper.getNode('caught'));
       helper.getNode(id).receive(msg);
