@@ -94,12 +94,17 @@ export class PumpSimulator {
   }
 
   /**
-   * Fits a new bearing: friction back to that of a new one, wear counted again from zero. Damage from earlier faults
-   * goes with the old bearing; the bearing's temperature cools from where it is, as a real one does after a restart.
+   * Fits a new bearing: friction back to that of a new one, wear counted again from zero, damage from earlier faults
+   * gone with the old bearing. The pump comes back running at the temperature a new bearing settles at for its speed,
+   * as a new simulator starts: the stop for the work and the run-in after it are not simulated. (A bearing left to
+   * cool from the old one's temperature would look like a bearing getting healthier for the first few minutes, which
+   * no run-to-failure life the pump RUL model learned from shows.)
    */
   replaceBearing(): void {
     this.bearingSeconds = 0;
     this.extraFriction = 0;
+    this.parameters.bearingFriction = this.initialFriction;
+    this.bearingTempC = operatingPoint(this.parameters, this.speedRpm).steadyBearingTempC;
   }
 
   /** Simulated seconds since the start. */

@@ -4,6 +4,8 @@ export interface EmbeddedBroker {
   port: number;
   /** MQTT clients connected right now. */
   connectedClients(): number;
+  /** Calls `handler` with every message published on `topic` (a filter, wildcards allowed), inside the broker. */
+  onMessage(topic: string, handler: (topic: string, payload: Buffer) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,17 @@ export async function startEmbeddedBroker(port = 0, host = '127.0.0.1'): Promise
   return {
     port: (server.address() as AddressInfo).port,
     connectedClients: () => aedes.connectedClients,
+    onMessage: (topic, handler) =>
+      new Promise<void>((resolve) =>
+        aedes.subscribe(
+          topic,
+          (packet, done) => {
+            handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+            done();
+          },
+          resolve,
+        ),
+      ),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -49,6 +49,12 @@ async function main(): Promise<void> {
     // a reading at the same time.
     plc.setMany({ Speed: signals.speed!, Flow: signals.flow!, BearingTemp: signals.bearingTemp! });
   }, 1000);
+  // The demo's maintenance crew at the PLC: a bearing replaced from the dashboard is fitted to the PLC's pump here (the
+  // demo flow sends it on plant/pump-4/replace-bearing; pumps 1–3 get theirs from the simulator node).
+  await broker.onMessage(`plant/${plcPump.assetId}/replace-bearing`, () => {
+    plcPump.replaceBearing();
+    console.log(`  virtual PLC: ${plcPump.assetId} fitted with a new bearing`);
+  });
   // The pump RUL model (core/rul/pump-training.ts), read by the demo flow's twin-rul from where the package keeps it.
   process.env.TWIN_DEMO_PUMP_RUL_MODEL = join(root, 'models', 'pump-bearing-gbt.json');
 

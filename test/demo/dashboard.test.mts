@@ -1,10 +1,12 @@
 /**
  * The plant dashboard of `npm start`, in Chromium, as a plant engineer uses it: the fleet table and every trend fill
  * with data (the remaining useful life of every pump with its 90 % interval included), a setpoint waits for Confirm
- * before anything moves, and after a restart the trends come back from the twins' history. The tests run in order on
- * one demo (the last one restarts it in the same user directory).
+ * before anything moves, after a restart the trends come back from the twins' history, and a bearing replaced from the
+ * asset page starts a new life in the twin. The tests run in order on one demo (one of them restarts it in the same
+ * user directory).
  */
 import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
 import { tempDir } from '../support/red.mts';
@@ -220,6 +222,56 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     });
     await screenshot(panel, 'actuator');
     await panel.close();
+  });
+
+  it('replaces a bearing from the asset page: logged in the twin, fitted on the virtual PLC, the remaining life read from the new bearing only', async () => {
+    // The twin as other systems see it: the demo publishes every snapshot of pump-4 on MQTT.
+    const client = await mqtt.connectAsync(demo!.brokerUrl);
+    const snapshots: any[] = [];
+    client.on('message', (_topic, payload) => snapshots.push(JSON.parse(payload.toString())));
+    await client.subscribeAsync('twin/pump-4/snapshot');
+    const asset = await open('asset');
+    try {
+      await asset.locator('.twin-asset-select .v-field').click();
+      await asset.locator('.v-overlay .v-list-item', { hasText: 'pump-4' }).click();
+      await waitFor('the summary of pump-4', 20, async () => ((await asset.locator('.twin-asset-summary').innerText()).includes('not modelled') ? true : undefined));
+      // Before: the estimate reads the bearing's life so far (minutes of readings since the demo started it).
+      const before = await waitFor('an estimate of pump-4', 20, () => Promise.resolve(snapshots.findLast((s) => s.rul?.cycles > 60)?.rul));
+      const clicked = Date.now();
+      await asset.getByRole('button', { name: 'Replace bearing' }).click();
+      await waitFor('the replacement under Last maintenance', 20, async () => {
+        const text = await asset.locator('.twin-maintenance-last').innerText();
+        return /bearing replaced \d\d:\d\d:\d\d by dashboard: replaced from the plant dashboard/.test(text) ? text : undefined;
+      });
+      const logged = await waitFor('the part replacement in the twin', 20, () => Promise.resolve(snapshots.findLast((s) => s.lastMaintenance?.by === 'dashboard')?.lastMaintenance));
+      assert.deepEqual([logged.kind, logged.part], ['part-replaced', 'bearing']);
+      assert.ok(logged.ts >= clicked - 1000 && logged.ts <= Date.now(), 'logged when the button was pressed');
+      await waitFor('the virtual PLC fitting the new bearing', 10, () => Promise.resolve(demo!.output().includes('virtual PLC: pump-4 fitted with a new bearing') ? true : undefined));
+      // After: estimates count only the readings of the new bearing (one a second since the button was pressed).
+      const after = await waitFor('an estimate from the new bearing', 30, () => Promise.resolve(snapshots.findLast((s) => s.rul?.updatedAt > logged.ts && s.rul.cycles > 0)?.rul));
+      const seconds = (Date.now() - logged.ts) / 1000;
+      assert.ok(after.cycles < before.cycles && after.cycles <= seconds + 2, `${after.cycles} readings after the replacement (${seconds.toFixed(0)} s ago), ${before.cycles} before`);
+      // A new bearing is expected to outlast what the worn one had left.
+      assert.ok(after.rul > before.rul, `remaining life ${before.rul} min before, ${after.rul} min with the new bearing`);
+      // The new bearing runs cooler than the worn one.
+      const temperatures = (from: number, to: number) => snapshots.filter((s) => s.ts >= from && s.ts < to).map((s) => s.signals.bearingTemp.value as number);
+      const worn = temperatures(logged.ts - 5000, logged.ts);
+      await new Promise((r) => setTimeout(r, Math.max(0, logged.ts + 8_000 - Date.now())));
+      const renewed = temperatures(logged.ts + 2_000, logged.ts + 8_000);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      console.log(`      (before: ${before.cycles} readings, ${(before.rul / 60).toFixed(1)} h left, bearing ${mean(worn).toFixed(1)} °C; after: ${after.cycles} readings, ${(after.rul / 60).toFixed(1)} h, bearing ${mean(renewed).toFixed(1)} °C)`);
+      assert.ok(worn.length >= 3 && renewed.length >= 3, `readings around the replacement: ${worn.length} before, ${renewed.length} after`);
+      assert.ok(mean(renewed) < mean(worn) - 1, `bearing ${mean(worn).toFixed(2)} °C before, ${mean(renewed).toFixed(2)} °C after`);
+      await screenshot(asset, 'asset-maintenance');
+      assert.deepEqual(browser.pageErrors, []);
+      // Back to pump-1, the asset page's default, for the tests that follow.
+      await asset.locator('.twin-asset-select .v-field').click();
+      await asset.locator('.v-overlay .v-list-item', { hasText: 'pump-1' }).click();
+      await waitFor('the summary of pump-1', 20, async () => ((await asset.locator('.twin-asset-summary').innerText()).includes('health') ? true : undefined));
+    } finally {
+      await asset.close();
+      await client.endAsync();
+    }
   });
 
   it("refills the trend charts from the twins' history after a restart, before new data arrives", async () => {

@@ -13,6 +13,7 @@ const coreNode = (path: string) => require(require.resolve(`@node-red/nodes/core
 const inject = coreNode('common/20-inject.js');
 const comment = coreNode('common/90-comment.js');
 const change = coreNode('function/15-change.js');
+const fn = coreNode('function/10-function.js');
 
 const TEST_FD001 = join(cmapssDir(), 'test_FD001.txt');
 
@@ -24,7 +25,7 @@ describe('simulator example flows', function () {
   });
 
   it('01 Simulated pump twin: snapshots of both pumps, and the speed inject slows them down', async () => {
-    await helper.load([nodes.definition, nodes.simulator, nodes.state, inject, comment], importExample('01 Simulated pump twin.json'));
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, inject, comment, fn], importExample('01 Simulated pump twin.json'));
     const snaps: any[] = [];
     helper.getNode('ex1.snap').on('input', (m: any) => snaps.push(m.payload));
     await until(() => snaps.some((s) => s.assetId === 'pump-1') && snaps.some((s) => s.assetId === 'pump-2'), 5000, 'snapshots of both pumps');
@@ -32,6 +33,12 @@ describe('simulator example flows', function () {
     helper.getNode('ex1.slow').receive({});
     // One tick is 60 simulated seconds, longer than the 100 rpm/s ramp needs.
     await until(() => snaps.some((s) => s.signals.speed?.value < 1250), 5000, 'the pumps to slow to 1200 rpm');
+    // A new bearing for pump-1: fitted in the simulator and logged in the twin.
+    helper.getNode('ex1.replace').receive({ payload: { assetId: 'pump-1' } });
+    await until(() => snaps.some((s) => s.assetId === 'pump-1' && s.lastMaintenance?.kind === 'part-replaced'), 10_000, 'the replacement in pump-1\'s twin (snapshots at most every 5 s)');
+    const entry = snaps.find((s) => s.assetId === 'pump-1' && s.lastMaintenance).lastMaintenance;
+    assert.deepEqual([entry.part, entry.by], ['bearing', 'example 01']);
+    assert.ok(!snaps.some((s) => s.assetId === 'pump-2' && s.lastMaintenance), 'pump-2 keeps its bearing');
   });
 
   it('04 Turbofan replay: tells the user to set the file, and replays engines into their twins once it is set', async () => {
