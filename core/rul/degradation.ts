@@ -173,5 +173,5 @@ export function predictDegradation(model: DegradationModel, health: ArrayLike<nu
     const crossing = b > 0 ? (limit - a) / b : Infinity;
     samples.push(Math.min(model.maxRul, Math.max(0, crossing - now)));
   }
-  return estimateFromSamples(samples, horizon);
+  return estimateFromSamples(samples, horizon, model.maxRul);
 }

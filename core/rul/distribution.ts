@@ -8,6 +8,12 @@ export interface RulEstimate {
   upper: number;
   /** Probability that the asset fails within `horizon`. */
   probabilityOfFailureWithin: { horizon: number; p: number };
+  /**
+   * The longest remaining life the method gives (the boosted trees: the cap they learned; the degradation methods:
+   * twice the longest life they learned from; similarity: the longest life in its library). An estimate or interval
+   * end equal to it means "at least this long": the history shows no end yet, e.g. no wear trend.
+   */
+  ceiling: number;
 }
 
 /** Quantile of sorted values, linear interpolation between order statistics. */
@@ -28,12 +34,13 @@ export function shareAtMost(sorted: ArrayLike<number>, limit: number): number {
 }
 
 /** Estimate from samples of the remaining life: median, 5–95% interval, probability of failing within the horizon. */
-export function estimateFromSamples(samples: number[], horizon: number): RulEstimate {
+export function estimateFromSamples(samples: number[], horizon: number, ceiling: number): RulEstimate {
   const sorted = samples.slice().sort((a, b) => a - b);
   return {
     rul: quantileSorted(sorted, 0.5),
     lower: quantileSorted(sorted, 0.05),
     upper: quantileSorted(sorted, 0.95),
     probabilityOfFailureWithin: { horizon, p: shareAtMost(sorted, horizon) },
+    ceiling,
   };
 }

@@ -299,7 +299,7 @@ function estimate_(model: RulModel, method: RulMethod, scaled: Float64Array[], c
       // Never beyond the target the trees learned (their sum can overshoot it by a little).
       const rul = Math.min(model.cap, Math.max(0, sum / model.gbt.ensemble.length));
       const { lower, upper, p } = conformalInterval(model.gbt.intervals, rul, horizon);
-      return { rul, lower, upper, probabilityOfFailureWithin: { horizon, p } };
+      return { rul, lower, upper, probabilityOfFailureWithin: { horizon, p }, ceiling: model.cap };
     }
     case 'exponential':
     case 'linear':

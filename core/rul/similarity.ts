@@ -44,7 +44,10 @@ export function predictSimilarity(model: SimilarityModel, health: ArrayLike<numb
     }
     matches.push({ distance: best, rul: path.length - 1 - bestEnd });
   }
-  if (matches.length === 0) return { rul: NaN, lower: NaN, upper: NaN, probabilityOfFailureWithin: { horizon, p: NaN } };
+  // The answers are remaining lives seen in the library: none longer than its longest life.
+  let ceiling = 0;
+  for (const path of model.library) ceiling = Math.max(ceiling, path.length - 1);
+  if (matches.length === 0) return { rul: NaN, lower: NaN, upper: NaN, probabilityOfFailureWithin: { horizon, p: NaN }, ceiling };
   matches.sort((a, b) => a.distance - b.distance || a.rul - b.rul);
   const nearest = matches.slice(0, model.k).map((m) => m.rul).sort((a, b) => a - b);
   return {
@@ -52,5 +55,6 @@ export function predictSimilarity(model: SimilarityModel, health: ArrayLike<numb
     lower: quantileSorted(nearest, 0.05),
     upper: quantileSorted(nearest, 0.95),
     probabilityOfFailureWithin: { horizon, p: shareAtMost(nearest, horizon) },
+    ceiling,
   };
 }

@@ -205,6 +205,7 @@ export = function register(RED: NodeAPI): void {
           method: prediction.method,
           healthIndex: prediction.healthIndex,
           probabilityOfFailureWithin: prediction.probabilityOfFailureWithin,
+          ceiling: prediction.ceiling,
           cycles: prediction.cycles,
         };
         const written = store.setDerived(assetId, 'rul', result);

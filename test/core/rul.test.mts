@@ -211,6 +211,23 @@ describe('RUL core', () => {
       });
     }
 
+    it('a health path that improves (a bearing cooling after a speed reduction) gives "at least the ceiling", flagged by it, not a precise figure', () => {
+      for (const shape of ['linear', 'exponential'] as const) {
+        const model = core.fitDegradation(shape, paths(shape, 60, 5));
+        const longest = Math.max(...paths(shape, 60, 5).map((p) => p.length));
+        assert.equal(model.maxRul, 2 * longest);
+        // Worn (past the healthy phase), then getting healthier reading by reading, for long enough to outweigh the
+        // fleet's prior that assets wear.
+        const improving = Array.from({ length: 200 }, (_, i) => 0.3 + 0.002 * i);
+        const estimate = core.predictDegradation(model, improving, 20);
+        assert.equal(estimate.ceiling, model.maxRul);
+        assert.deepEqual([estimate.rul, estimate.lower, estimate.upper], [estimate.ceiling, estimate.ceiling, estimate.ceiling], `${shape}: every draw is beyond the ceiling`);
+        // A wearing asset: the estimate is below the ceiling, which still comes with it.
+        const wearing = core.predictDegradation(model, paths(shape, 1, 7)[0]!.slice(0, 100), 20);
+        assert.ok(wearing.rul < wearing.ceiling && wearing.ceiling === model.maxRul, `${shape}: ${wearing.rul} below ${wearing.ceiling}`);
+      }
+    });
+
     it('Bayesian updating: with more of its own data the posterior moves from the fleet mean towards the asset', () => {
       const model = core.fitDegradation('linear', paths('linear', 60, 5));
       const path = paths('linear', 1, 123)[0]!;
@@ -231,6 +248,9 @@ describe('RUL core', () => {
       const estimate = core.predictSimilarity(model, asset, 20);
       assert.ok(Math.abs(estimate.rul - 80) <= 10, `estimate ${estimate.rul}`);
       assert.ok(estimate.lower <= estimate.rul && estimate.rul <= estimate.upper);
+      // No answer is longer than the longest life in the library (245 cycles: 244 left at the first).
+      assert.equal(estimate.ceiling, 244);
+      assert.ok(core.predictSimilarity(model, [1, 1, 1], 20).upper <= 244);
     });
   });
 
@@ -315,7 +335,8 @@ describe('RUL core', () => {
         const life = h.a!.length;
         for (let seen = 10; seen <= life; seen += 10) {
           const prefix = core.historyPrefix(h, seen);
-          assert.ok(core.predictRul(short.value, 'gbt', prefix, 20).rul <= 60);
+          const capped = core.predictRul(short.value, 'gbt', prefix, 20);
+          assert.ok(capped.rul <= 60 && capped.ceiling === 60);
           if (life - seen > 150) early.push({ truth: life - seen, long: core.predictRul(long, 'gbt', prefix, 20).rul, byDefault: core.predictRul(byDefault, 'gbt', prefix, 20).rul });
         }
       }

@@ -90,6 +90,8 @@ describe('twin-rul', function () {
           assert.ok(Math.abs(got[key] - expected[key]) <= 1e-9, `${assetId} ${method} ${key}: node ${got[key]}, benchmark ${expected[key]}`);
         }
         assert.deepEqual(got.probabilityOfFailureWithin, expected.probabilityOfFailureWithin);
+        // The longest answer of the method: the trees' cap, twice the longest training life, the longest library life.
+        assert.equal(got.ceiling, { gbt: model.cap, exponential: model.degradation.exponential.maxRul, similarity: Math.max(...model.similarity.library.map((p) => p.length - 1)) }[method]);
         assert.equal(got.unit, 'cycles');
         assert.ok(got.lower <= got.rul && got.rul <= got.upper, `${assetId} ${method}: the interval holds the estimate`);
       }
