@@ -166,6 +166,13 @@ export = function register(RED: NodeAPI): void {
       });
     });
 
+    /** The estimate goes on in the incoming message, as Node-RED nodes do: its other properties (a correlation id, say) stay. */
+    const answer = (msg: NodeMessageInFlow, assetId: string, payload: Record<string, unknown>, send: SendFn): void => {
+      msg.topic = assetId;
+      msg.payload = payload;
+      send(msg);
+    };
+
     const estimate = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
       try {
         if (!store) throw new Error('error' in found ? found.error : 'no twin definition');
@@ -182,7 +189,7 @@ export = function register(RED: NodeAPI): void {
         if (last !== undefined && last.model === model && stampHolds(last.stamp, store, assetId, names, since)) {
           // Nothing the estimate reads has changed since the last one (snapshots of one asset arriving in a burst all
           // find the twin as the last reading left it): that estimate is this one too, already in the twin.
-          send({ topic: assetId, payload: cloneJson(last.payload) });
+          answer(msg, assetId, cloneJson(last.payload), send);
           done();
           return;
         }
@@ -213,7 +220,7 @@ export = function register(RED: NodeAPI): void {
         if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
         const payload = { assetId, ...written.value };
         lastEstimates.set(assetId, { model, stamp: historyStamp(store, assetId, names, since), payload: cloneJson(payload) });
-        send({ topic: assetId, payload });
+        answer(msg, assetId, payload, send);
         done();
       } catch (err) {
         status('red', 'error', { reason: shortText(errorMessage(err)) });

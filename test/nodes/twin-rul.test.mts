@@ -142,9 +142,11 @@ describe('twin-rul', function () {
     const b = Array.from({ length: 30 }, (_, i) => second(i));
 
     // 30 readings at once: every snapshot finds the twin with all 30, so all 30 answers are that one estimate.
-    for (const reading of a.slice(0, 30)) state.receive({ payload: reading });
+    for (const [i, reading] of a.slice(0, 30).entries()) state.receive({ payload: reading, batch: `b${i}` });
     await until(() => out.length === 30, 5000, '30 answers');
     const burst = out.map((m) => m.payload);
+    // Each answer is its message carried on: the flow's own properties stay with it, whether computed or reused.
+    assert.deepEqual(out.map((m) => [m.batch, m.topic]), a.slice(0, 30).map((_, i) => [`b${i}`, 'jet-1']));
     assert.ok(burst.every((p) => p.cycles === 30 && p.rul === expected(testEngines[0]!, 30)), `answers: ${burst.map((p) => `${p.cycles}:${p.rul}`).join(' ')}`);
     assert.notEqual(burst[0], burst[1], 'each answer has its own payload');
     // One more reading: a new estimate on 31 cycles.
