@@ -237,8 +237,19 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
       await waitFor('the summary of pump-4', 20, async () => ((await asset.locator('.twin-asset-summary').innerText()).includes('not modelled') ? true : undefined));
       // Before: the estimate reads the bearing's life so far (minutes of readings since the demo started it).
       const before = await waitFor('an estimate of pump-4', 20, () => Promise.resolve(snapshots.findLast((s) => s.rul?.cycles > 60)?.rul));
-      const clicked = Date.now();
+      // The dashboard asks first: Cancel logs nothing.
+      const question = asset.locator('.nrdb-ui-notification', { hasText: 'Log a new bearing for pump-4?' });
       await asset.getByRole('button', { name: 'Replace bearing' }).click();
+      await question.waitFor({ timeout: 10_000 });
+      await question.getByRole('button', { name: 'Cancel' }).click();
+      await question.waitFor({ state: 'hidden', timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.ok(!snapshots.some((s) => s.lastMaintenance?.by === 'dashboard'), 'nothing logged after Cancel');
+      assert.ok(!demo!.output().includes('virtual PLC: pump-4 fitted with a new bearing'), 'nothing fitted after Cancel');
+      await asset.getByRole('button', { name: 'Replace bearing' }).click();
+      await question.waitFor({ timeout: 10_000 });
+      const clicked = Date.now();
+      await question.getByRole('button', { name: 'Confirm' }).click();
       await waitFor('the replacement under Last maintenance', 20, async () => {
         const text = await asset.locator('.twin-maintenance-last').innerText();
         return /bearing replaced \d\d:\d\d:\d\d by dashboard: replaced from the plant dashboard/.test(text) ? text : undefined;
