@@ -310,18 +310,9 @@ export class SignalHistory {
   }
 
   /**
-   * Copies the usable (not `bad`) points stamped later than `after` (all usable points when undefined), oldest first,
-   * into `ts` and `values` from index 0; both must hold `length` points. A tight loop over the ring buffers: the
-   * aligned histories the RUL estimate reads for every snapshot start here.
-   * @returns how many points were copied
-   */
-  copyUsable(after: number | undefined, ts: Float64Array, values: Float64Array): number {
-    return after === undefined ? this.copyUsableFrom(-Infinity, Infinity, ts, values) : this.copyUsableFrom(after, Infinity, ts, values, false);
-  }
-
-  /**
-   * Copies the usable points with `from <= ts <= to` (`from < ts` when `fromIncluded` is false), oldest first, into
-   * `ts` and `values` from index 0; both must hold `length` points.
+   * Copies the usable (not `bad`) points with `from <= ts <= to` (`from < ts` when `fromIncluded` is false), oldest
+   * first, into `ts` and `values` from index 0; both must hold `length` points. A tight loop over the ring buffers:
+   * the aligned histories the RUL estimate reads and the windows of the condition indicators start here.
    * @returns how many points were copied
    */
   copyUsableFrom(from: number, to: number, ts: Float64Array, values: Float64Array, fromIncluded = true): number {
