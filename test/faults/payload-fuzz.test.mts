@@ -1,6 +1,6 @@
 /**
  * Issue 13.5: fast-check payloads into every node that takes input: twin-state, twin-sensor, twin-actuator,
- * twin-what-if and twin-rul in a Node-RED runtime, twin-mqtt-in through a real Mosquitto. A plant engineer checks that nothing a
+ * twin-what-if, twin-rul and twin-simulator in a Node-RED runtime, twin-mqtt-in through a real Mosquitto. A plant engineer checks that nothing a
  * flow (or a device) sends can take Node-RED down or slip past the error handling:
  * - no uncaught exception and no unhandled rejection anywhere;
  * - every message is completed exactly once, by done() or by done(err), and never by an exception the runtime had to
@@ -202,7 +202,7 @@ describe('fault: fast-check payloads into every node that takes input', function
     /** Loads `target` with the twin definition, a twin-state holding pump-1, and a Catch node scoped to the target. */
     async function load(target: Record<string, unknown>, counts: FuzzCounts): Promise<TestNode> {
       await helper.load(
-        [nodes.definition, nodes.state, nodes.sensor, nodes.actuator, nodes.whatIf, nodes.rul, coreNodes.catch],
+        [nodes.definition, nodes.state, nodes.sensor, nodes.actuator, nodes.whatIf, nodes.rul, nodes.simulator, coreNodes.catch],
         onTab([
           definition,
           { id: 'feeder', type: 'twin-state', definition: 'def', throttleMs: '0', wires: [[], []] },
@@ -326,6 +326,27 @@ describe('fault: fast-check payloads into every node that takes input', function
       assert.ok(trailBytes < 2_000_000, `the audit trail holds ${trailBytes} bytes after 200 refused megabyte values`);
       // Commands naming assets the twin does not have are answered and audited on the output, not added to the twin.
       assert.deepEqual(store.assetIds().filter((id: string) => !/^pump-[0-9]$/.test(id)), [], 'no asset made up by a command');
+    });
+
+    it(`twin-simulator: ${PER_NODE} commands (start, stop, tick, speed, faults, replace-bearing) and anything`, async () => {
+      const counts = newCounts();
+      // Two pumps, started and stopped by the fuzz itself; a tick sends their readings to an unwired output.
+      const node = await load({ type: 'twin-simulator', model: 'centrifugal-pump', assetCount: '2', assetPrefix: 'pump-', intervalMs: '1000', timeScale: '60', seed: '1', speed: '1480', frictionGrowth: '5', noise: '0.5', autoStart: false, wires: [[], []] }, counts);
+      const finish = watch(node, counts);
+      const topics = fc.oneof(fc.constantFrom('start', 'stop', 'tick', 'rewind', 'fault', 'speed', 'replace-bearing', 'REPLACE-BEARING', ''), hostileValue);
+      const faultLike = fc.record(
+        { fault: fc.oneof(fc.constantFrom('drift', 'spike', 'stuck', 'dropout', 'noise', 'friction', 'clear'), hostileValue), assetId: assetIds, signal: fc.oneof(signalNames, hostileValue), rate: hostileValue, probability: hostileValue, magnitude: hostileValue, level: hostileValue },
+        { requiredKeys: [] },
+      );
+      const messages = fc.oneof(
+        { weight: 4, arbitrary: fc.record({ topic: topics, payload: fc.oneof(fc.record({ assetId: assetIds, speed: fc.oneof(fc.integer({ min: -100, max: 3000 }), hostileValue) }, { requiredKeys: [] }), faultLike, fc.array(faultLike, { maxLength: 3 }), assetIds, hostileValue), assetId: assetIds }, { requiredKeys: ['topic'], ...MSG }) },
+        { weight: 1, arbitrary: fc.record({ topic: hostileValue, payload: hostileValue }, { requiredKeys: [], ...MSG }) },
+      );
+      const started = Date.now();
+      await feed(node, counts, messages, PER_NODE, 7);
+      finish();
+      report('twin-simulator', counts, (Date.now() - started) / 1000);
+      check(counts);
     });
 
     it(`twin-rul: ${PER_NODE / 10} estimate, learn, train and retrain messages (a tenth: estimates and learning do real work)`, async () => {
