@@ -24,7 +24,9 @@
  * default; `no-rul` adds the suite without twin-rul, `twin-mqtt-in → twin-state → twin-model`, to see what the RUL costs,
  * `no-model` the suite up to twin-state, `in-only` twin-mqtt-in alone: together, what each node adds per message;
  * `hops` the baseline with two junctions before the counting function: Node-RED alone with as many nodes as the suite,
- * i.e. what the suite's extra nodes cost before they do any work),
+ * i.e. what the suite's extra nodes cost before they do any work; `throttled` the suite with twin-state sending at most
+ * one snapshot per pump a second, as the README advises for telemetry faster than the model needs: every reading goes
+ * into the twin, model and RUL run once a second per pump; its msg/s counts readings taken into the twin),
  * --qos 0|1 (one QoS only), --no-wire, --train-rul, --profile DIR (Node-RED runs with `--cpu-prof`; the profile is
  * written to DIR when it stops; summarise it with `node bench/profile-summary.mts DIR/*.cpuprofile`).
  */
@@ -51,7 +53,7 @@ function textOption(name: string): string | undefined {
 }
 const N = option('messages', 50_000);
 const ROUNDS = option('rounds', 2);
-const FLOW_KINDS = ['baseline', 'suite', 'no-rul', 'no-model', 'in-only', 'hops'] as const;
+const FLOW_KINDS = ['baseline', 'suite', 'no-rul', 'no-model', 'in-only', 'hops', 'throttled'] as const;
 type FlowKind = (typeof FLOW_KINDS)[number];
 const KINDS = (textOption('flows') ?? 'baseline,hops,suite').split(',').filter((k): k is FlowKind => (FLOW_KINDS as readonly string[]).includes(k));
 const QOS_LEVELS = textOption('qos') === undefined ? ([0, 1] as const) : ([Number(textOption('qos')) === 1 ? 1 : 0] as const);
@@ -133,12 +135,22 @@ function flows(kind: FlowKind, brokerPort: number, qos: number): unknown[] {
     { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '1000', acceptUndeclared: false, signals: SIGNALS.map((name) => ({ name, ...RANGES[name] })) },
     { id: 'in', type: 'twin-mqtt-in', z, broker: 'broker', topic: 'plant/{assetId}/telemetry', qos: String(qos), format: 'auto', x: 100, y: 100, wires: [[kind === 'in-only' ? 'count' : 'state']] },
     // Every update goes on (no throttling), so the model and the RUL run for every message.
-    ...(kind === 'in-only' ? [] : [{ id: 'state', type: 'twin-state', z, definition: def, throttleMs: '0', x: 300, y: 100, wires: [[kind === 'no-model' ? 'count' : 'model'], []] }]),
+    ...(kind === 'in-only' ? [] : [{ id: 'state', type: 'twin-state', z, definition: def, throttleMs: kind === 'throttled' ? '1000' : '0', x: 300, y: 100, wires: [[kind === 'no-model' ? 'count' : 'model'], []] }]),
+    // Throttled: how many readings the twin has taken in (each accepted reading adds one to its asset's version),
+    // asked of a second twin-state on the same twin.
+    ...(kind === 'throttled'
+      ? [
+          { id: 'ingested.in', type: 'http in', z, url: '/bench/ingested', method: 'get', x: 100, y: 400, wires: [['ingested.ask']] },
+          { id: 'ingested.ask', type: 'change', z, rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'snapshot', tot: 'str' }, { t: 'set', p: 'payload', pt: 'msg', to: '{}', tot: 'json' }], x: 300, y: 400, wires: [['ingested.state']] },
+          { id: 'ingested.state', type: 'twin-state', z, definition: def, throttleMs: '0', x: 500, y: 400, wires: [['ingested.sum'], []] },
+          { id: 'ingested.sum', type: 'function', z, func: 'const assets = Array.isArray(msg.payload) ? msg.payload : [];\nmsg.payload = { count: assets.reduce((s, a) => s + a.version, 0), at: Date.now() };\nreturn msg;', outputs: 1, x: 700, y: 400, wires: [['stats.out']] },
+        ]
+      : []),
     // The node's defaults: pump physics with friction estimation, 120 min healthy window, 60 min condition indicators.
-    ...(kind === 'suite' || kind === 'no-rul'
+    ...(kind === 'suite' || kind === 'no-rul' || kind === 'throttled'
       ? [{ id: 'model', type: 'twin-model', z, definition: def, model: 'pump-physics', parameters: '', healthyWindow: '120', timeScale: '1', lambda: '0.1', limit: '5', forgetting: '0.98', indicatorWindow: '60', x: 500, y: 100, wires: [[kind === 'no-rul' ? 'count' : 'rul']] }]
       : []),
-    ...(kind === 'suite' ? [{ id: 'rul', type: 'twin-rul', z, definition: def, method: 'gbt', modelFile: RUL_MODEL_FILE, horizon: '30', x: 700, y: 100, wires: [['count']] }] : []),
+    ...(kind === 'suite' || kind === 'throttled' ? [{ id: 'rul', type: 'twin-rul', z, definition: def, method: 'gbt', modelFile: RUL_MODEL_FILE, horizon: '30', x: 700, y: 100, wires: [['count']] }] : []),
   ];
 }
 
@@ -238,6 +250,7 @@ async function runOnce(nr: NodeRedProcess, port: number, kind: FlowKind, qos: 0 
   const cpuBefore = cpuSeconds(nr.pid);
   const start = Date.now();
   const sentAt = await publishAll(port, qos);
+  if (kind === 'throttled') return throttledRun(nr, start, cpuBefore);
   let s = await stats(nr);
   let previous = -1;
   // Wait until everything arrived, or nothing more arrives for 2 s (QoS 0 may lose messages under load).
@@ -259,6 +272,23 @@ async function runOnce(nr: NodeRedProcess, port: number, kind: FlowKind, qos: 0 
     p99: percentile(latencies, 99),
     rss: rssMb(nr.pid),
   };
+}
+
+/**
+ * The throttled suite: readings taken into the twin, polled every 50 ms until all N are in (or none arrive for 2 s);
+ * its rate is N over the time until the poll that found them all. No latencies: model and RUL see only some readings.
+ */
+async function throttledRun(nr: NodeRedProcess, start: number, cpuBefore: number): Promise<RunResult> {
+  const ingested = async () => (await (await fetch(new URL('api/bench/ingested', nr.url))).json()) as { count: number; at: number };
+  let s = await ingested();
+  for (let idle = 0, previous = -1; s.count < N && idle < 40; ) {
+    await new Promise((r) => setTimeout(r, 50));
+    s = await ingested();
+    idle = s.count === previous ? idle + 1 : 0;
+    previous = s.count;
+  }
+  const cpu = cpuSeconds(nr.pid) - cpuBefore;
+  return { msgPerSec: s.count / ((s.at - start) / 1000), received: s.count, cpuPer10k: (cpu / Math.max(1, s.count)) * 10_000, p50: NaN, p99: NaN, rss: rssMb(nr.pid) };
 }
 
 /** mqtt.js → aedes → mqtt.js: what the wire and the broker allow, with no Node-RED at all. */
@@ -328,6 +358,7 @@ for (const qos of QOS_LEVELS) {
     ['baseline (mqtt in→json→fn)', `baseline/${qos}`],
     ['baseline + 2 junctions (5 nodes)', `hops/${qos}`],
     ['suite (in→state→model→rul)', `suite/${qos}`],
+    ['suite, snapshots ≤ 1/s per pump', `throttled/${qos}`],
     ['suite without rul (in→state→model)', `no-rul/${qos}`],
     ['twin-mqtt-in → twin-state', `no-model/${qos}`],
     ['twin-mqtt-in alone', `in-only/${qos}`],
@@ -356,9 +387,9 @@ const line = (qos: 0 | 1) => {
       ? { withoutRul: { msgPerSec: Math.round(withoutRul.msgPerSec), ratio: baseline ? Number((withoutRul.msgPerSec / baseline.msgPerSec).toFixed(3)) : null, cpuPer10k: Number(withoutRul.cpuPer10k.toFixed(3)) } }
       : {}),
     ...Object.fromEntries(
-      (['no-model', 'in-only', 'hops'] as const).flatMap((kind) => {
+      (['no-model', 'in-only', 'hops', 'throttled'] as const).flatMap((kind) => {
         const part = summary(`${kind}/${qos}`);
-        const key = { 'no-model': 'inAndState', 'in-only': 'inOnly', hops: 'baselineWithTwoJunctions' }[kind];
+        const key = { 'no-model': 'inAndState', 'in-only': 'inOnly', hops: 'baselineWithTwoJunctions', throttled: 'throttledSnapshots' }[kind];
         return part ? [[key, { msgPerSec: Math.round(part.msgPerSec), cpuPer10k: Number(part.cpuPer10k.toFixed(3)) }]] : [];
       }),
     ),
