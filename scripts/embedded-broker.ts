@@ -6,6 +6,8 @@ export interface EmbeddedBroker {
   connectedClients(): number;
   /** Calls `handler` with every message published on `topic` (a filter, wildcards allowed), inside the broker. */
   onMessage(topic: string, handler: (topic: string, payload: Buffer) => void): Promise<void>;
+  /** Publishes a message from inside the broker (QoS 0, not retained), as a device on the plant network would. */
+  publish(topic: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,10 @@ export async function startEmbeddedBroker(port = 0, host = '127.0.0.1'): Promise
           },
           resolve,
         ),
+      ),
+    publish: (topic, payload) =>
+      new Promise<void>((resolve, reject) =>
+        aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
       ),
     close: () =>
       new Promise<void>((resolve) => {

@@ -50,10 +50,20 @@ async function main(): Promise<void> {
     plc.setMany({ Speed: signals.speed!, Flow: signals.flow!, BearingTemp: signals.bearingTemp! });
   }, 1000);
   // The demo's maintenance crew at the PLC: a bearing replaced from the dashboard is fitted to the PLC's pump here (the
-  // demo flow sends it on plant/pump-4/replace-bearing; pumps 1–3 get theirs from the simulator node).
-  await broker.onMessage(`plant/${plcPump.assetId}/replace-bearing`, () => {
+  // demo flow sends it on plant/pump-4/replace-bearing; pumps 1–3 get theirs from the simulator node). The PLC reports
+  // the work done on plant/pump-4/bearing-replaced, and the flow logs it in the twin from that report: logged only
+  // once fitted, so no reading of the old bearing counts in the new life.
+  await broker.onMessage(`plant/${plcPump.assetId}/replace-bearing`, (_topic, payload) => {
     plcPump.replaceBearing();
     console.log(`  virtual PLC: ${plcPump.assetId} fitted with a new bearing`);
+    let by: unknown;
+    try {
+      by = (JSON.parse(payload.toString()) as { by?: unknown }).by;
+    } catch {
+      by = undefined;
+    }
+    const report = { assetId: plcPump.assetId, ts: Date.now(), ...(typeof by === 'string' ? { by } : {}) };
+    broker.publish(`plant/${plcPump.assetId}/bearing-replaced`, JSON.stringify(report)).catch((err: unknown) => console.error(`  virtual PLC: ${String(err)}`));
   });
   // The pump RUL model (core/rul/pump-training.ts), read by the demo flow's twin-rul from where the package keeps it.
   process.env.TWIN_DEMO_PUMP_RUL_MODEL = join(root, 'models', 'pump-bearing-gbt.json');

@@ -9,9 +9,10 @@ export interface RulEstimate {
   /** Probability that the asset fails within `horizon`. */
   probabilityOfFailureWithin: { horizon: number; p: number };
   /**
-   * The longest remaining life the method gives (the boosted trees: the cap they learned; the degradation methods:
-   * twice the longest life they learned from; similarity: the longest life in its library). An estimate or interval
-   * end equal to it means "at least this long": the history shows no end yet, e.g. no wear trend.
+   * Where the method stops counting: an estimate or interval end equal to it means "at least this long", the history
+   * shows no end yet (e.g. no wear trend). The boosted trees never estimate beyond the cap they learned (their
+   * calibrated interval may reach above it); the degradation methods clamp every draw at twice the longest life they
+   * learned from; similarity answers only with lives in its library, the longest of which this is.
    */
   ceiling: number;
 }

@@ -121,8 +121,9 @@ export = function register(RED: NodeAPI): void {
       // the whole log, which grows with the years).
       const revision = store.maintenanceRevision(assetId);
       if (searchedLogs.get(assetId) === revision) return { added: [], refused: [] };
-      searchedLogs.set(assetId, revision);
       const found = completedRuns(store, assetId, (id) => runs.has(id) || runs.refused.has(id));
+      // Noted only once the search went through: one that threw is tried again with the next estimate.
+      searchedLogs.set(assetId, revision);
       for (const r of found.refused) {
         runs.refused.add(r.id);
         this.warn(`the failure of ${r.assetId} (${r.id}) is not learned: ${r.reason}`);

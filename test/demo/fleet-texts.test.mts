@@ -55,6 +55,9 @@ describe('demo dashboard: fleet table and texts', () => {
         pump('pump-2', { rul: 5146, lower: 5146, upper: 5146, ceiling: 5146 }),
         pump('pump-3', { rul: 3000, lower: 1000, upper: 5146, ceiling: 5146 }),
         pump('pump-4', undefined),
+        // The trees' calibrated interval may reach above their cap: a real bound, shown as it is.
+        { ...pump('engine-1', { rul: 100, lower: 80, upper: 140, ceiling: 125 }), rul: { rul: 100, lower: 80, upper: 140, ceiling: 125, unit: 'cycles', method: 'gbt' } },
+        { ...pump('engine-2', undefined), rul: { rul: 125, lower: 110, upper: 160, ceiling: 125, unit: 'cycles', method: 'gbt' } },
       ],
     });
     await until(() => table.length === 1 && maintenance.length === 1, 5000, 'the table and the maintenance text');
@@ -64,6 +67,8 @@ describe('demo dashboard: fleet table and texts', () => {
       'pump-2': 'more than 85.8 h (no wear trend yet)',
       'pump-3': '50.0 h (90 %: 16.7–more than 85.8)',
       'pump-4': 'no estimate',
+      'engine-1': '100 cycles (90 %: 80–140)',
+      'engine-2': 'more than 125 cycles (no wear trend yet)',
     });
     const time = new Date(replaced.ts).toLocaleTimeString('en-GB');
     assert.equal(maintenance[0].payload, `bearing replaced ${time} by dashboard: replaced from the plant dashboard`);

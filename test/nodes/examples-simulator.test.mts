@@ -39,6 +39,9 @@ describe('simulator example flows', function () {
     const entry = snaps.find((s) => s.assetId === 'pump-1' && s.lastMaintenance).lastMaintenance;
     assert.deepEqual([entry.part, entry.by], ['bearing', 'example 01']);
     assert.ok(!snaps.some((s) => s.assetId === 'pump-2' && s.lastMaintenance), 'pump-2 keeps its bearing');
+    // The simulator took the command (a refused one would be logged as an error of that node).
+    const simulatorErrors = helper.log().args.filter((a: any[]) => a[0]?.id === 'ex1.sim' && a[0]?.level <= 20);
+    assert.deepEqual(simulatorErrors.map((a: any[]) => a[0].msg), [], 'the simulator refused nothing');
   });
 
   it('04 Turbofan replay: tells the user to set the file, and replays engines into their twins once it is set', async () => {
