@@ -251,15 +251,7 @@ async function runOnce(nr: NodeRedProcess, port: number, kind: FlowKind, qos: 0 
   const start = Date.now();
   const sentAt = await publishAll(port, qos);
   if (kind === 'throttled') return throttledRun(nr, start, cpuBefore);
-  let s = await stats(nr);
-  let previous = -1;
-  // Wait until everything arrived, or nothing more arrives for 2 s (QoS 0 may lose messages under load).
-  for (let idle = 0; s.count < N && idle < 20; ) {
-    await new Promise((r) => setTimeout(r, 100));
-    s = await stats(nr);
-    idle = s.count === previous ? idle + 1 : 0;
-    previous = s.count;
-  }
+  const s = await untilAllArrived(() => stats(nr), 100);
   const cpu = cpuSeconds(nr.pid) - cpuBefore;
   // A lost QoS 0 message would shift the suite's n-th-output matching for its pump: latencies only when all arrived.
   // twin-mqtt-in's own output carries the MQTT topic, not the asset: no latencies for it alone.
@@ -275,18 +267,27 @@ async function runOnce(nr: NodeRedProcess, port: number, kind: FlowKind, qos: 0 
 }
 
 /**
+ * Asks `read` every `everyMs` until it counts all N messages, or nothing more arrives for 2 s (QoS 0 may lose messages
+ * under load). @returns the last answer
+ */
+async function untilAllArrived<T extends { count: number }>(read: () => Promise<T>, everyMs: number): Promise<T> {
+  let s = await read();
+  for (let idle = 0, previous = -1; s.count < N && idle < 2000 / everyMs; ) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    s = await read();
+    idle = s.count === previous ? idle + 1 : 0;
+    previous = s.count;
+  }
+  return s;
+}
+
+/**
  * The throttled suite: readings taken into the twin, polled every 50 ms until all N are in (or none arrive for 2 s);
  * its rate is N over the time until the poll that found them all. No latencies: model and RUL see only some readings.
  */
 async function throttledRun(nr: NodeRedProcess, start: number, cpuBefore: number): Promise<RunResult> {
   const ingested = async () => (await (await fetch(new URL('api/bench/ingested', nr.url))).json()) as { count: number; at: number };
-  let s = await ingested();
-  for (let idle = 0, previous = -1; s.count < N && idle < 40; ) {
-    await new Promise((r) => setTimeout(r, 50));
-    s = await ingested();
-    idle = s.count === previous ? idle + 1 : 0;
-    previous = s.count;
-  }
+  const s = await untilAllArrived(ingested, 50);
   const cpu = cpuSeconds(nr.pid) - cpuBefore;
   return { msgPerSec: s.count / ((s.at - start) / 1000), received: s.count, cpuPer10k: (cpu / Math.max(1, s.count)) * 10_000, p50: NaN, p99: NaN, rss: rssMb(nr.pid) };
 }

@@ -1,3 +1,4 @@
+import { newRevision } from './revision.js';
 import type { Quality } from './telemetry.js';
 
 const QUALITY_CODES: readonly Quality[] = ['good', 'uncertain', 'bad'];
@@ -35,12 +36,6 @@ export interface WindowStatistics {
 const BAD = 2;
 
 /**
- * The last revision given to any history: one counter for all of them, so a revision number is never seen twice in a
- * process, not even on a history that replaced another (an asset reset, a resized definition).
- */
-let lastRevision = 0;
-
-/**
  * A bounded, time-ordered history of one signal in typed-array ring buffers.
  *
  * Each point costs 13 bytes: the source timestamp as a float64 (ms), the value as a float32 (about 7 significant
@@ -58,7 +53,7 @@ export class SignalHistory {
   private readonly qualities: Uint8Array;
   /** Index of the oldest point. */
   private head = 0;
-  private currentRevision = ++lastRevision;
+  private currentRevision = newRevision();
   private count = 0;
 
   // Running sums over the usable points, so mean, std and slope cost O(1) as the window slides. Time enters as
@@ -128,7 +123,7 @@ export class SignalHistory {
     const newest = this.newestTs;
     if (ts > newest) {
       this.append(ts, value, code);
-      this.currentRevision = ++lastRevision;
+      this.currentRevision = newRevision();
       return true;
     }
     // Late or duplicate point: find its place from the newest end, where late points usually land.
@@ -140,7 +135,7 @@ export class SignalHistory {
       this.values[s] = value;
       this.qualities[s] = code;
       this.remember(ts, this.values[s], code);
-      this.currentRevision = ++lastRevision;
+      this.currentRevision = newRevision();
       return true;
     }
     if (this.count === this.capacity && index < 0) return false;
@@ -164,7 +159,7 @@ export class SignalHistory {
     this.qualities[s] = code;
     this.count++;
     this.remember(ts, this.values[s], code);
-    this.currentRevision = ++lastRevision;
+    this.currentRevision = newRevision();
     return true;
   }
 
@@ -194,7 +189,7 @@ export class SignalHistory {
       this.count--;
       dropped++;
     }
-    if (dropped > 0) this.currentRevision = ++lastRevision;
+    if (dropped > 0) this.currentRevision = newRevision();
     return dropped;
   }
 
@@ -394,7 +389,7 @@ export class SignalHistory {
   clear(): void {
     this.head = 0;
     this.count = 0;
-    this.currentRevision = ++lastRevision;
+    this.currentRevision = newRevision();
     this.origin = NaN;
     this.recompute();
   }

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { errorMessage } from './errors.js';
 import { cloneJson, jsonRoundTrip } from './json-clone.js';
+import { newRevision } from './revision.js';
 import { SignalHistory, decimateSeries, type HistorySeries, type WindowStatistics } from './signal-history.js';
 import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
@@ -156,12 +157,6 @@ interface AssetState {
   derived: Partial<Record<DerivedKey, DerivedValue>>;
   audit: AuditRecord[];
 }
-
-/**
- * Process-wide, so a maintenance log never takes a revision number another log (or an earlier state of the same
- * asset, before a reset) had: a reader that noted one is never fooled into thinking nothing changed.
- */
-let nextMaintenanceRevision = 1;
 
 /** Audit records kept per asset; the oldest go first (the audit output of the actuator is the lasting record). */
 export const MAX_AUDIT_RECORDS = 1000;
@@ -470,7 +465,7 @@ export class TwinStore {
     const at = asset.maintenance.findIndex((m) => m.ts > ts);
     if (at < 0) asset.maintenance.push(logged);
     else asset.maintenance.splice(at, 0, logged);
-    asset.maintenanceRevision = nextMaintenanceRevision++;
+    asset.maintenanceRevision = newRevision();
     asset.version++;
     asset.updatedAt = this.clock.now();
     this.dirty.add(assetId);
@@ -785,7 +780,7 @@ export class TwinStore {
     const known = new Set(asset.maintenance.map((m) => JSON.stringify(m)));
     for (const entry of saved.maintenance) if (!known.has(JSON.stringify(entry))) asset.maintenance.push({ ...entry });
     asset.maintenance.sort((a, b) => a.ts - b.ts);
-    asset.maintenanceRevision = nextMaintenanceRevision++;
+    asset.maintenanceRevision = newRevision();
     return { ok: true, value: saved.assetId };
   }
 }
@@ -826,7 +821,7 @@ function describeTime(ms: number): string {
 }
 
 function newAsset(assetId: string): AssetState {
-  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], maintenanceRevision: nextMaintenanceRevision++, staleCount: 0, derived: {}, audit: [] };
+  return { assetId, version: 0, ts: -Infinity, updatedAt: 0, signals: new Map(), desired: new Map(), maintenance: [], maintenanceRevision: newRevision(), staleCount: 0, derived: {}, audit: [] };
 }
 
 function newSignal(definition: SignalDefinition | undefined, historyPoints: number): SignalState {

@@ -266,9 +266,17 @@ export interface RulPrediction extends RulEstimate {
   cycles: number;
 }
 
-/** The signals a history must have for this model. */
-export function requiredSignals(model: RulModel): string[] {
-  return [...model.pipeline.settings, ...model.pipeline.sensors];
+/** Per model, its required signals: asked on every estimate, and a model is never changed once built. */
+const REQUIRED_SIGNALS = new WeakMap<RulModel, readonly string[]>();
+
+/** The signals a history must have for this model (one array per model: read it, never change it). */
+export function requiredSignals(model: RulModel): readonly string[] {
+  let names = REQUIRED_SIGNALS.get(model);
+  if (names === undefined) {
+    names = Object.freeze([...model.pipeline.settings, ...model.pipeline.sensors]);
+    REQUIRED_SIGNALS.set(model, names);
+  }
+  return names;
 }
 
 /**

@@ -28,6 +28,14 @@ interface TwinRulConfig extends NodeDef {
 /** The trained model shipped with the package (C-MAPSS FD001, every method). */
 const PACKAGED_MODEL = join(__dirname, '..', '..', '..', 'models', 'cmapss-fd001-gbt.json');
 
+/** What an asset's maintenance log taught: runs learned now, and failures that cannot be learned. */
+interface Learned {
+  added: readonly CompletedRun[];
+  refused: readonly RefusedRun[];
+}
+/** Nothing new: one shared answer (it is the answer to almost every estimate), never changed. */
+const NOTHING_LEARNED: Learned = Object.freeze({ added: Object.freeze([]), refused: Object.freeze([]) });
+
 export = function register(RED: NodeAPI): void {
   const userDir = (): string => (RED.settings as { userDir?: string }).userDir ?? process.cwd();
   const inUserDir = (file: string): string => (isAbsolute(file) ? file : resolve(userDir(), file));
@@ -54,8 +62,21 @@ export = function register(RED: NodeAPI): void {
     const buffers = new EstimateBuffers();
     /** Per asset, the last estimate sent and what it was computed from (`historyStamp`) with which model. */
     const lastEstimates = new Map<string, { model: RulModel; stamp: number[]; payload: Record<string, unknown> }>();
-    /** Per asset, the revision of its maintenance log last searched for failures (`TwinStore.maintenanceRevision`). */
-    const searchedLogs = new Map<string, number>();
+    /**
+     * Per asset, its maintenance log as last read: asked on every estimate, read again only when its revision
+     * (`TwinStore.maintenanceRevision`) changed. `since`: where the current life starts; `searched`: its failures have
+     * been turned into runs (set once the search went through: one that threw is tried again with the next estimate).
+     */
+    const logs = new Map<string, { revision: number; since: number | undefined; searched: boolean }>();
+    const logOf = (store: TwinStore, assetId: string): { revision: number; since: number | undefined; searched: boolean } => {
+      const revision = store.maintenanceRevision(assetId);
+      let log = logs.get(assetId);
+      if (log?.revision !== revision) {
+        log = { revision, since: lastPartReplacement(store, assetId), searched: false };
+        logs.set(assetId, log);
+      }
+      return log;
+    };
 
     type Fill = 'green' | 'yellow' | 'red' | 'grey' | 'blue';
     const statusOf = (fill: Fill, key: string, values: Record<string, string | number>) =>
@@ -115,15 +136,14 @@ export = function register(RED: NodeAPI): void {
      * Turns the asset's logged failures into completed runs (each once), keeps them in the twin's run library and
      * takes them into the model. @returns the runs learned now, and the failures that cannot be learned (warned once)
      */
-    const learnFailures = (assetId: string): { added: CompletedRun[]; refused: RefusedRun[] } => {
-      if (!store || !runs) return { added: [], refused: [] };
+    const learnFailures = (assetId: string): Learned => {
+      if (!store || !runs) return NOTHING_LEARNED;
       // Asked on every estimate: a log searched before and unchanged since holds no new failure (and the search copies
       // the whole log, which grows with the years).
-      const revision = store.maintenanceRevision(assetId);
-      if (searchedLogs.get(assetId) === revision) return { added: [], refused: [] };
+      const log = logOf(store, assetId);
+      if (log.searched) return NOTHING_LEARNED;
       const found = completedRuns(store, assetId, (id) => runs.has(id) || runs.refused.has(id));
-      // Noted only once the search went through: one that threw is tried again with the next estimate.
-      searchedLogs.set(assetId, revision);
+      log.searched = true;
       for (const r of found.refused) {
         runs.refused.add(r.id);
         this.warn(`the failure of ${r.assetId} (${r.id}) is not learned: ${r.reason}`);
@@ -137,7 +157,7 @@ export = function register(RED: NodeAPI): void {
       return { added, refused: found.refused };
     };
 
-    const learnedMessage = (added: CompletedRun[]): NodeMessage => ({
+    const learnedMessage = (added: readonly CompletedRun[]): NodeMessage => ({
       topic: 'learned',
       payload: {
         runs: added.map((r) => ({ id: r.id, assetId: r.assetId, cycles: r.cycles, startedAt: r.startedAt, failedAt: r.failedAt, ...(r.part ? { part: r.part } : {}) })),
@@ -185,7 +205,7 @@ export = function register(RED: NodeAPI): void {
         if (learned.length > 0) send(learnedMessage(learned));
         takeInLearnedRuns();
         const names = requiredSignals(model);
-        const since = lastPartReplacement(store, assetId);
+        const { since } = logOf(store, assetId);
         const last = lastEstimates.get(assetId);
         if (last !== undefined && last.model === model && stampHolds(last.stamp, store, assetId, names, since)) {
           // Nothing the estimate reads has changed since the last one (snapshots of one asset arriving in a burst all
@@ -371,7 +391,7 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       definition?.events.off('maintenance', onMaintenance);
       lastEstimates.clear();
-      searchedLogs.clear();
+      logs.clear();
       shown.close();
       const running = worker;
       worker = undefined;

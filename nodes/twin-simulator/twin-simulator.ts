@@ -192,7 +192,7 @@ export = function register(RED: NodeAPI): void {
       // One pump at a time, named: a slip must never renew every bearing of the fleet.
       if (typeof assetId !== 'string' || assetId === '') return 'replace-bearing needs the pump: payload { assetId } or the asset id as text';
       const pump = current.pumps.find((p) => p.assetId === assetId);
-      if (!pump) return `unknown asset "${assetId}": this simulator runs ${describeAssets(current.assetIds)}`;
+      if (!pump) return unknownAsset(assetId, current);
       pump.replaceBearing();
       return undefined;
     };
@@ -227,7 +227,7 @@ export = function register(RED: NodeAPI): void {
     const checkTarget = (current: SimulatedFleet, { fault, assetId, signal }: { fault?: unknown; assetId?: unknown; signal?: unknown }): string | undefined => {
       if (fault === 'friction' && !(current instanceof PumpFleet)) return 'a friction fault applies to the pump model only';
       if (typeof assetId === 'string' && assetId !== '' && !current.assetIds.includes(assetId)) {
-        return `unknown asset "${assetId}": this simulator runs ${describeAssets(current.assetIds)}`;
+        return unknownAsset(assetId, current);
       }
       if (typeof signal === 'string' && signal !== '') {
         if (current.exempt.includes(signal)) return `"${signal}" is the replay's cycle counter, not a sensor: faults do not apply to it`;
@@ -254,7 +254,7 @@ export = function register(RED: NodeAPI): void {
         return `speed setpoint must be a number of rpm ≥ 0, got ${JSON.stringify(speed)}`;
       }
       const targets = assetId === undefined ? current.pumps : current.pumps.filter((p) => p.assetId === assetId);
-      if (targets.length === 0) return `unknown asset "${String(assetId)}": this simulator runs ${describeAssets(current.assetIds)}`;
+      if (targets.length === 0) return unknownAsset(assetId, current);
       for (const pump of targets) pump.setSpeedSetpoint(speed);
       return undefined;
     };
@@ -342,4 +342,9 @@ export = function register(RED: NodeAPI): void {
 function describeAssets(ids: readonly string[]): string {
   if (ids.length <= 3) return ids.join(', ');
   return `${ids[0]} … ${ids[ids.length - 1]} (${ids.length} assets)`;
+}
+
+/** Why a command naming an asset this simulator does not run is refused (faults, speed, replace-bearing). */
+function unknownAsset(assetId: unknown, fleet: SimulatedFleet): string {
+  return `unknown asset "${String(assetId)}": this simulator runs ${describeAssets(fleet.assetIds)}`;
 }
