@@ -21,6 +21,13 @@ export interface HistorySeries {
 }
 
 /** Statistics over the usable (not `bad`) points of a history window. */
+/** Points of a window in reused buffers: the first `count` entries of `ts` and `values` (the arrays may be longer). */
+export interface UsableWindow {
+  ts: Float64Array;
+  values: Float64Array;
+  count: number;
+}
+
 export interface WindowStatistics {
   /** Usable points in the window. */
   count: number;
@@ -333,13 +340,17 @@ export class SignalHistory {
         }
       }
       const n = Math.max(0, end - low);
+      // Element by element, not `set(subarray(...))`: windows are mostly a few dozen points, where the four typed-array
+      // views a set needs cost more (and leave more garbage, on every model update) than the copy itself.
       const start = this.slot(low);
       const firstRun = Math.min(n, this.capacity - start);
-      ts.set(this.times.subarray(start, start + firstRun));
-      values.set(this.values.subarray(start, start + firstRun));
-      if (firstRun < n) {
-        ts.set(this.times.subarray(0, n - firstRun), firstRun);
-        values.set(this.values.subarray(0, n - firstRun), firstRun);
+      for (let i = 0; i < firstRun; i++) {
+        ts[i] = this.times[start + i]!;
+        values[i] = this.values[start + i]!;
+      }
+      for (let i = firstRun; i < n; i++) {
+        ts[i] = this.times[i - firstRun]!;
+        values[i] = this.values[i - firstRun]!;
       }
       return n;
     }

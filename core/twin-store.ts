@@ -2,7 +2,7 @@ import { systemClock, type Clock } from './clock.js';
 import { errorMessage } from './errors.js';
 import { cloneJson, jsonRoundTrip } from './json-clone.js';
 import { newRevision } from './revision.js';
-import { SignalHistory, decimateSeries, type HistorySeries, type WindowStatistics } from './signal-history.js';
+import { SignalHistory, decimateSeries, type HistorySeries, type UsableWindow, type WindowStatistics } from './signal-history.js';
 import type { AuditRecord } from './actuation-guards.js';
 import { DEFAULT_EWMA_ALPHA, type ActuationPoint, type SignalDefinition, type TwinDefinitionSpec } from './twin-definition.js';
 import type { Parsed, Quality, RejectedSignal, Telemetry } from './telemetry.js';
@@ -194,8 +194,8 @@ export class TwinStore {
   private dirty = new Set<string>();
   /** Reused buffers of `alignedHistory`, one pair per signal position. */
   private readonly alignScratch: Array<{ ts: Float64Array; values: Float64Array }> = [];
-  /** Reused buffer of `usableWindow`. */
-  private windowScratch = { ts: new Float64Array(0), values: new Float64Array(0) };
+  /** What `usableWindow` answers, reused. */
+  private readonly windowScratch: UsableWindow = { ts: new Float64Array(0), values: new Float64Array(0), count: 0 };
 
   constructor(
     spec: TwinDefinitionSpec,
@@ -666,17 +666,25 @@ export class TwinStore {
   }
 
   /**
-   * The usable (not `bad`) points of one signal with `from <= ts <= to`, oldest first, as views of a buffer the store
-   * reuses: valid only until the next `usableWindow` call (twin-model's condition indicators, on every update).
-   * Empty for unknown assets or signals.
+   * The usable (not `bad`) points of one signal with `from <= ts <= to`, oldest first: the first `count` entries of
+   * `ts` and `values`, buffers the store reuses (the arrays may be longer than `count`). Valid only until the next
+   * `usableWindow` call: twin-model's condition indicators read it on every update and keep nothing, so it is one
+   * object and two buffers for the whole store, not three new objects per signal and update.
+   * Empty (count 0) for unknown assets or signals.
    */
-  usableWindow(assetId: string, signal: string, from: number, to: number): { ts: Float64Array; values: Float64Array } {
+  usableWindow(assetId: string, signal: string, from: number, to: number): UsableWindow {
+    const window = this.windowScratch;
     const history = this.assets.get(assetId)?.signals.get(signal)?.history;
-    if (history === undefined) return { ts: this.windowScratch.ts.subarray(0, 0), values: this.windowScratch.values.subarray(0, 0) };
-    if (this.windowScratch.ts.length < history.length) this.windowScratch = { ts: new Float64Array(history.capacity), values: new Float64Array(history.capacity) };
-    const { ts, values } = this.windowScratch;
-    const n = history.copyUsableFrom(from, to, ts, values);
-    return { ts: ts.subarray(0, n), values: values.subarray(0, n) };
+    if (history === undefined) {
+      window.count = 0;
+      return window;
+    }
+    if (window.ts.length < history.length) {
+      window.ts = new Float64Array(history.capacity);
+      window.values = new Float64Array(history.capacity);
+    }
+    window.count = history.copyUsableFrom(from, to, window.ts, window.values);
+    return window;
   }
 
   /** Forgets one asset, or every asset when no id is given. */

@@ -77,10 +77,10 @@ export interface HistoryReader {
   /** Every point with its quality, in arrays of its own (fitting a baseline, once). */
   series(signal: string, from: number, to: number): { ts: number[]; values: number[]; quality: string[] };
   /**
-   * The usable (not `bad`) points only, possibly as views of reused buffers valid until the next call: condition
-   * indicators read them on every update and keep nothing.
+   * The usable (not `bad`) points only, in buffers that may be reused and valid until the next call (the first
+   * `count` entries): condition indicators read them on every update and keep nothing.
    */
-  usable(signal: string, from: number, to: number): { ts: ArrayLike<number>; values: ArrayLike<number> };
+  usable(signal: string, from: number, to: number): { ts: ArrayLike<number>; values: ArrayLike<number>; count: number };
 }
 
 /** Smallest scale of a fitted baseline's residual, relative to the output level (as the monitor's floor). */
@@ -211,7 +211,7 @@ export class AssetModel {
     const out: Record<string, ConditionIndicators> = {};
     for (const signal of Object.keys(measured)) {
       const h = history.usable(signal, from, ts);
-      const found = conditionIndicators(h.ts, h.values, this.timeScale);
+      const found = conditionIndicators(h.ts, h.values, this.timeScale, h.count);
       if (found) out[signal] = found;
     }
     return out;

@@ -133,7 +133,8 @@ describe('window statistics and condition indicators (checked against simple-sta
     const usable = reference.values.filter((_, i) => reference.quality[i] !== 'bad');
     const usableTs = reference.ts.filter((_, i) => reference.quality[i] !== 'bad');
     assert.equal(usable.length, 61, 'both ends of the window are included, the bad reading is not');
-    const found = conditionIndicators(window.ts, window.values, 60)!;
+    assert.equal(window.count, 61);
+    const found = conditionIndicators(window.ts, window.values, 60, window.count)!;
     assert.equal(found.points, 61);
     close(found.rms, ss.rootMeanSquare(usable), 1e-9);
     const n = usable.length;

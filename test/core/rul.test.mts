@@ -422,7 +422,7 @@ describe('RUL core', () => {
           for (const name of names) {
             const series = store.history('x', name, 10_000, 40_000);
             const window = store.usableWindow('x', name, 10_000, 40_000);
-            assert.deepEqual([Array.from(window.ts), Array.from(window.values)], [series.ts.filter((_, i) => series.quality[i] !== 'bad'), series.values.filter((_, i) => series.quality[i] !== 'bad')]);
+            assert.deepEqual([Array.from(window.ts.subarray(0, window.count)), Array.from(window.values.subarray(0, window.count))], [series.ts.filter((_, i) => series.quality[i] !== 'bad'), series.values.filter((_, i) => series.quality[i] !== 'bad')]);
           }
         }),
         { numRuns: 500 },

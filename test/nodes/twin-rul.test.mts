@@ -46,7 +46,7 @@ async function loadStateAndRul() {
       { id: 'out', type: 'helper' },
     ]),
   );
-  return { out: collect(helper.getNode('out')), state: helper.getNode('state') };
+  return { out: collect(helper.getNode('out')), state: helper.getNode('state'), rul: helper.getNode('rul'), store: helper.getNode(def).store };
 }
 
 describe('twin-rul', function () {
@@ -127,7 +127,7 @@ describe('twin-rul', function () {
   });
 
   it('answers every snapshot of a burst with the estimate of the twin as it is; a new reading, a reset and other data give new ones', async () => {
-    const { out, state } = await loadStateAndRul();
+    const { out, state, rul, store } = await loadStateAndRul();
     const t0 = Date.UTC(2026, 0, 1);
     // Two engines' readings under one asset id and the same timestamps: what a reset and a new engine look like.
     const replayOf = (engine: (typeof testEngines)[number]) => {
@@ -149,6 +149,15 @@ describe('twin-rul', function () {
     assert.deepEqual(out.map((m) => [m.batch, m.topic]), a.slice(0, 30).map((_, i) => [`b${i}`, 'jet-1']));
     assert.ok(burst.every((p) => p.cycles === 30 && p.rul === expected(testEngines[0]!, 30)), `answers: ${burst.map((p) => `${p.cycles}:${p.rul}`).join(' ')}`);
     assert.notEqual(burst[0], burst[1], 'each answer has its own payload');
+    // A flow that changes an answer (here the first, computed one) changes neither the twin nor the next answers.
+    const estimate = structuredClone(burst[0]);
+    burst[0].rul = -1;
+    burst[0].probabilityOfFailureWithin.p = -1;
+    burst[29].probabilityOfFailureWithin.p = -1;
+    rul.receive({ payload: { assetId: 'jet-1' }, again: true });
+    await until(() => out.length === 31, 5000, 'the answer asked again');
+    assert.deepEqual(out.pop()!.payload, estimate);
+    assert.deepEqual({ assetId: 'jet-1', ...store.derived('jet-1', 'rul') }, estimate);
     // One more reading: a new estimate on 31 cycles.
     state.receive({ payload: a[30] });
     await until(() => out.length === 31, 5000, 'the 31st answer');
