@@ -11,7 +11,7 @@ import { tempDir } from '../support/red.mts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PALETTE_LABELS: Record<string, string> = {
-  'twin-simulator': 'simulator',
+  'twin-simulator': 'twin simulator',
   'twin-mqtt-in': 'twin mqtt in',
   'twin-opcua-in': 'twin opc ua in',
   'twin-sensor': 'twin sensor',
@@ -19,7 +19,7 @@ const PALETTE_LABELS: Record<string, string> = {
   'twin-model': 'twin model',
   'twin-state': 'twin state',
   'twin-rul': 'twin RUL',
-  'twin-what-if': 'what if',
+  'twin-what-if': 'twin what-if',
 };
 const FLOW_TYPES = Object.keys(PALETTE_LABELS);
 /** Config node types, each opened from the flow node that uses it, as a user does. */
