@@ -184,3 +184,14 @@ export function compileSignalConversions(rules: unknown): Parsed<SignalConverter
     },
   };
 }
+
+/**
+ * A remaining life as people read it in a status line: whole units, but minutes or seconds of two hours or more in
+ * hours with one decimal ("4.0 h", not "241 minutes"), as the plant dashboards show them. Other units (cycles,
+ * hours) stay as they are.
+ */
+export function readableLife(rul: number, unit: string): { rul: string; unit: string } {
+  const perHour = unit === 'minutes' ? 60 : unit === 'seconds' ? 3600 : undefined;
+  if (perHour !== undefined && rul >= 2 * perHour) return { rul: (rul / perHour).toFixed(1), unit: 'h' };
+  return { rul: String(Math.round(rul)), unit };
+}

@@ -8,6 +8,7 @@ import { MODELS_FOLDER, modelNameFrom } from '../../core/rul/model-file.js';
 import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, type RulMethod, type RulModel } from '../../core/rul/model.js';
 import { completedRuns, historyStamp, lastPartReplacement, runId, stampHolds, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
 import { cloneJson } from '../../core/json-clone.js';
+import { readableLife } from '../../core/units.js';
 import type { MaintenanceEntry, TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessage, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
@@ -253,7 +254,7 @@ export = function register(RED: NodeAPI): void {
         };
         const written = store.writeDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
-        if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, rul: Math.round(prediction.rul), unit: prediction.unit });
+        if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, ...readableLife(prediction.rul, prediction.unit) });
         // The twin's own value is kept (the store replaces it on the next write, never changes it); the flow gets a copy.
         lastEstimates.set(assetId, { model, stamp: historyStamp(store, assetId, names, since), stored: written.value });
         answer(msg, assetId, { assetId, ...cloneJson(written.value) }, send);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { compileScaling, compileSignalConversions, compileUnitConversion, findUnit, UNITS } from '../../dist/core/index.js';
+import { compileScaling, compileSignalConversions, compileUnitConversion, findUnit, readableLife, UNITS } from '../../dist/core/index.js';
 
 /** Converts one value, failing the test with the reason when the pair is refused. */
 function convert(value: number, from: string, to: string): number {
@@ -120,5 +120,13 @@ describe('per-signal conversions', () => {
       assert.equal(r.ok, false, JSON.stringify(rules));
       assert.match(!r.ok ? r.reason : '', reason);
     }
+  });
+
+  it('shows a remaining life of two hours or more in hours, shorter ones and other units as they are', () => {
+    assert.deepEqual(readableLife(241, 'minutes'), { rul: '4.0', unit: 'h' });
+    assert.deepEqual(readableLife(120, 'minutes'), { rul: '2.0', unit: 'h' });
+    assert.deepEqual(readableLife(119.6, 'minutes'), { rul: '120', unit: 'minutes' });
+    assert.deepEqual(readableLife(9000, 'seconds'), { rul: '2.5', unit: 'h' });
+    assert.deepEqual(readableLife(124.99, 'cycles'), { rul: '125', unit: 'cycles' });
   });
 });
