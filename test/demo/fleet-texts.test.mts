@@ -26,6 +26,19 @@ function pump(assetId: string, rul: Record<string, number> | undefined, lastMain
   };
 }
 
+/** The fleet function in a runtime, its five outputs collected; the table (output 1) is returned. */
+async function loadFleet() {
+  const fleet = demo.find((n) => n.id === 'dash.fn.fleet')!;
+  await helper.load(
+    [functionNode],
+    onTab([
+      { ...fleet, z: 'tab', wires: [['table'], ['summary'], ['speed'], ['interlock'], ['maintenance']] },
+      ...['table', 'summary', 'speed', 'interlock', 'maintenance'].map((id) => ({ id, type: 'helper' })),
+    ]),
+  );
+  return { fleet, table: collect(helper.getNode('table')) };
+}
+
 describe('demo dashboard: fleet table and texts', () => {
   beforeEach(() => helper.startServer());
   afterEach(async () => {
@@ -34,15 +47,7 @@ describe('demo dashboard: fleet table and texts', () => {
   });
 
   it('shows the RUL with its interval, "more than" at the method\'s ceiling, and the last maintenance of the pump shown', async () => {
-    const fleet = demo.find((n) => n.id === 'dash.fn.fleet')!;
-    await helper.load(
-      [functionNode],
-      onTab([
-        { ...fleet, z: 'tab', wires: [['table'], ['summary'], ['speed'], ['interlock'], ['maintenance']] },
-        ...['table', 'summary', 'speed', 'interlock', 'maintenance'].map((id) => ({ id, type: 'helper' })),
-      ]),
-    );
-    const table = collect(helper.getNode('table'));
+    const { fleet, table } = await loadFleet();
     const maintenance = collect(helper.getNode('maintenance'));
     // The asset page shows pump-1 (the dashboard keeps the choice in flow context).
     (helper.getNode(fleet.id) as any).context().flow.set('asset', 'pump-1');
@@ -72,5 +77,39 @@ describe('demo dashboard: fleet table and texts', () => {
     });
     const time = new Date(replaced.ts).toLocaleTimeString('en-GB');
     assert.equal(maintenance[0].payload, `bearing replaced ${time} by dashboard: replaced from the plant dashboard`);
+  });
+
+  it('colours a row by what it asks of the operator: red at the bearing trip or under 2 h left, amber for anomalies, staleness or under 8 h, green otherwise', async () => {
+    const { fleet, table } = await loadFleet();
+    const RED = '#c62828';
+    const AMBER = '#f9a825';
+    const GREEN = '#2e7d32';
+    const health = (index: number, anomalies: Record<string, boolean> = {}) => ({ health: { index, anomalies } });
+    const hot = (p: ReturnType<typeof pump>, value: number) => ({ ...p, signals: { ...p.signals, bearingTemp: { value, quality: 'good' } } });
+    helper.getNode(fleet.id).receive({
+      poll: true,
+      twin: 'main',
+      payload: [
+        // Early wear: the model flags the bearing (health index already 0) while 16.7 h are left: look at it, no more.
+        { ...pump('pump-1', { rul: 1002, lower: 990, upper: 1020, ceiling: 5146 }), ...health(0, { bearingTemp: true, vibration: true }) },
+        // A new bearing the model finds as healthy as at commissioning.
+        { ...pump('pump-2', { rul: 1560, lower: 1500, upper: 1600, ceiling: 5146 }), ...health(0.97) },
+        // Failed: the bearing past the trip, no life left (pump-4 over OPC UA is not modelled: no health at all).
+        hot(pump('pump-4', { rul: 0, lower: 0, upper: 0, ceiling: 5146 }), 94.7),
+        // Under 8 h left, nothing flagged.
+        { ...pump('pump-3', { rul: 400, lower: 300, upper: 500, ceiling: 5146 }), ...health(0.9) },
+        // Under 2 h left.
+        { ...pump('pump-5', { rul: 100, lower: 60, upper: 140, ceiling: 5146 }), ...health(0.9) },
+      ],
+    });
+    await until(() => table.length === 1, 5000, 'the table');
+    const rows = Object.fromEntries(table[0].payload.map((row: any) => [row.asset, [row.status, row.alarms]]));
+    assert.deepEqual(rows, {
+      'pump-1': [AMBER, 'bearingTemp anomaly, vibration anomaly'],
+      'pump-2': [GREEN, 'none'],
+      'pump-3': [AMBER, 'under 8 h of life left'],
+      'pump-4': [RED, 'bearing 94.7 °C: at the 90 °C trip, under 2 h of life left'],
+      'pump-5': [RED, 'under 2 h of life left'],
+    });
   });
 });
