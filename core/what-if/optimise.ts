@@ -11,7 +11,7 @@
  */
 import type { Parsed } from '../telemetry.js';
 import { SeededRandom } from '../random.js';
-import { simulatePumpScenario, type Kpis, type PumpFork, type ScenarioResult, type WhatIfSettings } from './pump-scenario.js';
+import { compareWithBaseline, simulatePumpScenario, type Kpis, type PumpFork, type ScenarioResult, type WhatIfSettings } from './pump-scenario.js';
 import { parseScenario, SCENARIO_LIMITS, type Scenario, type ScenarioChanges, type ScenarioDefaults } from './scenario.js';
 
 export interface DecisionVariable {
@@ -81,7 +81,7 @@ export interface OptimisationOutcome {
   name: string;
   method: 'grid' | 'nelder-mead';
   evaluations: number;
-  /** The best feasible candidate's full scenario result (trajectories, KPIs), or null when none is feasible. */
+  /** The best feasible candidate's full scenario result (trajectories, KPIs, comparison with the baseline), or null when none is feasible. */
   best: (ScenarioResult & { values: Record<string, number>; objective: number }) | null;
   baseline: ScenarioResult;
   /** The constraint that binds at the optimum (least slack), and every candidate's objective against it. */
@@ -330,8 +330,8 @@ export async function optimisePump(fork: PumpFork, o: Optimisation, settings: Wh
   const feasible = all.filter((c) => c.candidate.feasible).sort((a, b) => sign * (b.candidate.objective - a.candidate.objective));
   const bestEntry = feasible[0];
   const binding = bindingConstraint(o, settings, bestEntry?.candidate);
-  const best = bestEntry ? { ...bestEntry.result, comparison: undefined, values: bestEntry.candidate.values, objective: bestEntry.candidate.objective } : null;
-  if (best) delete best.comparison;
+  // The best setting against carrying on as now, in the words a scenario gets, so a page can say what it changes.
+  const best = bestEntry ? { ...bestEntry.result, comparison: compareWithBaseline(bestEntry.result.kpis, baseline.value.kpis), values: bestEntry.candidate.values, objective: bestEntry.candidate.objective } : null;
   const ordered = all.map((c) => c.candidate).sort((a, b) => (Object.values(a.values)[0] ?? 0) - (Object.values(b.values)[0] ?? 0));
   return {
     ok: true,

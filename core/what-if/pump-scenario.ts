@@ -32,7 +32,7 @@ export interface PumpFork {
   version: number;
   ts: number;
   speedRpm: number;
-  /** Where the drive is heading (a pending desired value), else the current speed. */
+  /** The speed setpoint the drive holds or is heading to: the baseline holds it, and a scenario's speed is compared with it. */
   setpointRpm: number;
   bearingTempC: number;
   /** Calibrated parameters: defaults with the twin's estimates (e.g. bearing friction from twin-model). */
@@ -299,7 +299,7 @@ function simulateRun(p: RunPlan, sample: Sample, random: SeededRandom, run: numb
       speed += Math.abs(error) <= maxChange ? error : Math.sign(error) * maxChange;
       // Wear over the step at the temperature the bearing starts it with (explicit Euler: steps are far shorter
       // than the hours over which friction changes noticeably).
-      const growth = frictionGrowthRate(wear, speed, temp);
+      const growth = frictionGrowthRate(params, wear, speed, temp);
       temp = stepBearingTemperature(params, temp, bearingLoss(params, speed), p.stepS);
       params.bearingFriction += growth * dtHours;
     } else {

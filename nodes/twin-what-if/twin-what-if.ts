@@ -240,8 +240,9 @@ export = function register(RED: NodeAPI): void {
         const assetId = optimisation?.ok ? optimisation.value.assetId : scenarios?.ok ? scenarios.value[0]!.assetId : '';
         if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}": the twin has no such asset`);
         const limits = operatingLimits(config.limits, store);
-        // The fork reads a snapshot (a copy): nothing a scenario does can reach the live twin.
-        const fork = forkPump(store.snapshot(assetId), { ...forkOptions, limitC: bearingLimit(limits) });
+        // The fork reads a snapshot (a copy): nothing a scenario does can reach the live twin. Its statistics give the
+        // mean speed, the baseline's setpoint when no command set one.
+        const fork = forkPump(store.snapshot(assetId, { statistics: true }), { ...forkOptions, limitC: bearingLimit(limits) });
         if (!fork.ok) throw new Error(fork.reason);
         const settings: WhatIfSettings = { limits, maxPoints, uncertainty };
         const id = nextId++;

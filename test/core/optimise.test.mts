@@ -83,7 +83,9 @@ describe('optimising on the twin', () => {
 
   it('a floor on the remaining life binds when it is stricter than the temperature limit', async () => {
     const free = await optimise({ variables: [{ path: 'setpoints.speed', min: 1000, max: 1600, step: 20 }], objective: 'throughputM3' });
-    const floor = Math.round(free.best!.kpis.rulAtEndH + 2);
+    // 15 % more life than the temperature limit leaves at its optimum: the bearing then has to run a few grid steps
+    // slower, where it is further under the temperature limit than above the floor.
+    const floor = Math.round(free.best!.kpis.rulAtEndH * 1.15);
     const bound = await optimise({ variables: [{ path: 'setpoints.speed', min: 1000, max: 1600, step: 20 }], objective: 'throughputM3', constraints: { minRulAtEndH: floor } });
     assert.ok(bound.best!.values['setpoints.speed']! < free.best!.values['setpoints.speed']!);
     assert.ok(bound.best!.kpis.rulAtEndH >= floor);

@@ -48,12 +48,14 @@ export interface ChartData {
   title: string;
   series: Record<string, number[]>;
   values: Record<string, number[]>;
+  /** The colour each series is drawn in (its own, else the chart's palette by its position). */
+  colors: Record<string, string>;
 }
 
 /** The charts mounted on the page, with the points each series draws. */
 export function chartsOn(page: Page): Promise<ChartData[]> {
   return page.evaluate(() => {
-    const charts = (window as unknown as { uiCharts?: Record<string, { props: { label: string }; chart: { getOption(): { series: Array<{ name: string; data?: Array<[number, number]> }> } } }> }).uiCharts ?? {};
+    const charts = (window as unknown as { uiCharts?: Record<string, { props: { label: string }; chart: { getOption(): { color: string[]; series: Array<{ name: string; data?: Array<[number, number]>; itemStyle?: { color?: string } }> } } }> }).uiCharts ?? {};
     return Object.entries(charts)
       .filter(([, c]) => c.chart !== null && document.body.contains((c as unknown as { $el: Node }).$el))
       .map(([id, c]) => ({
@@ -61,6 +63,7 @@ export function chartsOn(page: Page): Promise<ChartData[]> {
         title: c.props.label,
         series: Object.fromEntries(c.chart.getOption().series.map((s) => [s.name, (s.data ?? []).map((p) => p[0])])),
         values: Object.fromEntries(c.chart.getOption().series.map((s) => [s.name, (s.data ?? []).map((p) => p[1])])),
+        colors: Object.fromEntries(c.chart.getOption().series.map((s, i) => [s.name, s.itemStyle?.color ?? c.chart.getOption().color[i % c.chart.getOption().color.length]!])),
       }));
   });
 }

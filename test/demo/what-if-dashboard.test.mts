@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
-import { chartsOn, openBrowser, screenshot, type Browser } from './dashboard-browser.mts';
+import { chartsOn, openBrowser, screenshot, tableRows, type Browser } from './dashboard-browser.mts';
 
 describe('plant dashboard: what-if page', function () {
   this.timeout(120_000);
@@ -32,9 +32,10 @@ describe('plant dashboard: what-if page', function () {
       await new Promise((r) => setTimeout(r, 1500));
       words = await page.locator('.twin-wi-words').innerText();
     }
-    assert.match(words, /^1480 rpm, 25 °C: .*median of 100 runs.*Computed in [\d.]+ s from twin version \d+\./);
+    // Sliders left where the page put them change nothing: the scenario is the pump as now, and shows no difference.
+    assert.match(words, /^as now: no difference from the baseline \(median of 100 runs.*Computed in [\d.]+ s from twin version \d+\./);
     const temp = (await chartsOn(page)).find((c) => c.title === 'Bearing temperature ahead (°C)')!;
-    for (const series of ['baseline', '1480 rpm, 25 °C', '5 %', '95 %']) assert.ok((temp.series[series]?.length ?? 0) > 100, `${series}: ${temp.series[series]?.length}`);
+    for (const series of ['baseline', 'as now', '5 %', '95 %']) assert.ok((temp.series[series]?.length ?? 0) > 100, `${series}: ${temp.series[series]?.length}`);
 
     await page.getByRole('button', { name: 'Optimise' }).click();
     const best = page.locator('.twin-wi-best');
@@ -47,8 +48,11 @@ describe('plant dashboard: what-if page', function () {
     const bestRpm = Number(/Best: (\d+) rpm/.exec(await best.innerText())![1]);
     const charts = await chartsOn(page);
     const water = charts.find((c) => c.title.startsWith('Water over the look-ahead'))!;
-    const safe = water.series['safe'] ?? [];
-    const unsafe = water.series['breaks a limit'] ?? [];
+    // Points with no value only hold a category's place (and colour) in the legend.
+    const drawn = (name: string) => (water.series[name] ?? []).filter((_, i) => Number.isFinite(water.values[name]![i]));
+    const safe = drawn('safe');
+    const unsafe = drawn('breaks a limit');
+    assert.deepEqual(water.colors, { safe: '#2e7d32', 'breaks a limit': '#c62828' }, 'safe in green, breaking a limit in red');
     assert.equal(safe.length + unsafe.length, 41, `points drawn: ${JSON.stringify(water.series)}`);
     assert.ok(safe.length > 0 && unsafe.length > 0, 'the 8 h floor binds: some speeds are safe, some are not');
     assert.equal(Math.max(...safe), bestRpm);
@@ -61,6 +65,12 @@ describe('plant dashboard: what-if page', function () {
     assert.equal(life.size, 41);
     for (const rpm of safe) assert.ok(life.get(rpm)! >= 8, `${rpm} rpm is drawn safe with ${life.get(rpm)} h left`);
     for (const rpm of unsafe) assert.ok(life.get(rpm)! < 8, `${rpm} rpm is drawn unsafe with ${life.get(rpm)} h left`);
+    // The table shows the baseline and the optimum, and so do the words and the charts above it.
+    const optimumWords = await page.locator('.twin-wi-words').innerText();
+    assert.match(optimumWords, new RegExp(`^optimum \\(best\\), ${bestRpm} rpm: .*throughput [+−][\\d.]+ m³`));
+    assert.deepEqual((await tableRows(page, 'twin-wi-table')).map((r) => r[0]), ['baseline', 'optimum (best)']);
+    const optimumTemp = (await chartsOn(page)).find((c) => c.title === 'Bearing temperature ahead (°C)')!;
+    assert.deepEqual(Object.keys(optimumTemp.series), ['baseline', `optimum (best), ${bestRpm} rpm`]);
     await screenshot(page, 'what-if');
     await page.close();
   });
