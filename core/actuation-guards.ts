@@ -116,16 +116,22 @@ export function checkCommand(command: ActuationCommand, context: GuardContext): 
     const change = value - context.reported;
     if (Math.abs(change) > rate) {
       if (policy.rate === 'refuse') return refuse('rate', `a change of ${round(change)} is more than ${rate} per second`);
-      if (context.reported < min || context.reported > max) {
-        // Every step between a value outside the limits and the target would be written outside them too.
-        return refuse('rate', `the reported ${context.reported} is outside ${min} … ${max}, so a ramp from it would write outside the limits`);
+      // A reported value a little beyond a limit (measurement noise, overshoot) is not a setpoint the twin wrote: the
+      // ramp starts at that limit, so it never writes outside the limits, and its first write is within one step of
+      // the reported value. Further beyond, even writing the limit would be a bigger change than the rate allows.
+      const start = Math.min(max, Math.max(min, context.reported));
+      if (Math.abs(start - context.reported) > rate) {
+        const beyond = context.reported > max ? `above the maximum ${max}` : `below the minimum ${min}`;
+        return refuse('rate', `the reported ${context.reported} is more than ${rate} ${beyond}, so even the first write within the limits would be a change of more than ${rate} per second`);
       }
-      const steps = Math.ceil(Math.abs(change) / rate);
+      const fromLimit = start !== context.reported;
+      const stepsFromStart = Math.ceil(Math.abs(value - start) / rate);
+      const steps = (fromLimit ? 1 : 0) + stepsFromStart;
       if (steps > MAX_RAMP_STEPS) return refuse('rate', `a change of ${round(change)} at ${rate} per second needs ${steps} steps, more than ${MAX_RAMP_STEPS}`);
-      ramp = [];
-      for (let i = 1; i < steps; i++) ramp.push(context.reported + Math.sign(change) * rate * i);
+      ramp = fromLimit ? [start] : [];
+      for (let i = 1; i < stepsFromStart; i++) ramp.push(start + Math.sign(value - start) * rate * i);
       ramp.push(value);
-      verdicts.push({ guard: 'rate', passed: true, detail: `ramped in ${steps} steps of at most ${rate}` });
+      verdicts.push({ guard: 'rate', passed: true, detail: `ramped in ${steps} steps of at most ${rate}${fromLimit ? `, from the limit ${start} (the reported ${context.reported} is beyond it)` : ''}` });
     } else {
       verdicts.push({ guard: 'rate', passed: true, detail: `a change of ${round(change)} is within ${rate} per second` });
     }

@@ -24,7 +24,8 @@ export interface SignalSnapshot {
  * - `reached`: the reported value came within tolerance.
  * - `expired`: its time to live ran out before it was reached; it must never be applied later.
  * - `overridden`: the device reported a different value newer than the settle time after the command (someone changed
- *   it at the machine): the device wins.
+ *   it at the machine): the device wins. For a ramped command the settle time counts from the ramp's last step: the
+ *   readings on the way to the target are the machine following the ramp, not someone overriding it.
  */
 export type DesiredState = 'pending' | 'reached' | 'expired' | 'overridden';
 
@@ -34,6 +35,11 @@ export interface DesiredValue {
   ts: number;
   /** After this (ms) a pending desired value expires; undefined: never. */
   expiresAt?: number;
+  /**
+   * When the actuator writes the last step of its ramp to this value (ms, store clock); absent: written at once. The
+   * settle time and the time to live count from then.
+   */
+  rampEndsAt?: number;
   /** Who asked for it (a node name, a user), for the audit trail. */
   source?: string;
   state: DesiredState;
@@ -332,7 +338,7 @@ export class TwinStore {
     if (Math.abs(desired.delta) <= (point.tolerance ?? 0)) {
       desired.state = 'reached';
       outcome.desiredChanged.push({ point: point.name, state: 'reached' });
-    } else if (ts > desired.ts + (point.settleMs ?? this.settleMs)) {
+    } else if (ts > (desired.rampEndsAt ?? desired.ts) + (point.settleMs ?? this.settleMs)) {
       desired.state = 'overridden';
       outcome.desiredChanged.push({ point: point.name, state: 'overridden' });
     }
@@ -348,15 +354,17 @@ export class TwinStore {
 
   /**
    * Sets what an actuation point should become. Checked against the point's limits; the actuator applies its own
-   * guards (rate, interlocks) before writing.
+   * guards (rate, interlocks) before writing. `rampMs`: how long after now the actuator writes the last step of a ramp
+   * to the value; the settle time and the time to live count from that step.
    */
-  setDesired(assetId: string, pointName: string, value: unknown, options: { ttlMs?: number; source?: string } = {}): Parsed<DesiredValue> {
+  setDesired(assetId: string, pointName: string, value: unknown, options: { ttlMs?: number; source?: string; rampMs?: number } = {}): Parsed<DesiredValue> {
     const point = this.points.get(pointName);
     if (point === undefined) return { ok: false, reason: `"${pointName}" is not an actuation point of "${this.spec.name}"` };
     if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, reason: `desired ${pointName} must be a finite number` };
     if (point.min !== undefined && value < point.min) return { ok: false, reason: `desired ${pointName} ${value} is below the minimum ${point.min}` };
     if (point.max !== undefined && value > point.max) return { ok: false, reason: `desired ${pointName} ${value} is above the maximum ${point.max}` };
     if (options.ttlMs !== undefined && !(options.ttlMs > 0)) return { ok: false, reason: 'time to live must be a positive number of ms' };
+    if (options.rampMs !== undefined && !(options.rampMs >= 0 && Number.isFinite(options.rampMs))) return { ok: false, reason: 'ramp time must be a finite number of ms, 0 or more' };
     if (this.assetPattern && !this.assetPattern.test(assetId)) return { ok: false, reason: `asset id "${assetId}" does not match /${this.spec.assetIdPattern}/` };
     let asset = this.assets.get(assetId);
     if (asset === undefined) {
@@ -365,7 +373,8 @@ export class TwinStore {
     }
     const now = this.clock.now();
     const desired: DesiredValue = { value, ts: now, state: 'pending' };
-    if (options.ttlMs !== undefined) desired.expiresAt = now + options.ttlMs;
+    if (options.rampMs) desired.rampEndsAt = now + options.rampMs;
+    if (options.ttlMs !== undefined) desired.expiresAt = (desired.rampEndsAt ?? now) + options.ttlMs;
     if (options.source) desired.source = options.source;
     const reported = asset.signals.get(point.reportedSignal ?? point.name);
     if (reported !== undefined && !Number.isNaN(reported.value)) {

@@ -52,6 +52,8 @@ interface Command {
   audit: AuditRecord & { response?: string };
   /** The OPC UA server answered Good_CompletesAsynchronously. */
   unconfirmedByServer?: boolean;
+  /** Its writes have started (after the operator's confirmation, in confirm mode). */
+  writing?: boolean;
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
@@ -59,6 +61,12 @@ interface Command {
 
 /** How often a pending read-back looks at the twin. */
 const READ_BACK_POLL_MS = 100;
+
+/** One ramp step a second (the rate guard's unit). */
+const RAMP_STEP_MS = 1000;
+
+/** Replaced commands remembered, so a late Confirm for one is answered with what replaced it. */
+const REMEMBERED_REPLACEMENTS = 100;
 
 /**
  * What the audit trail keeps of a requested value: a number as it is, anything else as a short description. The twin
@@ -100,6 +108,8 @@ export = function register(RED: NodeAPI): void {
     /** Commands without a final result yet: a close gives them one, so every command is audited exactly once. */
     const inFlight = new Set<Command>();
     const awaitingConfirmation = new Map<string, { command: Command; timer: NodeJS.Timeout }>();
+    /** Id of a command replaced while it waited for confirmation → id of the command that replaced it. */
+    const replacedBy = new Map<string, string>();
 
     let interlocks: Array<{ name: string; expression: ReturnType<typeof RED.util.prepareJSONataExpression> }> = [];
     let configError = 'error' in found ? found.error : undefined;
@@ -159,6 +169,30 @@ export = function register(RED: NodeAPI): void {
       msg.payload = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode, response: command.audit.response };
       command.send([msg, { topic: command.assetId, payload: command.audit }]);
       command.done(err);
+    };
+
+    /**
+     * A newer command for the same asset and point replaces an older one, as an operator expects: when the newer one
+     * is accepted, an older one waiting for confirmation is ended and never written; when the newer one starts writing,
+     * an older one still writing stops at the step it reached and its read-back ends (the twin's desired value is the
+     * newer one's from then on). A refused command replaces nothing.
+     */
+    const replaceOlder = (newer: Command, stage: 'waiting' | 'writing'): void => {
+      for (const older of inFlight) {
+        if (older === newer || older.assetId !== newer.assetId || older.point.name !== newer.point.name) continue;
+        const by = `replaced by a newer command for ${newer.assetId} ${newer.point.name} (${String(auditedValue(newer.requested))})`;
+        const waiting = awaitingConfirmation.get(older.id);
+        if (stage === 'waiting' && waiting) {
+          clearTimeout(waiting.timer);
+          timers.delete(waiting.timer);
+          awaitingConfirmation.delete(older.id);
+          replacedBy.set(older.id, newer.id);
+          if (replacedBy.size > REMEMBERED_REPLACEMENTS) replacedBy.delete(replacedBy.keys().next().value!);
+          finish(older, 'refused', `${by} before it was confirmed: nothing was written`);
+        } else if (stage === 'writing' && older.writing) {
+          finish(older, 'failed', older.audit.written === undefined ? `${by} before anything was written` : `${by} after writing ${older.audit.written}`);
+        }
+      }
     };
 
     /** The values an interlock sees: the twin's signals that are fresh and not bad; others are absent. */
@@ -224,16 +258,28 @@ export = function register(RED: NodeAPI): void {
       return String(value);
     };
 
-    /** Writes every step (one per second for a ramp), then waits for the twin to report the value. */
+    /**
+     * Writes every step (one per second for a ramp), then waits for the twin to report the value. The twin is told
+     * when the ramp's last step is due: its readings on the way are the pump following the ramp, and the settle time
+     * (and the time to live) count from that step.
+     */
     const write = async (command: Command): Promise<void> => {
       const target = command.writes[command.writes.length - 1]!;
-      const desired = store!.setDesired(command.assetId, command.point.name, target, { ttlMs, source: command.source ?? this.name ?? this.id });
+      const rampMs = (command.writes.length - 1) * RAMP_STEP_MS;
+      const desired = store!.setDesired(command.assetId, command.point.name, target, { ttlMs, rampMs, source: command.source ?? this.name ?? this.id });
       if (!desired.ok) {
         finish(command, 'refused', desired.reason);
         return;
       }
+      replaceOlder(command, 'writing');
+      command.writing = true;
+      // Each step is due at a fixed time from the first, so a slow write does not push the ramp past the end the twin
+      // was told.
+      const firstStepAt = Date.now();
       for (const [i, value] of command.writes.entries()) {
-        if (i > 0) await new Promise((resolve) => later(1000, () => resolve(undefined)));
+        if (i > 0) await new Promise((resolve) => later(Math.max(0, firstStepAt + i * RAMP_STEP_MS - Date.now()), () => resolve(undefined)));
+        // Replaced by a newer command (or the actuator stopped) while it waited: the rest of the ramp is not written.
+        if (!inFlight.has(command)) return;
         command.audit.written = value;
         if (endpoint) {
           if (!command.point.binding) throw new Error(`actuation point ${command.point.name} has no OPC UA node id in its binding`);
@@ -259,6 +305,7 @@ export = function register(RED: NodeAPI): void {
       command.send([written, null]);
       const started = Date.now();
       const poll = (): void => {
+        if (!inFlight.has(command)) return;
         const state = store!.desired(command.assetId, command.point.name);
         if (state?.state === 'reached') finish(command, 'confirmed');
         else if (state?.state === 'expired' || state?.state === 'overridden') finish(command, 'failed', `read-back: the desired value ${state.state}`);
@@ -283,7 +330,8 @@ export = function register(RED: NodeAPI): void {
         const id = typeof payload.id === 'string' ? payload.id : typeof msg.payload === 'string' ? msg.payload : '';
         const waiting = awaitingConfirmation.get(id);
         if (!waiting) {
-          done(new Error(`no command ${JSON.stringify(id)} is waiting for confirmation`));
+          const newer = replacedBy.get(id);
+          done(new Error(newer ? `command ${JSON.stringify(id)} was replaced by the newer command ${JSON.stringify(newer)} and is not waiting for confirmation` : `no command ${JSON.stringify(id)} is waiting for confirmation`));
           return;
         }
         clearTimeout(waiting.timer);
@@ -325,6 +373,7 @@ export = function register(RED: NodeAPI): void {
           finish(command, 'refused', decision.reason);
           return;
         }
+        if (mode === 'confirm') replaceOlder(command, 'waiting');
         if (mode === 'dry-run') {
           command.audit.written = command.writes[command.writes.length - 1]!;
           finish(command, 'accepted', 'dry run: nothing was written');

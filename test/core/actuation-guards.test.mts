@@ -35,7 +35,17 @@ describe('actuation guards, in order', () => {
     assert.equal(ramp.value, 1430);
     assert.match(checkCommand(cmd(1300), { point: speed }).reason!, /^rate: no usable reported value/);
     // Found by the property test below: a ramp from a reported value beyond the limits would write beyond them.
-    assert.match(checkCommand(cmd(1700), { point: speed, reported: 1900, policy: { limits: 'refuse', rate: 'ramp' } }).reason!, /outside 0 … 1800, so a ramp from it would write outside the limits/);
+    // Further beyond a limit than one step, the first write within the limits would be a bigger change than the rate.
+    assert.match(checkCommand(cmd(1700), { point: speed, reported: 1900, policy: { limits: 'refuse', rate: 'ramp' } }).reason!, /^rate: the reported 1900 is more than 50 above the maximum 1800/);
+  });
+
+  it('3 rate: a ramp from a reported value just beyond a limit (noise, overshoot) starts at that limit', () => {
+    const ramp = { limits: 'refuse', rate: 'ramp' } as const;
+    const down = checkCommand(cmd(1550), { point: speed, reported: 1820.6291, policy: ramp });
+    assert.equal(down.result, 'accepted');
+    assert.deepEqual(down.ramp, [1800, 1750, 1700, 1650, 1600, 1550]);
+    const up = checkCommand(cmd(120), { point: speed, reported: -12, policy: ramp });
+    assert.deepEqual(up.ramp, [0, 50, 100, 120]);
   });
 
   it('4 interlocks: all must hold; one that cannot be evaluated (stale or bad input) counts as failed', () => {

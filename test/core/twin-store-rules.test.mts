@@ -160,6 +160,32 @@ describe('twin store: desired vs reported', () => {
     assert.deepEqual(out.desiredChanged, [{ point: 'speed', state: 'overridden' }]);
   });
 
+  it('a ramped desired value: readings on the way are not an override; the settle time and the time to live count from the last step', () => {
+    const { s, clock } = store();
+    s.ingest({ assetId: 'p', ts: T0, signals: { speed: 1480 } });
+    // A ramp of 5 one-second steps to 1700: its last step is written 4 s after the first.
+    const set = s.setDesired('p', 'speed', 1700, { ttlMs: 3000, rampMs: 4000 });
+    assert.ok(set.ok);
+    assert.equal(set.value.rampEndsAt, T0 + 4000);
+    for (const [t, speed] of [[1000, 1530], [2000, 1580], [3000, 1630], [4000, 1680], [5500, 1690]] as const) {
+      clock.set(T0 + t);
+      s.ingest({ assetId: 'p', ts: T0 + t, signals: { speed } });
+      assert.equal(s.desired('p', 'speed')!.state, 'pending', `at ${t} ms (${speed} rpm)`);
+    }
+    clock.set(T0 + 6000);
+    s.ingest({ assetId: 'p', ts: T0 + 6000, signals: { speed: 1698 } });
+    assert.equal(s.desired('p', 'speed')!.state, 'reached');
+  });
+
+  it('a ramped desired value that does not get there within the settle time after the last step is overridden', () => {
+    const { s, clock } = store();
+    s.ingest({ assetId: 'p', ts: T0, signals: { speed: 1480 } });
+    s.setDesired('p', 'speed', 1700, { rampMs: 4000 });
+    clock.set(T0 + 6001);
+    const out = s.ingest({ assetId: 'p', ts: T0 + 6001, signals: { speed: 1650 } });
+    assert.deepEqual(out.desiredChanged, [{ point: 'speed', state: 'overridden' }]);
+  });
+
   it('refuses desired values for unknown points, outside limits, or not numbers', () => {
     const { s } = store();
     assert.match((s.setDesired('p', 'valve', 1) as { reason: string }).reason, /not an actuation point/);

@@ -194,12 +194,24 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     assert.ok(speedBefore > 1400, `pump-1 runs near 1480 rpm (${speedBefore})`);
 
     const setpoint = panel.locator('.twin-setpoint input');
+    const pending = panel.locator('.twin-command', { hasText: 'pump-1' });
+    // A first setpoint, then a second for the same pump before anyone confirms: the second replaces the first, so only
+    // one waits, and its Confirm names it.
+    await setpoint.fill('1500');
+    await setpoint.press('Enter');
+    await panel.getByRole('button', { name: 'Send setpoint' }).click();
+    await panel.locator('.twin-command', { hasText: '1500' }).waitFor({ timeout: 15_000 });
     await setpoint.fill('1400');
     await setpoint.press('Enter');
     await panel.getByRole('button', { name: 'Send setpoint' }).click();
-    const pending = panel.locator('.twin-command', { hasText: 'pump-1' });
-    await pending.waitFor({ timeout: 15_000 });
+    await panel.locator('.twin-command', { hasText: '1400' }).waitFor({ timeout: 15_000 });
+    await waitFor('the 1500 rpm command replaced in the audit list', 15, async () => {
+      const rows = await tableRows(panel, 'twin-audit');
+      return rows.find((r) => r[1] === 'pump-1' && r[3] === '1500' && r[5] === 'refused' && /^replaced by a newer command for pump-1 speed \(1400\)/.test(r[6]!));
+    });
+    assert.equal(await pending.count(), 1, 'one command waits for pump-1 speed');
     assert.match(await pending.innerText(), /speed → 1400 rpm\s+pending/);
+    assert.deepEqual((await pending.getByRole('button').allInnerTexts()).map((t) => t.trim().toLowerCase()), ['confirm 1400 rpm', 'cancel 1400 rpm']);
     // Nothing is written while it waits: after 5 s it is still pending, the pump still runs at its old speed and the
     // audit trail has no record of it.
     await new Promise((r) => setTimeout(r, 5000));

@@ -35,10 +35,14 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     await helper.stopServer();
   });
 
-  async function load(actuator: Record<string, unknown>, bearingTempMax = 150) {
+  /**
+   * @param point changes to the speed point (e.g. the demo's: 50 rpm/s, tolerance 10, no settle time)
+   * @param pumpSpeed the simulated pump's starting speed (rpm)
+   */
+  async function load(actuator: Record<string, unknown>, bearingTempMax = 150, point: Record<string, unknown> = {}, pumpSpeed = 1480) {
     const def = uid('def');
     await helper.load(
-      [nodes.definition, nodes.state, nodes.simulator, nodes.mqttBroker, nodes.actuator, coreNodes.mqtt, coreNodes.change, coreNodes.catch],
+      [nodes.definition, nodes.state, nodes.simulator, nodes.mqttBroker, nodes.actuator, coreNodes.mqtt, coreNodes.change, coreNodes.catch, coreNodes.complete],
       onTab([
         {
           id: def,
@@ -48,12 +52,12 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
           acceptUndeclared: true,
           signals: [{ name: 'speed', unit: 'rpm', staleAfterS: 5 }, { name: 'bearingTemp', unit: 'degC', max: bearingTempMax }],
           // The drive ramps at 100 rpm/s: a change of a few hundred rpm takes seconds to settle.
-          actuationPoints: [{ name: 'speed', unit: 'rpm', min: 0, max: 1800, maxRatePerS: 500, tolerance: 5, settleS: 8 }],
+          actuationPoints: [{ name: 'speed', unit: 'rpm', min: 0, max: 1800, maxRatePerS: 500, tolerance: 5, settleS: 8, ...point }],
         },
         { id: 'twinBroker', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${broker.port}`, protocolVersion: '4', cleanSession: true },
         { id: 'coreBroker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(broker.port), protocolVersion: '4', cleansession: true, autoConnect: true },
         // The plant: a pump that takes speed setpoints from MQTT and reports its readings to the twin.
-        { id: 'sim', type: 'twin-simulator', assetCount: '1', assetPrefix: 'pump-', intervalMs: '50', timeScale: '1', seed: '1', speed: '1480', frictionGrowth: '0', noise: '0', autoStart: true, wires: [['state']] },
+        { id: 'sim', type: 'twin-simulator', assetCount: '1', assetPrefix: 'pump-', intervalMs: '50', timeScale: '1', seed: '1', speed: String(pumpSpeed), frictionGrowth: '0', noise: '0', autoStart: true, wires: [['state']] },
         { id: 'cmdIn', type: 'mqtt in', topic: 'plant/+/set/speed', qos: '1', datatype: 'auto-detect', broker: 'coreBroker', nl: false, rap: true, inputs: 0, wires: [['toSim']] },
         { id: 'toSim', type: 'change', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"assetId": $split(topic, "/")[1], "speed": payload}', tot: 'jsonata' }], wires: [['sim']] },
         { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
@@ -62,6 +66,8 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
         { id: 'audit', type: 'helper' },
         { id: 'catch', type: 'catch', scope: ['act'], wires: [['caught']] },
         { id: 'caught', type: 'helper' },
+        { id: 'complete', type: 'complete', scope: ['act'], wires: [['completed']] },
+        { id: 'completed', type: 'helper' },
       ]),
     );
     const results: any[] = [];
@@ -162,6 +168,75 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     await until(() => results.some((r) => r.result === 'failed'), 5000, 'the confirmation to time out');
     assert.match(results.at(-1).reason, /not confirmed within 2 s/);
     assert.equal(onWire.length, 1, 'an unconfirmed command is never written');
+  });
+
+  // The demo's speed point: 50 rpm/s, tolerance 10 rpm, no settle time of its own (the default 2 s applies).
+  const demoSpeedPoint = { maxRatePerS: 50, tolerance: 10, settleS: undefined };
+
+  it('ramp: a change of 220 rpm in 50 rpm steps is confirmed once the pump reports the final target, not failed on the way', async () => {
+    const { act, results, audits } = await load({ mode: 'live', ratePolicy: 'ramp' }, 150, demoSpeedPoint);
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1700 } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 20_000, 'a final result');
+    assert.deepEqual(onWire.map((w) => w.payload), ['1530', '1580', '1630', '1680', '1700'], 'one step a second, ending at the target');
+    assert.deepEqual(results.map((r) => [r.result, r.reason]), [['written', undefined], ['confirmed', undefined]]);
+    assert.equal(audits.length, 1);
+    assert.equal(audits[0].result, 'confirmed');
+    assert.equal(audits[0].written, 1700);
+  });
+
+  it('ramp: slowing down from a reported speed just above the maximum (measurement noise) ramps from the maximum and never writes above it', async () => {
+    const { act, results } = await load({ mode: 'live', ratePolicy: 'ramp' }, 150, demoSpeedPoint, 1820.6291);
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1550 } });
+    await until(() => results.some((r) => ['refused', 'confirmed', 'failed'].includes(r.result)), 20_000, 'a final result');
+    assert.deepEqual(results.map((r) => [r.result, r.reason]), [['written', undefined], ['confirmed', undefined]]);
+    assert.deepEqual(onWire.map((w) => w.payload), ['1800', '1750', '1700', '1650', '1600', '1550']);
+  });
+
+  it('ramp: a new command for the same pump while a ramp is written stops that ramp where it is, and the new one is confirmed', async () => {
+    const { act, results, audits } = await load({ mode: 'live', ratePolicy: 'ramp' }, 150, demoSpeedPoint);
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1700 } });
+    await until(() => onWire.length === 2, 5000, 'two steps of the ramp');
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1400 } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed' && r.requested === 1400), 20_000, 'the new command to finish');
+    const [older, newer] = audits;
+    assert.deepEqual([older.requested, older.result, older.reason], [1700, 'failed', 'replaced by a newer command for pump-1 speed (1400) after writing 1580']);
+    assert.deepEqual([newer.requested, newer.result], [1400, 'confirmed']);
+    assert.deepEqual(onWire.slice(0, 2).map((w) => w.payload), ['1530', '1580']);
+    assert.equal(onWire.at(-1)!.payload, '1400');
+    assert.ok(onWire.slice(2).every((w) => Number(w.payload) < 1580), `nothing of the older ramp written after it was replaced: ${onWire.map((w) => w.payload).join(', ')}`);
+  });
+
+  it('confirm: a new command for the same pump and point replaces the one waiting, which is never written', async () => {
+    const { act, results, audits } = await load({ mode: 'confirm', confirmTimeoutS: '20' });
+    const completed: any[] = [];
+    helper.getNode('completed').on('input', (m: any) => completed.push(m.payload));
+    const caught: any[] = [];
+    helper.getNode('caught').on('input', (m: any) => caught.push(m.error.message));
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1500 } });
+    await until(() => results.length === 1, 5000, 'the first command to wait');
+    const first = results[0].id;
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1550 } });
+    await until(() => results.length === 3, 5000, 'the replacement and the new command waiting');
+    const replaced = results.find((r) => r.id === first && !r.awaitingConfirmation);
+    assert.equal(replaced.result, 'refused');
+    assert.match(replaced.reason, /^replaced by a newer command for pump-1 speed \(1550\) before it was confirmed: nothing was written$/);
+    const second = results.find((r) => r.awaitingConfirmation && r.id !== first).id;
+    assert.deepEqual(audits.map((a) => [a.requested, a.result]), [[1500, 'refused']], 'the replaced command is audited once');
+    assert.equal(completed.length, 1, "the replaced command's message is done");
+
+    // The old command cannot be confirmed any more, and a confirm that names no command confirms nothing.
+    act.receive({ topic: 'confirm', payload: { id: first } });
+    act.receive({ topic: 'confirm', payload: {} });
+    await until(() => caught.length === 2, 5000, 'two errors');
+    assert.match(caught[0], new RegExp(`command "${first}" was replaced by the newer command "${second}" and is not waiting for confirmation$`));
+    assert.match(caught[1], /no command "" is waiting for confirmation/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(onWire.length, 0, 'nothing written before the confirmation');
+
+    act.receive({ topic: 'confirm', payload: { id: second } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 15_000, 'a final result');
+    assert.equal(results.at(-1).result, 'confirmed');
+    assert.deepEqual(onWire.map((w) => w.payload), ['1550'], 'only the newest command was written');
   });
 
   it('fails a write when the broker is not connected, through done(err), and never sends it later', async () => {
