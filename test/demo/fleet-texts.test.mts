@@ -57,7 +57,7 @@ describe('demo dashboard: fleet table and texts', () => {
       twin: 'main',
       payload: [
         pump('pump-1', { rul: 1584, lower: 1080, upper: 2844, ceiling: 5146 }, replaced),
-        pump('pump-2', { rul: 5146, lower: 5146, upper: 5146, ceiling: 5146 }),
+        pump('pump-2', { rul: 5146, lower: 5146, upper: 5146, ceiling: 5146, cycles: 12 }),
         pump('pump-3', { rul: 3000, lower: 1000, upper: 5146, ceiling: 5146 }),
         pump('pump-4', undefined),
         // The trees' calibrated interval may reach above their cap: a real bound, shown as it is.
@@ -75,6 +75,8 @@ describe('demo dashboard: fleet table and texts', () => {
       'engine-1': '100 cycles (90 %: 80–140)',
       'engine-2': 'more than 125 cycles (no wear trend yet)',
     });
+    // At the method's ceiling the life left is unknown too (no wear trend yet), however few readings the life has.
+    assert.equal(table[0].payload.find((row: any) => row.asset === 'pump-2').life, '–');
     const time = new Date(replaced.ts).toLocaleTimeString('en-GB');
     assert.equal(maintenance[0].payload, `bearing replaced ${time} by dashboard: replaced from the plant dashboard`);
   });
@@ -91,7 +93,7 @@ describe('demo dashboard: fleet table and texts', () => {
       twin: 'main',
       payload: [
         // Early wear: the model flags the bearing (health index already 0) while 16.7 h are left: look at it, no more.
-        { ...pump('pump-1', { rul: 1002, lower: 990, upper: 1020, ceiling: 5146 }), ...health(0, { bearingTemp: true, vibration: true }) },
+        { ...pump('pump-1', { rul: 1002, lower: 990, upper: 1020, ceiling: 5146, cycles: 300 }), ...health(0, { bearingTemp: true, vibration: true }) },
         // A new bearing the model finds as healthy as at commissioning.
         { ...pump('pump-2', { rul: 1560, lower: 1500, upper: 1600, ceiling: 5146 }), ...health(0.97) },
         // Failed: the bearing past the trip, no life left (pump-4 over OPC UA is not modelled: no health at all).
@@ -104,6 +106,14 @@ describe('demo dashboard: fleet table and texts', () => {
     });
     await until(() => table.length === 1, 5000, 'the table');
     const rows = Object.fromEntries(table[0].payload.map((row: any) => [row.asset, [row.status, row.alarms]]));
+    // Life left: RUL / (RUL + life so far), 1002 / (1002 + 300) = 77 %; unknown without the life so far.
+    assert.deepEqual(table[0].payload.map((row: any) => [row.asset, row.life, row.lifeBar, row.health]), [
+      ['pump-1', '77 %', 77, '0.00'],
+      ['pump-2', '–', 0, '0.97'],
+      ['pump-3', '–', 0, '0.90'],
+      ['pump-4', '–', 0, 'not modelled'],
+      ['pump-5', '–', 0, '0.90'],
+    ]);
     assert.deepEqual(rows, {
       'pump-1': [AMBER, 'bearingTemp anomaly, vibration anomaly'],
       'pump-2': [GREEN, 'none'],
