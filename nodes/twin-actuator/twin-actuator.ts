@@ -166,7 +166,10 @@ export = function register(RED: NodeAPI): void {
       keepInTwin(command);
       const msg = command.msg;
       msg.topic = command.assetId;
-      msg.payload = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode, response: command.audit.response };
+      const payload: Record<string, unknown> = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode };
+      // The device's answer only where there is one (MQTT 5 request/response): no empty field in every other result.
+      if (command.audit.response !== undefined) payload.response = command.audit.response;
+      msg.payload = payload;
       command.send([msg, { topic: command.assetId, payload: command.audit }]);
       command.done(err);
     };
