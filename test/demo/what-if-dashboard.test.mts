@@ -39,13 +39,13 @@ describe('plant dashboard: what-if page', function () {
 
     await page.getByRole('button', { name: 'Optimise' }).click();
     const best = page.locator('.twin-wi-best');
-    await best.filter({ hasText: /Best: \d+ rpm/ }).waitFor({ timeout: 20_000 });
+    await best.filter({ hasText: /At \d\d:\d\d:\d\d for pump-\d: best \d+ rpm/ }).waitFor({ timeout: 20_000 });
     assert.match(await best.innerText(), /bearing at most [\d.]+ °C, [\d.]+ h of bearing life left/);
     // The trade-off: one point per candidate speed from 1000 to 1800 rpm in steps of 20, on two charts: the water
     // each speed delivers (safe ones and those that break a limit) and the limit that binds (here the 8 h floor of
     // bearing life left), with the allowed edge drawn. The best speed is the fastest safe one, and no safe point is
     // below the floor.
-    const bestRpm = Number(/Best: (\d+) rpm/.exec(await best.innerText())![1]);
+    const bestRpm = Number(/best (\d+) rpm/.exec(await best.innerText())![1]);
     const charts = await chartsOn(page);
     const water = charts.find((c) => c.title.startsWith('Water over the look-ahead'))!;
     // Points with no value only hold a category's place (and colour) in the legend.
