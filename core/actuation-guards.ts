@@ -76,6 +76,36 @@ export interface GuardDecision {
 /** Steps a ramp may have at most: a command that needs more is refused rather than run for hours. */
 export const MAX_RAMP_STEPS = 3600;
 
+/**
+ * The writes of a ramp from `start` (written first when it is a limit the reported value was beyond) to `target`, one
+ * a second, each at most `rate` from the one before. The steps between carry no more decimals than the target and the
+ * rate: a ramp from a reported 1491.3232 rpm to 1750 at 50 rpm/s writes 1541, 1591 … 1741, 1750, not 1541.3232 (a
+ * setpoint a plant engineer would type), each rounded towards the write before it so no step is larger than the rate.
+ */
+function rampSteps(start: number, target: number, rate: number, writeStart: boolean): number[] {
+  const steps = writeStart ? [start] : [];
+  const direction = Math.sign(target - start);
+  const scale = 10 ** Math.max(decimalsOf(target), decimalsOf(rate));
+  let previous = start;
+  while (Math.abs(target - previous) > rate) {
+    const next = previous + direction * rate;
+    const rounded = direction > 0 ? Math.floor(next * scale) / scale : Math.ceil(next * scale) / scale;
+    // A rate finer than the target's resolution (rounding would stand still or step back): the exact step.
+    previous = (direction > 0 ? rounded > previous : rounded < previous) ? rounded : next;
+    steps.push(previous);
+  }
+  steps.push(target);
+  return steps;
+}
+
+/** Decimals a number is written with (1750 → 0, 12.5 → 1), at most 10. */
+function decimalsOf(value: number): number {
+  const text = String(value);
+  if (text.includes('e')) return 10;
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : Math.min(10, text.length - dot - 1);
+}
+
 /** Applies the six guards to one command. Never throws: a refusal says which guard and why. */
 export function checkCommand(command: ActuationCommand, context: GuardContext): GuardDecision {
   const verdicts: GuardVerdict[] = [];
@@ -125,12 +155,11 @@ export function checkCommand(command: ActuationCommand, context: GuardContext): 
         return refuse('rate', `the reported ${context.reported} is more than ${rate} ${beyond}, so even the first write within the limits would be a change of more than ${rate} per second`);
       }
       const fromLimit = start !== context.reported;
-      const stepsFromStart = Math.ceil(Math.abs(value - start) / rate);
-      const steps = (fromLimit ? 1 : 0) + stepsFromStart;
+      const steps = (fromLimit ? 1 : 0) + Math.ceil(Math.abs(value - start) / rate);
       if (steps > MAX_RAMP_STEPS) return refuse('rate', `a change of ${round(change)} at ${rate} per second needs ${steps} steps, more than ${MAX_RAMP_STEPS}`);
-      ramp = fromLimit ? [start] : [];
-      for (let i = 1; i < stepsFromStart; i++) ramp.push(start + Math.sign(value - start) * rate * i);
-      ramp.push(value);
+      ramp = rampSteps(start, value, rate, fromLimit);
+      // Steps rounded to the target's decimals may be a little shorter than the rate: count again.
+      if (ramp.length > MAX_RAMP_STEPS) return refuse('rate', `a change of ${round(change)} at ${rate} per second needs ${ramp.length} steps, more than ${MAX_RAMP_STEPS}`);
       verdicts.push({ guard: 'rate', passed: true, detail: `ramped in ${steps} steps of at most ${rate}${fromLimit ? `, from the limit ${start} (the reported ${context.reported} is beyond it)` : ''}` });
     } else {
       verdicts.push({ guard: 'rate', passed: true, detail: `a change of ${round(change)} is within ${rate} per second` });

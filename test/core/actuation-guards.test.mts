@@ -48,6 +48,16 @@ describe('actuation guards, in order', () => {
     assert.deepEqual(up.ramp, [0, 50, 100, 120]);
   });
 
+  it('3 rate: the steps between carry no more decimals than the target and the rate, each at most the rate from the one before', () => {
+    const ramp = { limits: 'refuse', rate: 'ramp' } as const;
+    // From a noisy reading: setpoints as an engineer would type them, not 1541.3232.
+    assert.deepEqual(checkCommand(cmd(1750), { point: speed, reported: 1491.3232, policy: ramp }).ramp, [1541, 1591, 1641, 1691, 1741, 1750]);
+    assert.deepEqual(checkCommand(cmd(1300.5), { point: speed, reported: 1430.27, policy: ramp }).ramp, [1380.3, 1330.3, 1300.5]);
+    // A rate with decimals: steps at its resolution.
+    const fine = { ...speed, maxRatePerS: 0.4 };
+    assert.deepEqual(checkCommand(cmd(1481), { point: fine, reported: 1479.9, policy: ramp }).ramp, [1480.3, 1480.7, 1481]);
+  });
+
   it('4 interlocks: all must hold; one that cannot be evaluated (stale or bad input) counts as failed', () => {
     const refused = checkCommand(cmd(1460), { point: speed, reported: 1480, interlocks: [{ name: 'a', passed: true }, { name: 'bearingTemp < 90', passed: undefined, reason: 'bearingTemp is stale' }] });
     assert.equal(refused.reason, 'interlocks: bearingTemp < 90 cannot be evaluated (bearingTemp is stale)');
