@@ -20,7 +20,6 @@ export interface HistorySeries {
   quality: Quality[];
 }
 
-/** Statistics over the usable (not `bad`) points of a history window. */
 /** Points of a window in reused buffers: the first `count` entries of `ts` and `values` (the arrays may be longer). */
 export interface UsableWindow {
   ts: Float64Array;
@@ -28,6 +27,7 @@ export interface UsableWindow {
   count: number;
 }
 
+/** Statistics over the usable (not `bad`) points of a history window. */
 export interface WindowStatistics {
   /** Usable points in the window. */
   count: number;

@@ -11,6 +11,9 @@ import { remainingLifeHours } from './bearing-wear.js';
 import type { Scenario } from './scenario.js';
 import { compareWithBaseline, simulatePumpScenario, type PumpFork, type ScenarioResult, type WhatIfSettings } from './pump-scenario.js';
 
+/** How close the speed reading must stay to a reached setpoint for the what-if to take it as the drive's setpoint. */
+const SETPOINT_AGREEMENT = 0.02;
+
 export interface PumpForkOptions {
   /** Wear law settings the twin does not know by itself (growth of a normal life at today's conditions, doubling, trip limit). */
   growthPerHour: number;
@@ -52,13 +55,15 @@ export function forkPump(snapshot: AssetSnapshot | undefined, options: PumpForkO
   if (ambient && !ambient.stale && ambient.quality !== 'bad') parameters.ambientTempC = ambient.value;
   // The baseline holds the drive's setpoint, not the latest speed reading: a reading carries measurement noise (0.5 %
   // is 7 rpm), and a baseline at 1473 rpm against a scenario "1480 rpm, as now" reported differences nothing caused.
-  // The setpoint is the desired value the twin holds for the drive (commanded and on its way, or reached); without
-  // one, the mean speed of the twin's window (its noise shrinks with the window; after a change at the machine it
-  // lags until the window has turned over), else the reading.
+  // The setpoint is the desired value the twin holds for the drive: commanded and on its way, or reached while the
+  // reading still agrees with it (a reached value stays 'reached' in the twin after someone changes the speed at the
+  // machine, so agreement is checked here: within 2 %, four times the reading's noise). Without one, the mean speed
+  // of the twin's window (its noise shrinks with the window; after a change at the machine it lags until the window
+  // has turned over), else the reading.
   const desired = snapshot.desired?.speed;
   const mean = snapshot.statistics?.speed;
-  const setpointRpm =
-    desired && (desired.state === 'pending' || desired.state === 'reached') ? desired.value : mean && mean.count > 0 && Number.isFinite(mean.mean) ? mean.mean : speed.value;
+  const holds = desired !== undefined && (desired.state === 'pending' || (desired.state === 'reached' && Math.abs(speed.value - desired.value) <= SETPOINT_AGREEMENT * Math.abs(desired.value)));
+  const setpointRpm = holds ? desired.value : mean && mean.count > 0 && Number.isFinite(mean.mean) ? mean.mean : speed.value;
   // The wear rate the user gives is that of a normal life at today's setpoint and ambient temperature.
   const referenceSpeedRpm = setpointRpm > 0 ? setpointRpm : parameters.ratedSpeedRpm;
   const wear: BearingWear = { growthPerHour: options.growthPerHour, referenceSpeedRpm, referenceAmbientC: parameters.ambientTempC, doublingK: options.doublingK, limitC: options.limitC };

@@ -302,6 +302,8 @@ export = function register(RED: NodeAPI): void {
           });
         }
       }
+      // Replaced or stopped while the last write was on its way: that command has had its result, and its message is done.
+      if (!inFlight.has(command)) return;
       const written = RED.util.cloneMessage(command.msg);
       written.topic = command.assetId;
       written.payload = { id: command.id, assetId: command.assetId, point: command.point.name, written: target, result: 'written', mode, ...(command.unconfirmedByServer ? { unconfirmed: true } : {}) };

@@ -179,9 +179,13 @@ export = function register(RED: NodeAPI): void {
     definition?.events.on('maintenance', onMaintenance);
     // Set before any waiting message's handler runs (the first callback on `loaded`): later messages need not wait.
     let isLoaded = false;
-    void loaded.then(() => {
-      isLoaded = true;
-    });
+    // Should `loaded` fail after all, messages keep waiting on it and each gets the error through Catch.
+    void loaded.then(
+      () => {
+        isLoaded = true;
+      },
+      () => undefined,
+    );
 
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
       const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';

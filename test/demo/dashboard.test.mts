@@ -44,7 +44,7 @@ function missing(charts: ChartData[], page: 'fleet' | 'asset'): string[] {
   const gaps: string[] = [];
   const has = (c: ChartData | undefined, s: string) => (c?.series[s]?.length ?? 0) > 1;
   if (page === 'fleet') {
-    const [rul, temp] = ['dash.chart.fleetHealth', 'dash.chart.fleetTemp'].map((id) => charts.find((c) => c.id === id));
+    const [rul, temp] = ['dash.chart.fleetRul', 'dash.chart.fleetTemp'].map((id) => charts.find((c) => c.id === id));
     for (const a of ASSETS) if (!has(rul, a)) gaps.push(`fleet remaining life: ${a}`);
     for (const a of ASSETS) if (!has(temp, a)) gaps.push(`fleet bearing temperature: ${a}`);
     return gaps;
