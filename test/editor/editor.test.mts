@@ -19,7 +19,7 @@ const PALETTE_LABELS: Record<string, string> = {
   'twin-model': 'twin model',
   'twin-state': 'twin state',
   'twin-rul': 'twin RUL',
-  'twin-what-if': 'twin what-if',
+  'twin-what-if': 'twin what if',
 };
 const FLOW_TYPES = Object.keys(PALETTE_LABELS);
 /** Config node types, each opened from the flow node that uses it, as a user does. */
