@@ -150,6 +150,16 @@ export = function register(RED: NodeAPI): void {
       return timer;
     };
 
+    /** Takes a command off the confirmation list and stops its confirmation timeout. @returns the command, if it waited */
+    const stopWaiting = (id: string): Command | undefined => {
+      const waiting = awaitingConfirmation.get(id);
+      if (!waiting) return undefined;
+      clearTimeout(waiting.timer);
+      timers.delete(waiting.timer);
+      awaitingConfirmation.delete(id);
+      return waiting.command;
+    };
+
     /**
      * Keeps the audit record in the twin, for assets the twin has: a command naming an asset the twin does not know is
      * answered and audited on the output only (it used to add an empty asset to the twin for every such name).
@@ -184,11 +194,7 @@ export = function register(RED: NodeAPI): void {
       for (const older of inFlight) {
         if (older === newer || older.assetId !== newer.assetId || older.point.name !== newer.point.name) continue;
         const by = `replaced by a newer command for ${newer.assetId} ${newer.point.name} (${String(auditedValue(newer.requested))})`;
-        const waiting = awaitingConfirmation.get(older.id);
-        if (stage === 'waiting' && waiting) {
-          clearTimeout(waiting.timer);
-          timers.delete(waiting.timer);
-          awaitingConfirmation.delete(older.id);
+        if (stage === 'waiting' && stopWaiting(older.id)) {
           replacedBy.set(older.id, newer.id);
           if (replacedBy.size > REMEMBERED_REPLACEMENTS) replacedBy.delete(replacedBy.keys().next().value!);
           finish(older, 'refused', `${by} before it was confirmed: nothing was written`);
@@ -333,18 +339,15 @@ export = function register(RED: NodeAPI): void {
       const topic = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
       if (topic === 'confirm' || topic === 'cancel') {
         const id = typeof payload.id === 'string' ? payload.id : typeof msg.payload === 'string' ? msg.payload : '';
-        const waiting = awaitingConfirmation.get(id);
+        const waiting = stopWaiting(id);
         if (!waiting) {
           const newer = replacedBy.get(id);
           done(new Error(newer ? `command ${JSON.stringify(id)} was replaced by the newer command ${JSON.stringify(newer)} and is not waiting for confirmation` : `no command ${JSON.stringify(id)} is waiting for confirmation`));
           return;
         }
-        clearTimeout(waiting.timer);
-        timers.delete(waiting.timer);
-        awaitingConfirmation.delete(id);
         done();
-        if (topic === 'cancel') finish(waiting.command, 'refused', 'cancelled by the operator');
-        else writeAndReport(waiting.command);
+        if (topic === 'cancel') finish(waiting, 'refused', 'cancelled by the operator');
+        else writeAndReport(waiting);
         return;
       }
       void (async () => {

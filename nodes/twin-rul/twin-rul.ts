@@ -207,10 +207,13 @@ export = function register(RED: NodeAPI): void {
       }
     });
 
-    /** The estimate goes on in the incoming message, as Node-RED nodes do: its other properties (a correlation id, say) stay. */
-    const answer = (msg: NodeMessageInFlow, assetId: string, payload: Record<string, unknown>, send: SendFn): void => {
+    /**
+     * The estimate goes on in the incoming message, as Node-RED nodes do: its other properties (a correlation id, say)
+     * stay. Its payload is a copy of the twin's stored estimate, so a flow that changes it never changes the twin.
+     */
+    const answer = (msg: NodeMessageInFlow, assetId: string, stored: Readonly<Record<string, unknown>>, send: SendFn): void => {
       msg.topic = assetId;
-      msg.payload = payload;
+      msg.payload = { assetId, ...cloneJson(stored) };
       send(msg);
     };
 
@@ -230,7 +233,7 @@ export = function register(RED: NodeAPI): void {
         if (last !== undefined && last.model === model && stampHolds(last.stamp, store, assetId, names, since)) {
           // Nothing the estimate reads has changed since the last one (snapshots of one asset arriving in a burst all
           // find the twin as the last reading left it): that estimate is this one too, already in the twin.
-          answer(msg, assetId, { assetId, ...cloneJson(last.stored) }, send);
+          answer(msg, assetId, last.stored, send);
           done();
           return;
         }
@@ -261,7 +264,7 @@ export = function register(RED: NodeAPI): void {
         if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, ...readableLife(prediction.rul, prediction.unit) });
         // The twin's own value is kept (the store replaces it on the next write, never changes it); the flow gets a copy.
         lastEstimates.set(assetId, { model, stamp: historyStamp(store, assetId, names, since), stored: written.value });
-        answer(msg, assetId, { assetId, ...cloneJson(written.value) }, send);
+        answer(msg, assetId, written.value, send);
         done();
       } catch (err) {
         status('red', 'error', { reason: shortText(errorMessage(err)) });
