@@ -61,6 +61,7 @@ export class SignalHistory {
   /** Index of the oldest point. */
   private head = 0;
   private currentRevision = newRevision();
+  private currentLayout = newRevision();
   private count = 0;
 
   // Running sums over the usable points, so mean, std and slope cost O(1) as the window slides. Time enters as
@@ -106,6 +107,15 @@ export class SignalHistory {
     return this.currentRevision;
   }
 
+  /**
+   * Changes, to a number no history had before, whenever the points held changed other than by a newer point
+   * appended or the oldest ones dropped (a late point inserted, a point replaced, the history cleared). While it
+   * stays the same, a reader that follows the history as a sliding window needs only its newest points.
+   */
+  get layout(): number {
+    return this.currentLayout;
+  }
+
   /** Timestamp of the newest point, or -Infinity when empty. */
   get newestTs(): number {
     return this.count === 0 ? -Infinity : this.times[this.slot(this.count - 1)]!;
@@ -143,6 +153,7 @@ export class SignalHistory {
       this.qualities[s] = code;
       this.remember(ts, this.values[s], code);
       this.currentRevision = newRevision();
+      this.currentLayout = newRevision();
       return true;
     }
     if (this.count === this.capacity && index < 0) return false;
@@ -167,6 +178,7 @@ export class SignalHistory {
     this.count++;
     this.remember(ts, this.values[s], code);
     this.currentRevision = newRevision();
+    this.currentLayout = newRevision();
     return true;
   }
 
@@ -401,6 +413,7 @@ export class SignalHistory {
     this.head = 0;
     this.count = 0;
     this.currentRevision = newRevision();
+    this.currentLayout = newRevision();
     this.origin = NaN;
     this.recompute();
   }

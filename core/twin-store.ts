@@ -675,13 +675,14 @@ export class TwinStore {
   }
 
   /**
-   * The usable (not `bad`) points of one signal with `from <= ts <= to`, oldest first: the first `count` entries of
-   * `ts` and `values`, buffers the store reuses (the arrays may be longer than `count`). Valid only until the next
-   * `usableWindow` call: twin-model's condition indicators read it on every update and keep nothing, so it is one
-   * object and two buffers for the whole store, not three new objects per signal and update.
+   * The usable (not `bad`) points of one signal with `from <= ts <= to` (`from < ts` when `fromIncluded` is false:
+   * the points after one already read), oldest first: the first `count` entries of `ts` and `values`, buffers the
+   * store reuses (the arrays may be longer than `count`). Valid only until the next `usableWindow` call: twin-model's
+   * condition indicators read it on every update and keep nothing, so it is one object and two buffers for the whole
+   * store, not three new objects per signal and update.
    * Empty (count 0) for unknown assets or signals.
    */
-  usableWindow(assetId: string, signal: string, from: number, to: number): UsableWindow {
+  usableWindow(assetId: string, signal: string, from: number, to: number, fromIncluded = true): UsableWindow {
     const window = this.windowScratch;
     const history = this.assets.get(assetId)?.signals.get(signal)?.history;
     if (history === undefined) {
@@ -692,8 +693,22 @@ export class TwinStore {
       window.ts = new Float64Array(history.capacity);
       window.values = new Float64Array(history.capacity);
     }
-    window.count = history.copyUsableFrom(from, to, window.ts, window.values);
+    window.count = history.copyUsableFrom(from, to, window.ts, window.values, fromIncluded);
     return window;
+  }
+
+  /**
+   * The layout revision of one signal's history (see `SignalHistory.layout`; 0 for unknown assets or signals): while
+   * it stays the same, the history only gained newer points and lost its oldest, so a sliding window over it needs
+   * only the newest points (twin-model's condition indicators).
+   */
+  historyLayout(assetId: string, signal: string): number {
+    return this.assets.get(assetId)?.signals.get(signal)?.history.layout ?? 0;
+  }
+
+  /** Time of the oldest point one signal's history holds; +Infinity when it holds none. */
+  oldestHistoryTs(assetId: string, signal: string): number {
+    return this.assets.get(assetId)?.signals.get(signal)?.history.oldestTs ?? Infinity;
   }
 
   /** Forgets one asset, or every asset when no id is given. */

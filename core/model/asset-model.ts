@@ -18,6 +18,7 @@ import {
   type RidgeBaseline,
 } from './ridge-baseline.js';
 import { PumpModel, createPhysicsModel, type ModelKind, type PhysicsModel } from './templates.js';
+import { WindowIndicators, type WindowSource } from './window-indicators.js';
 
 export type AssetModelKind = ModelKind | 'learned-baseline' | 'expression';
 export const ASSET_MODEL_KINDS: readonly AssetModelKind[] = ['pump-physics', 'motor-thermal', 'learned-baseline', 'expression'];
@@ -80,7 +81,14 @@ export interface HistoryReader {
    * The usable (not `bad`) points only, in buffers that may be reused and valid until the next call (the first
    * `count` entries): condition indicators read them on every update and keep nothing.
    */
-  usable(signal: string, from: number, to: number): { ts: ArrayLike<number>; values: ArrayLike<number>; count: number };
+  usable(signal: string, from: number, to: number, fromIncluded?: boolean): { ts: ArrayLike<number>; values: ArrayLike<number>; count: number };
+  /**
+   * With these two (a twin store gives them: `historyLayout`, `oldestHistoryTs`), the condition indicators follow
+   * each signal's window as it slides, reading only its new points, instead of reading the whole window on every
+   * update: see `WindowIndicators`.
+   */
+  layout?(signal: string): number;
+  oldest?(signal: string): number;
 }
 
 /** Smallest scale of a fitted baseline's residual, relative to the output level (as the monitor's floor). */
@@ -93,6 +101,9 @@ export class AssetModel {
   private baseline: RidgeBaseline | undefined;
   private readonly timeScale: number;
   private firstTs: number | undefined;
+  /** Sliding indicator windows per signal, and the history reader of the update in progress that feeds them. */
+  private readonly windows = new Map<string, { indicators: WindowIndicators; source: WindowSource }>();
+  private reader: HistoryReader | undefined;
 
   private constructor(readonly assetId: string, private readonly options: AssetModelOptions, physics: PhysicsModel | undefined) {
     this.timeScale = options.timeScale ?? 1;
@@ -209,12 +220,34 @@ export class AssetModel {
   private indicators(ts: number, measured: Readonly<Record<string, number>>, windowSeconds: number, history: HistoryReader): Record<string, ConditionIndicators> {
     const from = ts - (windowSeconds * 1000) / this.timeScale;
     const out: Record<string, ConditionIndicators> = {};
+    const sliding = history.layout !== undefined && history.oldest !== undefined;
+    this.reader = history;
     for (const signal of Object.keys(measured)) {
-      const h = history.usable(signal, from, ts);
-      const found = conditionIndicators(h.ts, h.values, this.timeScale, h.count);
+      let found: ConditionIndicators | undefined;
+      if (sliding) {
+        const window = this.windowOf(signal);
+        found = window.indicators.update(window.source, from, ts);
+      } else {
+        const h = history.usable(signal, from, ts);
+        found = conditionIndicators(h.ts, h.values, this.timeScale, h.count);
+      }
       if (found) out[signal] = found;
     }
     return out;
+  }
+
+  private windowOf(signal: string): { indicators: WindowIndicators; source: WindowSource } {
+    let window = this.windows.get(signal);
+    if (window === undefined) {
+      const source: WindowSource = {
+        layout: () => this.reader!.layout!(signal),
+        oldest: () => this.reader!.oldest!(signal),
+        usable: (from, to, fromIncluded) => this.reader!.usable(signal, from, to, fromIncluded),
+      };
+      window = { indicators: new WindowIndicators(this.timeScale), source };
+      this.windows.set(signal, window);
+    }
+    return window;
   }
 
   private pumpPerformance(speedRpm: number, estimates: Readonly<Record<string, number>>): Record<string, number> {

@@ -10,3 +10,4 @@ export * from './friction-estimator.js';
 export * from './ridge-baseline.js';
 export * from './asset-model.js';
 export * from './condition-indicators.js';
+export * from './window-indicators.js';

@@ -136,7 +136,9 @@ export = function register(RED: NodeAPI): void {
       if (!created.ok) return created;
       const history: HistoryReader = {
         series: (signal, from, to) => store.history(assetId, signal, from, to),
-        usable: (signal, from, to) => store.usableWindow(assetId, signal, from, to),
+        usable: (signal, from, to, fromIncluded) => store.usableWindow(assetId, signal, from, to, fromIncluded),
+        layout: (signal) => store.historyLayout(assetId, signal),
+        oldest: (signal) => store.oldestHistoryTs(assetId, signal),
       };
       const entry = { model: created.value, lastTs: -Infinity, history };
       assets.set(assetId, entry);
