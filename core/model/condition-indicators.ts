@@ -38,13 +38,15 @@ export function conditionIndicators(ts: ArrayLike<number>, values: ArrayLike<num
   const t0 = ts[0]!;
   const v0 = values[0]!;
   for (let i = 0; i < n; i++) {
-    const t = ts[i]!;
+    // Times enter as offsets from the first: exact for millisecond timestamps, so a window a few ms long keeps its
+    // slope's digits (1.7e12 ms since 1970 would round its mean by 1e-4 ms).
+    const t = ts[i]! - t0;
     const v = values[i]!;
     sumT += t;
     sum += v;
     sumSquares += v * v;
     peak = Math.max(peak, Math.abs(v));
-    if (t !== t0) distinctTimes = true;
+    if (t !== 0) distinctTimes = true;
     if (v !== v0) variesAtAll = true;
   }
   const meanT = sumT / n;
@@ -55,7 +57,7 @@ export function conditionIndicators(ts: ArrayLike<number>, values: ArrayLike<num
   let sxy = 0;
   let sxx = 0;
   for (let i = 0; i < n; i++) {
-    const dt = ts[i]! - meanT;
+    const dt = ts[i]! - t0 - meanT;
     const dv = values[i]! - mean;
     const d2 = dv * dv;
     m2 += d2;

@@ -217,17 +217,16 @@ export class WindowIndicators {
     this.end = size;
   }
 
-  /** Sums again from the window's points, shifted about its mean and middle time. */
+  /**
+   * Sums again from the window's points, about their mean value and the time of the oldest: a reading's own time,
+   * so that the offsets of millisecond timestamps from it are exact.
+   */
   private rebuildSums(): void {
     const n = this.size;
-    let sumT = 0;
     let sumV = 0;
-    for (let i = this.start; i < this.end; i++) {
-      sumT += this.ts[i]!;
-      sumV += this.values[i]!;
-    }
+    for (let i = this.start; i < this.end; i++) sumV += this.values[i]!;
     this.valueShift = n > 0 ? sumV / n : 0;
-    this.timeShift = n > 0 ? sumT / n : 0;
+    this.timeShift = n > 0 ? this.ts[this.start]! : 0;
     this.s1 = this.s2 = this.s3 = this.s4 = this.st = this.stt = this.std = 0;
     for (let i = this.start; i < this.end; i++) this.addToSums(this.ts[i]!, this.values[i]!, 1);
     this.removalsSinceRebuild = 0;
@@ -251,7 +250,10 @@ export class WindowIndicators {
     // answer from the window's own points, and sums about its mean from now on.
     const spreadOk = !varies || (variance > 0 && meanSquare < CONDITION_LIMIT * variance);
     const sizeOk = c * c + meanSquare <= RMS_CONDITION_LIMIT * squares;
-    if (!spreadOk || !sizeOk) {
+    // The same for times: after a long gap the time the sums are taken about can lie far before the window.
+    const sxx = this.stt - (this.st * this.st) / n;
+    const timesOk = (this.st * this.st) / n <= CONDITION_LIMIT * sxx;
+    if (!spreadOk || !sizeOk || !timesOk) {
       this.rebuildSums();
       return conditionIndicators(this.ts.subarray(this.start, this.end), this.values.subarray(this.start, this.end), this.timeScale);
     }
@@ -259,7 +261,6 @@ export class WindowIndicators {
     const peak = Math.max(Math.abs(this.valueAt(this.maxima.first())), Math.abs(this.valueAt(this.minima.first())));
     // Fourth central moment from the shifted power sums.
     const m4 = this.s4 / n - 4 * mean * (this.s3 / n) + 6 * mean * mean * (this.s2 / n) - 3 * mean ** 4;
-    const sxx = this.stt - (this.st * this.st) / n;
     const sxy = this.std - (this.st * this.s1) / n;
     const distinctTimes = this.ts[this.end - 1]! > this.ts[this.start]!;
     return {

@@ -199,15 +199,15 @@ describe('sliding condition indicators (twin-model) against the indicators of ev
     const incremental = AssetModel.create('p', options);
     const reference = AssetModel.create('p', options);
     assert.ok(incremental.ok && reference.ok);
-    const pump = new PumpSimulator({ assetId: 'p', seed: 3, noise: 0.01, wearPerHour: 0.05 });
+    const pump = new PumpSimulator({ assetId: 'p', seed: 3, noise: 0.01, frictionGrowthPerHour: 0.05 });
     for (let k = 0; k < 900; k++) {
       const ts = T0 + k * 20_000;
       const measured = pump.step(ts, 20).signals;
       store.ingest({ assetId: 'p', ts, signals: measured });
       // Every third reading only: a throttled twin-state hands the model fewer snapshots than the twin has readings.
       if (k % 3 !== 0) continue;
-      const a = incremental.value.update(ts, measured, {}, history).indicators!;
-      const b = reference.value.update(ts, measured, {}, everyPoint).indicators!;
+      const a: Record<string, ConditionIndicators> = incremental.value.update(ts, measured, {}, history).indicators!;
+      const b: Record<string, ConditionIndicators> = reference.value.update(ts, measured, {}, everyPoint).indicators!;
       assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort());
       for (const signal of Object.keys(b)) assertSame(a[signal], b[signal], `reading ${k}, ${signal}`);
     }
