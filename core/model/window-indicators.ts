@@ -24,7 +24,8 @@ export interface WindowSource {
   oldest(): number;
   /**
    * The usable points with `from <= ts <= to` (`from < ts` when `fromIncluded` is false), oldest first, in buffers
-   * valid until the next call: the first `count` entries of `ts` and `values`.
+   * valid until the next call: the first `count` entries of `ts` and `values`. Values are kept as float32, the
+   * precision of a twin store's history: a source with more digits loses them here.
    */
   usable(from: number, to: number, fromIncluded: boolean): { ts: ArrayLike<number>; values: ArrayLike<number>; count: number };
 }
@@ -84,8 +85,9 @@ class MonotonicQueue {
 export class WindowIndicators {
   // The window's points, oldest first, at positions start..end-1 of growable buffers. Point number `seq` (counted
   // over every point ever taken) is at position seq - base, so the extreme queues survive the buffers moving.
+  // Values are kept as float32, as the twin's history keeps them (so nothing is lost): 12 bytes a point.
   private ts = new Float64Array(64);
-  private values = new Float64Array(64);
+  private values = new Float32Array(64);
   private start = 0;
   private end = 0;
   private base = 0;
@@ -153,11 +155,12 @@ export class WindowIndicators {
     this.rebuildSums();
   }
 
-  private push(t: number, v: number): void {
+  private push(t: number, value: number): void {
     if (this.end === this.ts.length) this.makeRoom();
     const position = this.end++;
     this.ts[position] = t;
-    this.values[position] = v;
+    this.values[position] = value;
+    const v = this.values[position]!;
     const seq = position + this.base;
     this.maxima.push(seq, v, this.valueAt);
     this.minima.push(seq, v, this.valueAt);
@@ -203,7 +206,7 @@ export class WindowIndicators {
     const size = this.size;
     if (size * 2 > this.ts.length) {
       const ts = new Float64Array(this.ts.length * 2);
-      const values = new Float64Array(this.values.length * 2);
+      const values = new Float32Array(this.values.length * 2);
       ts.set(this.ts.subarray(this.start, this.end));
       values.set(this.values.subarray(this.start, this.end));
       this.ts = ts;
