@@ -160,7 +160,7 @@ export class WindowIndicators {
     const position = this.end++;
     this.ts[position] = t;
     this.values[position] = value;
-    const v = this.values[position]!;
+    const v = this.values[position];
     const seq = position + this.base;
     this.maxima.push(seq, v, this.valueAt);
     this.minima.push(seq, v, this.valueAt);
