@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checkCommand, type ActuationCommand, type AuditRecord, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
+import { checkCommand, type ActuationCommand, type AuditRecord, type GuardDecision, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
 import { firstLimitViolation, predictPumpAfterCommand } from '../../core/pump-prediction.js';
 import type { ActuationPoint } from '../../core/twin-definition.js';
 import type { TwinStore } from '../../core/twin-store.js';
@@ -45,6 +45,8 @@ interface Command {
   id: string;
   assetId: string;
   point: ActuationPoint;
+  /** As the guards check it: checked again when the operator confirms it. */
+  request: ActuationCommand;
   requested: unknown;
   writes: number[];
   source?: string;
@@ -326,6 +328,42 @@ export = function register(RED: NodeAPI): void {
       poll();
     };
 
+    /** Every guard on a command, against the twin as it is now: its reported value, interlocks, limits, simulation. */
+    const decide = async (request: ActuationCommand, point: ActuationPoint | undefined): Promise<GuardDecision> => {
+      const reported = point ? store!.snapshot(request.assetId)?.signals[point.reportedSignal ?? point.name] : undefined;
+      const usableReported = reported && !reported.stale && reported.quality !== 'bad' ? reported.value : undefined;
+      return checkCommand(request, {
+        point: request.assetId === '' ? undefined : point,
+        policy,
+        interlocks: await evaluateInterlocks(request.assetId),
+        ...(usableReported !== undefined ? { reported: usableReported } : {}),
+        ...(simulation === 'centrifugal-pump' && (point?.reportedSignal ?? point?.name) === 'speed' ? { simulate: (value: number) => simulatePump(store!, request.assetId, value) } : {}),
+      });
+    };
+
+    const writesOf = (decision: GuardDecision): number[] => decision.ramp ?? (decision.value !== undefined ? [decision.value] : []);
+
+    /**
+     * A confirmed command is checked again before anything is written: the operator may confirm many seconds after
+     * the request, and by then an interlock may have tripped, or the machine may run at another speed, so the ramp is
+     * computed from where it is now. The audit keeps the verdicts of this check, the one that let the command through.
+     */
+    const confirmAndWrite = (command: Command): void => {
+      decide(command.request, store!.definition.actuationPoints?.find((p) => p.name === command.point.name))
+        .then((decision) => {
+          // Stopped (or replaced) while the interlocks were evaluated.
+          if (!inFlight.has(command)) return;
+          command.audit.guards = decision.verdicts;
+          if (decision.result === 'refused') {
+            finish(command, 'refused', `when confirmed: ${decision.reason}`);
+            return;
+          }
+          command.writes = writesOf(decision);
+          writeAndReport(command);
+        })
+        .catch((err: unknown) => finish(command, 'failed', errorMessage(err), new Error(errorMessage(err))));
+    };
+
     const writeAndReport = (command: Command): void => {
       write(command).catch((err: unknown) => finish(command, 'failed', errorMessage(err), new Error(errorMessage(err))));
     };
@@ -347,7 +385,7 @@ export = function register(RED: NodeAPI): void {
         }
         done();
         if (topic === 'cancel') finish(waiting, 'refused', 'cancelled by the operator');
-        else writeAndReport(waiting);
+        else confirmAndWrite(waiting);
         return;
       }
       void (async () => {
@@ -362,19 +400,11 @@ export = function register(RED: NodeAPI): void {
         };
         if (typeof payload.source === 'string') request.source = payload.source;
         if (typeof payload.user === 'string') request.user = payload.user;
-        const reported = point ? store.snapshot(assetId)?.signals[point.reportedSignal ?? point.name] : undefined;
-        const usableReported = reported && !reported.stale && reported.quality !== 'bad' ? reported.value : undefined;
-        const decision = checkCommand(request, {
-          point: assetId === '' ? undefined : point,
-          policy,
-          interlocks: await evaluateInterlocks(assetId),
-          ...(usableReported !== undefined ? { reported: usableReported } : {}),
-          ...(simulation === 'centrifugal-pump' && (point?.reportedSignal ?? point?.name) === 'speed' ? { simulate: (value: number) => simulatePump(store, assetId, value) } : {}),
-        });
+        const decision = await decide(request, point);
         const audit: AuditRecord = { ts: Date.now(), assetId: auditedText(assetId), point: auditedText(pointName), requested: auditedValue(payload.value), mode, result: decision.result, guards: decision.verdicts };
         if (request.source) audit.source = auditedText(request.source);
         if (request.user) audit.user = auditedText(request.user);
-        const command: Command = { id: randomUUID(), assetId, point: point ?? { name: pointName }, requested: payload.value, writes: decision.ramp ?? (decision.value !== undefined ? [decision.value] : []), audit, msg, send, done };
+        const command: Command = { id: randomUUID(), assetId, point: point ?? { name: pointName }, request, requested: payload.value, writes: writesOf(decision), audit, msg, send, done };
         if (request.source) command.source = request.source;
         inFlight.add(command);
         if (decision.result === 'refused') {

@@ -239,6 +239,40 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     assert.deepEqual(onWire.map((w) => w.payload), ['1550'], 'only the newest command was written');
   });
 
+  it('confirm: the guards are checked again at confirmation: an interlock that stopped holding while the command waited refuses it', async () => {
+    const { act, results, audits } = await load({ mode: 'confirm', confirmTimeoutS: '20', interlocks: [{ name: 'operator permit', expression: 'permit = 1' }] });
+    // A signal only the operator's station reports (the pump simulator does not): the permit to change speed.
+    const permit = (value: number) => helper.getNode('state').receive({ payload: { assetId: 'pump-1', ts: Date.now(), signals: { permit: value } } });
+    permit(1);
+    await new Promise((r) => setTimeout(r, 100));
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1400 } });
+    await until(() => results.length === 1, 5000, 'the command to wait');
+    assert.equal(results[0].awaitingConfirmation, true, 'accepted while the permit holds');
+    permit(0);
+    await new Promise((r) => setTimeout(r, 100));
+    act.receive({ topic: 'confirm', payload: { id: results[0].id } });
+    await until(() => results.length === 2, 5000, 'a final result');
+    assert.equal(results[1].result, 'refused');
+    assert.match(results[1].reason, /^when confirmed: interlocks: operator permit does not hold/);
+    assert.deepEqual(audits.map((a) => [a.result, a.guards.find((g: any) => g.guard === 'interlocks').passed]), [['refused', false]], 'audited with the verdicts at confirmation');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(onWire, [], 'nothing written');
+  });
+
+  it('confirm: a ramp starts from the speed the pump runs at when the operator confirms, not when the command was accepted', async () => {
+    const { act, results } = await load({ mode: 'confirm', confirmTimeoutS: '20', ratePolicy: 'ramp' }, 150, demoSpeedPoint);
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1300 } });
+    await until(() => results.length === 1, 5000, 'the command to wait');
+    // While it waits, the pump is slowed to 1400 rpm another way (a local panel), and reports it.
+    helper.getNode('sim').receive({ payload: { assetId: 'pump-1', speed: 1400 } });
+    await new Promise((r) => setTimeout(r, 1500));
+    act.receive({ topic: 'confirm', payload: { id: results[0].id } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 20_000, 'a final result');
+    assert.equal(results.at(-1).result, 'confirmed');
+    // From 1480 (at acceptance) the steps would have been 1430, 1380, 1330, 1300: the first a jump of 30 rpm up.
+    assert.deepEqual(onWire.map((w) => w.payload), ['1350', '1300'], 'steps of 50 rpm down from 1400');
+  });
+
   it('fails a write when the broker is not connected, through done(err), and never sends it later', async () => {
     const { act, results } = await load({ mode: 'live' });
     const caught = nextMessage(helper.getNode('caught'), () => true, 10_000);
