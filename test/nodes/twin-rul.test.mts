@@ -172,6 +172,51 @@ describe('twin-rul', function () {
     assert.notEqual(other[0].rul, burst[0].rul, 'the two engines have different estimates');
   });
 
+  it('answers messages that arrive while its model file is read, and after, each once and in the order they came', async () => {
+    // The packaged model padded with 40 MB of white space: reading and parsing it takes long enough that the first
+    // messages certainly arrive before the model is there.
+    const dir = tempDir('twin-rul-slow');
+    try {
+      const slowModel = join(dir.path, 'slow-model.json');
+      writeFileSync(slowModel, readFileSync(MODEL, 'utf8') + ' '.repeat(40 * 1024 * 1024));
+      const def = uid('def');
+      await helper.load(
+        [nodes.definition, nodes.rul, coreNodes.catch],
+        onTab([
+          definition(def),
+          { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: slowModel, wires: [['out']] },
+          { id: 'out', type: 'helper' },
+          { id: 'catch', type: 'catch', scope: ['rul'], wires: [['caught']] },
+          { id: 'caught', type: 'helper' },
+        ]),
+      );
+      const out = collect(helper.getNode('out'));
+      const caught = collect(helper.getNode('caught'));
+      const rul = helper.getNode('rul');
+      const store = helper.getNode(def).store;
+      const t0 = Date.UTC(2026, 0, 1);
+      const replay = core.CmapssReplay.create({ engines: [testEngines[0]!], rowCount: testEngines[0]!.rows.length }, { assetPrefix: 'jet-', cyclesPerTick: 1, loop: false });
+      assert.ok(replay.ok);
+      const reading = (i: number) => replay.value.tick(t0 + i * 1000).telemetry[0]!;
+      for (let i = 0; i < 30; i++) store.ingest(reading(i));
+      for (let n = 0; n < 10; n++) rul.receive({ payload: { assetId: 'jet-1' }, n });
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(out.length, 0, 'the first ten wait for the model');
+      await until(() => out.length === 10, 30_000, 'the ten answers once the model is read');
+      // Now a new reading, and ten more messages, answered at once.
+      store.ingest(reading(30));
+      for (let n = 10; n < 20; n++) rul.receive({ payload: { assetId: 'jet-1' }, n });
+      await until(() => out.length === 20, 5000, 'twenty answers');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(out.map((m) => m.n), Array.from({ length: 20 }, (_, n) => n), 'each message answered once, in order');
+      assert.deepEqual(out.map((m) => m.payload.cycles), [...Array(10).fill(30), ...Array(10).fill(31)]);
+      assert.equal(out[0].payload.rul, core.predictRul(model, 'gbt', core.historyPrefix(core.engineColumns(testEngines[0]!), 30), 20).rul);
+      assert.deepEqual(caught, [], 'no errors');
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('trains from a run-to-failure file in a worker thread while the event loop keeps serving', async () => {
     const dir = tempDir('twin-rul');
     try {
