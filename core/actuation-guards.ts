@@ -222,5 +222,11 @@ export interface AuditRecord {
   mode: 'dry-run' | 'confirm' | 'live';
   result: 'accepted' | 'refused' | 'written' | 'confirmed' | 'failed';
   reason?: string;
+  /** The verdicts that decided: at confirmation, in confirm mode (every guard is checked again then). */
   guards: GuardVerdict[];
+  /** Confirm mode: the verdicts when the command was accepted, before it waited. */
+  guardsAtAcceptance?: GuardVerdict[];
+  /** Confirm mode: when the operator confirmed (ms since the epoch), and who, when the confirmation said. */
+  confirmedAt?: number;
+  confirmedBy?: string;
 }

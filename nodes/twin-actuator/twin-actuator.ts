@@ -56,6 +56,10 @@ interface Command {
   unconfirmedByServer?: boolean;
   /** Its writes have started (after the operator's confirmation, in confirm mode). */
   writing?: boolean;
+  /** Confirm mode: the operator confirmed it (its guards are being checked again, or it is being written). */
+  confirmed?: boolean;
+  /** Cancelled while its guards were checked again at confirmation: it is not written. */
+  cancelled?: string;
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
@@ -178,7 +182,8 @@ export = function register(RED: NodeAPI): void {
       keepInTwin(command);
       const msg = command.msg;
       msg.topic = command.assetId;
-      const payload: Record<string, unknown> = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, reason, mode };
+      const payload: Record<string, unknown> = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, written: command.audit.written, result, mode };
+      if (reason !== undefined) payload.reason = reason;
       // The device's answer only where there is one (MQTT 5 request/response): no empty field in every other result.
       if (command.audit.response !== undefined) payload.response = command.audit.response;
       msg.payload = payload;
@@ -348,20 +353,43 @@ export = function register(RED: NodeAPI): void {
      * the request, and by then an interlock may have tripped, or the machine may run at another speed, so the ramp is
      * computed from where it is now. The audit keeps the verdicts of this check, the one that let the command through.
      */
-    const confirmAndWrite = (command: Command): void => {
+    const confirmAndWrite = (command: Command, user: string | undefined): void => {
+      command.confirmed = true;
+      command.audit.confirmedAt = Date.now();
+      if (user !== undefined) command.audit.confirmedBy = user;
+      command.audit.guardsAtAcceptance = command.audit.guards;
       decide(command.request, store!.definition.actuationPoints?.find((p) => p.name === command.point.name))
         .then((decision) => {
           // Stopped (or replaced) while the interlocks were evaluated.
           if (!inFlight.has(command)) return;
           command.audit.guards = decision.verdicts;
+          if (command.cancelled !== undefined) {
+            finish(command, 'refused', command.cancelled);
+            return;
+          }
           if (decision.result === 'refused') {
             finish(command, 'refused', `when confirmed: ${decision.reason}`);
             return;
           }
           command.writes = writesOf(decision);
+          // Said at once, so a panel stops offering Confirm: a ramp's 'written' comes only after its last step.
+          const confirmed = RED.util.cloneMessage(command.msg);
+          confirmed.topic = command.assetId;
+          confirmed.payload = { id: command.id, assetId: command.assetId, point: command.point.name, requested: command.requested, result: 'accepted', confirmed: true, writes: command.writes, mode };
+          command.send([confirmed, null]);
           writeAndReport(command);
         })
         .catch((err: unknown) => finish(command, 'failed', errorMessage(err), new Error(errorMessage(err))));
+    };
+
+    /**
+     * Stops a confirmed command's ramp where it is (Cancel while it ramps): the rest is not written, and the twin's
+     * desired value becomes the step written last, which the machine was told to run at.
+     */
+    const stopRamp = (command: Command, reason: string): void => {
+      const written = command.audit.written;
+      if (written !== undefined) store!.setDesired(command.assetId, command.point.name, written, { ttlMs, source: command.source ?? this.name ?? this.id });
+      finish(command, 'failed', written === undefined ? `${reason} before anything was written` : `${reason} after writing ${written}`);
     };
 
     const writeAndReport = (command: Command): void => {
@@ -377,15 +405,33 @@ export = function register(RED: NodeAPI): void {
       const topic = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
       if (topic === 'confirm' || topic === 'cancel') {
         const id = typeof payload.id === 'string' ? payload.id : typeof msg.payload === 'string' ? msg.payload : '';
+        const user = typeof payload.user === 'string' && payload.user !== '' ? auditedText(payload.user) : undefined;
+        const cancelledBy = `cancelled by the operator${user !== undefined ? ` (${user})` : ''}`;
         const waiting = stopWaiting(id);
-        if (!waiting) {
-          const newer = replacedBy.get(id);
-          done(new Error(newer ? `command ${JSON.stringify(id)} was replaced by the newer command ${JSON.stringify(newer)} and is not waiting for confirmation` : `no command ${JSON.stringify(id)} is waiting for confirmation`));
+        if (waiting) {
+          done();
+          if (topic === 'cancel') finish(waiting, 'refused', cancelledBy);
+          else confirmAndWrite(waiting, user);
           return;
         }
-        done();
-        if (topic === 'cancel') finish(waiting, 'refused', 'cancelled by the operator');
-        else confirmAndWrite(waiting);
+        const confirmed = [...inFlight].find((c) => c.id === id && c.confirmed);
+        if (confirmed && topic === 'cancel') {
+          // Confirmed and ramping: the remaining steps are not written; the twin expects what was written last.
+          done();
+          if (!confirmed.writing) confirmed.cancelled = cancelledBy;
+          else stopRamp(confirmed, cancelledBy);
+          return;
+        }
+        const newer = replacedBy.get(id);
+        done(
+          new Error(
+            confirmed
+              ? `command ${JSON.stringify(id)} is already confirmed and being written`
+              : newer
+                ? `command ${JSON.stringify(id)} was replaced by the newer command ${JSON.stringify(newer)} and is not waiting for confirmation`
+                : `no command ${JSON.stringify(id)} is waiting for confirmation`,
+          ),
+        );
         return;
       }
       void (async () => {

@@ -77,7 +77,7 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     // Wait for the pump's first readings and for both MQTT connections.
     await until(() => helper.getNode('twinBroker').state === 'connected', 5000, 'broker connection');
     await new Promise((r) => setTimeout(r, 500));
-    return { act: helper.getNode('act'), results, audits };
+    return { act: helper.getNode('act'), results, audits, store: helper.getNode(def).store };
   }
 
   it('live: writes, the pump obeys, the twin reports it, and the command is confirmed and audited once', async () => {
@@ -260,17 +260,48 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
   });
 
   it('confirm: a ramp starts from the speed the pump runs at when the operator confirms, not when the command was accepted', async () => {
-    const { act, results } = await load({ mode: 'confirm', confirmTimeoutS: '20', ratePolicy: 'ramp' }, 150, demoSpeedPoint);
+    const { act, results, audits } = await load({ mode: 'confirm', confirmTimeoutS: '20', ratePolicy: 'ramp' }, 150, demoSpeedPoint);
     act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1300 } });
     await until(() => results.length === 1, 5000, 'the command to wait');
     // While it waits, the pump is slowed to 1400 rpm another way (a local panel), and reports it.
     helper.getNode('sim').receive({ payload: { assetId: 'pump-1', speed: 1400 } });
     await new Promise((r) => setTimeout(r, 1500));
-    act.receive({ topic: 'confirm', payload: { id: results[0].id } });
+    act.receive({ topic: 'confirm', payload: { id: results[0].id, user: 'alice' } });
     await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 20_000, 'a final result');
     assert.equal(results.at(-1).result, 'confirmed');
     // From 1480 (at acceptance) the steps would have been 1430, 1380, 1330, 1300: the first a jump of 30 rpm up.
     assert.deepEqual(onWire.map((w) => w.payload), ['1350', '1300'], 'steps of 50 rpm down from 1400');
+    // The confirmation is answered at once, with the steps about to be written, before the ramp's 'written'.
+    assert.deepEqual(results.map((r) => [r.result, r.confirmed ?? r.awaitingConfirmation ?? null]), [['accepted', true], ['accepted', true], ['written', null], ['confirmed', null]]);
+    assert.deepEqual(results[1].writes, [1350, 1300]);
+    const [audit] = audits;
+    assert.equal(audit.confirmedBy, 'alice');
+    assert.ok(audit.confirmedAt >= audit.ts + 1500, 'confirmed about 1.5 s after the request');
+    assert.deepEqual(audit.guardsAtAcceptance.map((g: any) => g.guard), audit.guards.map((g: any) => g.guard));
+    // The rate guard's verdicts: from 1480 rpm at acceptance, from 1400 at confirmation.
+    assert.match(audit.guardsAtAcceptance.find((g: any) => g.guard === 'rate').detail, /^ramped in 4 steps/);
+    assert.match(audit.guards.find((g: any) => g.guard === 'rate').detail, /^ramped in 2 steps/);
+  });
+
+  it('confirm: Cancel while a confirmed command ramps stops the ramp at the step written last; a second Confirm is an error', async () => {
+    const { act, results, audits, store } = await load({ mode: 'confirm', confirmTimeoutS: '20', ratePolicy: 'ramp' }, 150, demoSpeedPoint);
+    const caught: any[] = [];
+    helper.getNode('caught').on('input', (m: any) => caught.push(m.error.message));
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1700 } });
+    await until(() => results.length === 1, 5000, 'the command to wait');
+    const { id } = results[0];
+    act.receive({ topic: 'confirm', payload: { id } });
+    await until(() => onWire.length === 2, 5000, 'two steps of the ramp');
+    act.receive({ topic: 'confirm', payload: { id } });
+    act.receive({ topic: 'cancel', payload: { id, user: 'bob' } });
+    await until(() => results.some((r) => r.result === 'failed'), 5000, 'the ramp to stop');
+    assert.deepEqual([results.at(-1).result, results.at(-1).reason], ['failed', 'cancelled by the operator (bob) after writing 1580']);
+    assert.deepEqual([audits.length, audits[0].written], [1, 1580]);
+    await until(() => caught.length === 1, 5000, 'the second confirm\'s error');
+    assert.match(caught[0], new RegExp(`command "${id}" is already confirmed and being written`));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(onWire.map((w) => w.payload), ['1530', '1580'], 'nothing written after the cancel');
+    assert.equal(store.desired('pump-1', 'speed').value, 1580, 'the twin expects the step written last');
   });
 
   it('fails a write when the broker is not connected, through done(err), and never sends it later', async () => {
