@@ -63,6 +63,8 @@ export class SignalHistory {
   private currentRevision = newRevision();
   private currentLayout = newRevision();
   private count = 0;
+  /** Time of the newest point the history had to let go (full, or too old): windows reaching back past it are cut. */
+  private dropped = -Infinity;
 
   // Running sums over the usable points, so mean, std and slope cost O(1) as the window slides. Time enters as
   // seconds since the first point ever stored, which keeps t² far from the limits of float64 precision.
@@ -116,6 +118,14 @@ export class SignalHistory {
     return this.currentLayout;
   }
 
+  /**
+   * Time of the newest point this history let go of to stay within its length or age (-Infinity: none yet). A window
+   * that starts before it lacks readings the history no longer holds.
+   */
+  get droppedUpTo(): number {
+    return this.dropped;
+  }
+
   /** Timestamp of the newest point, or -Infinity when empty. */
   get newestTs(): number {
     return this.count === 0 ? -Infinity : this.times[this.slot(this.count - 1)]!;
@@ -159,6 +169,7 @@ export class SignalHistory {
     if (this.count === this.capacity && index < 0) return false;
     // Insert after `index`: drop the oldest if full, then shift the newer points one place towards the end.
     if (this.count === this.capacity) {
+      this.dropped = Math.max(this.dropped, this.times[this.head]!);
       this.forget(this.times[this.head]!, this.values[this.head]!, this.qualities[this.head]!);
       this.head = this.slot(1);
       this.count--;
@@ -189,6 +200,7 @@ export class SignalHistory {
       this.count++;
     } else {
       s = this.head;
+      this.dropped = Math.max(this.dropped, this.times[s]!);
       this.forget(this.times[s]!, this.values[s]!, this.qualities[s]!);
       this.head = this.slot(1);
     }
@@ -203,6 +215,7 @@ export class SignalHistory {
   dropOlderThan(ts: number): number {
     let dropped = 0;
     while (this.count > 0 && this.times[this.head]! < ts) {
+      this.dropped = Math.max(this.dropped, this.times[this.head]!);
       this.forget(this.times[this.head]!, this.values[this.head]!, this.qualities[this.head]!);
       this.head = this.slot(1);
       this.count--;
@@ -412,6 +425,7 @@ export class SignalHistory {
   clear(): void {
     this.head = 0;
     this.count = 0;
+    this.dropped = -Infinity;
     this.currentRevision = newRevision();
     this.currentLayout = newRevision();
     this.origin = NaN;

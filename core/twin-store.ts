@@ -706,6 +706,14 @@ export class TwinStore {
     return this.assets.get(assetId)?.signals.get(signal)?.history.layout ?? 0;
   }
 
+  /**
+   * Time of the newest point one signal's history had to let go of (its length or age limit; -Infinity: none): a
+   * window reaching back past it is shorter than asked (twin-model warns of it).
+   */
+  historyDroppedUpTo(assetId: string, signal: string): number {
+    return this.assets.get(assetId)?.signals.get(signal)?.history.droppedUpTo ?? -Infinity;
+  }
+
   /** Time of the oldest point one signal's history holds; +Infinity when it holds none. */
   oldestHistoryTs(assetId: string, signal: string): number {
     return this.assets.get(assetId)?.signals.get(signal)?.history.oldestTs ?? Infinity;

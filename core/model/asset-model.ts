@@ -71,6 +71,11 @@ export interface AssetModelResult {
   performance?: Record<string, number>;
   /** Condition indicators per signal over the indicator window, when one is set. */
   indicators?: Record<string, ConditionIndicators>;
+  /**
+   * Only when the twin's history holds less than the indicator window (it let go of readings the window would
+   * include): the plant minutes the indicators cover, and of which signal (the shortest).
+   */
+  indicatorWindowCut?: { signal: string; minutes: number };
 }
 
 /** How a model reads the twin's history of one signal between two telemetry times (both included). */
@@ -89,6 +94,8 @@ export interface HistoryReader {
    */
   layout?(signal: string): number;
   oldest?(signal: string): number;
+  /** Time of the newest reading the history let go of (`historyDroppedUpTo`): tells a window cut by the history. */
+  droppedUpTo?(signal: string): number;
 }
 
 /** Smallest scale of a fitted baseline's residual, relative to the output level (as the monitor's floor). */
@@ -213,7 +220,11 @@ export class AssetModel {
     };
     if (this.physics instanceof PumpModel && Number.isFinite(measured.speed)) out.performance = this.pumpPerformance(measured.speed!, out.parameters);
     const window = this.options.indicatorWindowSeconds ?? 0;
-    if (window > 0 && history) out.indicators = this.indicators(ts, measured, window, history);
+    if (window > 0 && history) {
+      out.indicators = this.indicators(ts, measured, window, history);
+      const cut = this.windowCut(ts, measured, window, history);
+      if (cut) out.indicatorWindowCut = cut;
+    }
     return out;
   }
 
@@ -234,6 +245,19 @@ export class AssetModel {
       if (found) out[signal] = found;
     }
     return out;
+  }
+
+  /** The shortest window of a signal whose history let go of readings inside the indicator window. */
+  private windowCut(ts: number, measured: Readonly<Record<string, number>>, windowSeconds: number, history: HistoryReader): { signal: string; minutes: number } | undefined {
+    if (history.droppedUpTo === undefined || history.oldest === undefined) return undefined;
+    const from = ts - (windowSeconds * 1000) / this.timeScale;
+    let cut: { signal: string; minutes: number } | undefined;
+    for (const signal of Object.keys(measured)) {
+      if (!(history.droppedUpTo(signal) >= from)) continue;
+      const minutes = ((ts - history.oldest(signal)) * this.timeScale) / 60_000;
+      if (cut === undefined || minutes < cut.minutes) cut = { signal, minutes };
+    }
+    return cut;
   }
 
   private windowOf(signal: string): { indicators: WindowIndicators; source: WindowSource } {

@@ -85,7 +85,8 @@ class MonotonicQueue {
 export class WindowIndicators {
   // The window's points, oldest first, at positions start..end-1 of growable buffers. Point number `seq` (counted
   // over every point ever taken) is at position seq - base, so the extreme queues survive the buffers moving.
-  // Values are kept as float32, as the twin's history keeps them (so nothing is lost): 12 bytes a point.
+  // Values are kept as float32, as the twin's history keeps them (so nothing is lost): 12 bytes a point, up to twice
+  // that as the buffers double, plus the extreme queues (every point, for a signal that only rises or only falls).
   private ts = new Float64Array(64);
   private values = new Float32Array(64);
   private start = 0;

@@ -51,6 +51,8 @@ export = function register(RED: NodeAPI): void {
     let configError: string | undefined = 'error' in found ? found.error : probe.ok ? undefined : probe.reason;
     let lastError: string | undefined;
     let closed = false;
+    /** The last asset whose indicator window the twin's history cut short (a shorter history than the window). */
+    let windowCut: { assetId: string; signal: string; minutes: number } | undefined;
 
     // Expressions compile once, at deploy: a syntax error is a deploy-time error, not one per message.
     const compiled: Array<{ signal: string; expression: ReturnType<typeof RED.util.prepareJSONataExpression> }> = [];
@@ -96,10 +98,11 @@ export = function register(RED: NodeAPI): void {
         if (h && typeof h.index === 'number') lowest = lowest === undefined ? h.index : Math.min(lowest, h.index);
         if (h && typeof h.anomalies === 'object' && h.anomalies !== null && Object.values(h.anomalies).some((v) => v === true)) flagged++;
       }
-      if (lowest === undefined) return { fill: 'blue', shape: 'ring', text: RED._('twin-model.status.learning', { assets: assets.size }) };
+      const cut = windowCut ? RED._('twin-model.status.window-cut', { minutes: Math.round(windowCut.minutes), window: windowMinutes }) : '';
+      if (lowest === undefined) return { fill: 'blue', shape: 'ring', text: RED._('twin-model.status.learning', { assets: assets.size }) + cut };
       const health = lowest.toFixed(2);
       const text = flagged > 0 ? RED._('twin-model.status.health-flagged', { health, flagged }) : RED._('twin-model.status.health', { health });
-      return { fill: lastError || flagged > 0 ? 'yellow' : 'green', shape: flagged > 0 ? 'ring' : 'dot', text };
+      return { fill: lastError || flagged > 0 || windowCut ? 'yellow' : 'green', shape: flagged > 0 ? 'ring' : 'dot', text: text + cut };
     });
     ticker.refresh();
     if (configError) this.error(configError);
@@ -139,6 +142,7 @@ export = function register(RED: NodeAPI): void {
         usable: (signal, from, to, fromIncluded) => store.usableWindow(assetId, signal, from, to, fromIncluded),
         layout: (signal) => store.historyLayout(assetId, signal),
         oldest: (signal) => store.oldestHistoryTs(assetId, signal),
+        droppedUpTo: (signal) => store.historyDroppedUpTo(assetId, signal),
       };
       const entry = { model: created.value, lastTs: -Infinity, history };
       assets.set(assetId, entry);
@@ -165,10 +169,39 @@ export = function register(RED: NodeAPI): void {
       return { ok: true, value: { entry: entry.value, assetId, ts, measured } };
     };
 
+    const windowMinutes = settings.ok ? (settings.value.options.indicatorWindowSeconds ?? 0) / 60 : 0;
+    /**
+     * The twin's history let go of readings the indicator window would hold (History in the twin definition is
+     * shorter than the window at this reading rate): said once per deploy as a warning with the length that would do,
+     * and in the status while it lasts.
+     */
+    const noteWindowCut = (store: TwinStore, result: AssetModelResult): void => {
+      const cut = result.indicatorWindowCut;
+      if (cut === undefined) {
+        if (windowCut?.assetId === result.assetId) windowCut = undefined;
+        return;
+      }
+      if (windowCut === undefined) {
+        const { historyPoints: points, historyMaxAgeMs } = store.definition;
+        const timeScale = settings.ok ? (settings.value.options.timeScale ?? 1) : 1;
+        const windowMs = (windowMinutes * 60_000) / timeScale;
+        const minutes = cut.minutes.toFixed(1);
+        if (historyMaxAgeMs !== undefined && historyMaxAgeMs < windowMs) {
+          // The age limit cuts the window whatever the length: that is the setting to change.
+          this.warn(RED._('twin-model.warnings.window-cut-age', { assetId: result.assetId, signal: cut.signal, minutes, window: windowMinutes, hours: historyMaxAgeMs / 3_600_000, needed: Math.ceil((windowMs / 3_600_000) * 100) / 100 }));
+        } else {
+          const needed = Math.ceil((points * windowMinutes) / Math.max(cut.minutes, 1e-9));
+          this.warn(RED._('twin-model.warnings.window-cut', { assetId: result.assetId, signal: cut.signal, minutes, window: windowMinutes, points, needed }));
+        }
+      }
+      windowCut = { assetId: result.assetId, ...cut };
+    };
+
     /** Residuals, health, parameters and indicators from the expected values, written into the twin. */
     const complete = (store: TwinStore, p: Prepared, expected: Parsed<Record<string, number>>): Parsed<AssetModelResult> => {
       if (!expected.ok) return expected;
       const result = p.entry.model.update(p.ts, p.measured, expected.value, p.entry.history);
+      noteWindowCut(store, result);
       const written = writeBack(store, result);
       return written.ok ? { ok: true, value: result } : written;
     };

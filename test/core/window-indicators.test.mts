@@ -186,6 +186,33 @@ describe('sliding condition indicators (twin-model) against the indicators of ev
     }
   });
 
+  it('says when the history let go of readings the window would hold, and stops saying it after a reset', () => {
+    // 30 readings of history at one a minute: a 60-minute window holds at most 29 minutes of them.
+    const store = storeOf(30);
+    const history: HistoryReader = {
+      series: (signal, from, to) => store.history('p', signal, from, to),
+      usable: (signal, from, to, fromIncluded) => store.usableWindow('p', signal, from, to, fromIncluded),
+      layout: (signal) => store.historyLayout('p', signal),
+      oldest: (signal) => store.oldestHistoryTs('p', signal),
+      droppedUpTo: (signal) => store.historyDroppedUpTo('p', signal),
+    };
+    const created = AssetModel.create('p', { kind: 'pump-physics', healthyWindowSeconds: 600, indicatorWindowSeconds: 3600 });
+    assert.ok(created.ok);
+    const pump = new PumpSimulator({ assetId: 'p', seed: 5, noise: 0.01 });
+    const update = (k: number) => {
+      const ts = T0 + k * 60_000;
+      const measured = pump.step(ts, 60).signals;
+      store.ingest({ assetId: 'p', ts, signals: measured });
+      return created.value.update(ts, measured, {}, history);
+    };
+    for (let k = 0; k < 30; k++) assert.equal(update(k).indicatorWindowCut, undefined, `reading ${k}: nothing let go yet`);
+    const cut = update(30).indicatorWindowCut;
+    assert.ok(cut, 'the 31st reading pushes the first out of the history');
+    assert.equal(cut.minutes, 29);
+    store.reset('p');
+    assert.equal(update(31).indicatorWindowCut, undefined, 'a new history after the reset has let go of nothing');
+  });
+
   it('twin-model\'s pump model gives the same indicators reading its twin incrementally as reading every point', () => {
     const store = storeOf(1000);
     const history: HistoryReader = {

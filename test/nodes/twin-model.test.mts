@@ -227,6 +227,31 @@ describe('twin-model: condition indicators and feature ranking', function () {
     assert.ok(Math.abs(v.slopePerHour) < 0.05, `slope ${v.slopePerHour} mm/s per hour`);
   });
 
+  it('warns once, and says in its status, when the twin\'s history is shorter than the indicator window', async () => {
+    const def = uid('def');
+    // History of 20 readings at one reading a plant minute: 19 minutes of a 30-minute window.
+    const flow = pumpFlow(def, { indicatorWindow: '30' }).map((n: any) => (n.id === def ? { ...n, historyPoints: '20' } : n));
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, coreNodes.catch], flow);
+    const msg = await nextMessage(helper.getNode('out'), (m: any) => m.payload.indicatorWindowCut !== undefined, 10000);
+    assert.equal(msg.payload.indicators.vibration.points, 20);
+    assert.ok(Math.abs(msg.payload.indicatorWindowCut.minutes - 19) < 0.5, `covers ${msg.payload.indicatorWindowCut.minutes} min`);
+    const model = helper.getNode('model');
+    await until(() => /window-cut/.test(lastStatus(model)?.text ?? ''), 5000, 'the status to say so');
+    await new Promise((r) => setTimeout(r, 500));
+    const warnings: any[][] = helper.log().args.filter((a: any[]) => a[0]?.id === 'model' && a[0]?.level === 30);
+    assert.equal(warnings.length, 1, 'warned once');
+    assert.match(String(warnings[0]![0].msg), /twin-model\.warnings\.window-cut/);
+  });
+
+  it('says nothing of the kind while the history covers the window', async () => {
+    const def = uid('def');
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, coreNodes.catch], pumpFlow(def, { indicatorWindow: '30' }));
+    const msg = await nextMessage(helper.getNode('out'), (m: any) => m.payload.indicators?.vibration?.points >= 30, 10000);
+    assert.equal(msg.payload.indicatorWindowCut, undefined);
+    assert.doesNotMatch(lastStatus(helper.getNode('model'))?.text ?? '', /window-cut/);
+    assert.equal(helper.log().args.filter((a: any[]) => a[0]?.id === 'model' && a[0]?.level === 30).length, 0);
+  });
+
   it('rank-features over the twin\'s histories: a wearing signal ranks above noise and a constant', async () => {
     const def = uid('def');
     await helper.load([nodes.definition, nodes.state, nodes.model, coreNodes.catch], expressionFlow(def, [{ signal: 'wear', expression: '0' }]));
