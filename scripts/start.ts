@@ -25,6 +25,22 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+/**
+ * Starts one of the demo's servers on its port. A port already in use (an MQTT broker on 1883 is common on a plant
+ * engineer's machine) is an error that names the variable choosing another.
+ */
+async function onPort<T>(what: string, variable: string, port: number, start: (port: number) => Promise<T>): Promise<T> {
+  try {
+    return await start(port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EADDRINUSE' || /EADDRINUSE/.test(String(err))) {
+      throw new Error(`The demo's ${what} cannot use port ${port}: something else already listens on it (another ${what}?).\n` + `Choose another port, or 0 for any free one, e.g.:  ${variable}=0 npm start`);
+    }
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
   const editorPort = portFromEnv('PORT', 1880);
   const mqttPort = portFromEnv('TWIN_DEMO_MQTT_PORT', 1883);
@@ -35,12 +51,14 @@ async function main(): Promise<void> {
     copyFileSync(demoFlow, deployedFlow);
   }
 
-  const broker = await startEmbeddedBroker(mqttPort);
+  const broker = await onPort('MQTT broker', 'TWIN_DEMO_MQTT_PORT', mqttPort, startEmbeddedBroker);
   process.env.TWIN_DEMO_MQTT_PORT = String(broker.port);
   process.env.TWIN_DEMO_MQTT_URL = `mqtt://127.0.0.1:${broker.port}`;
 
   // A virtual PLC: an OPC UA server whose Pump1 variables follow a simulated pump, so the demo crosses OPC UA too.
-  const plc = await startPlantServer({ port: portFromEnv('TWIN_DEMO_OPCUA_PORT', 4840), pkiFolder: join(userDir, 'virtual-plc-pki') });
+  const plc = await onPort('OPC UA server', 'TWIN_DEMO_OPCUA_PORT', portFromEnv('TWIN_DEMO_OPCUA_PORT', 4840), (port) =>
+    startPlantServer({ port, pkiFolder: join(userDir, 'virtual-plc-pki') }),
+  );
   process.env.TWIN_DEMO_OPCUA_URL = plc.endpointUrl;
   const plcPump = new PumpSimulator({ assetId: 'pump-4', seed: 4, frictionGrowthPerHour: 0.05 });
   const plcTimer = setInterval(() => {
@@ -69,15 +87,17 @@ async function main(): Promise<void> {
   process.env.TWIN_DEMO_PUMP_RUL_MODEL = join(root, 'models', 'pump-bearing-gbt.json');
 
   // The demo twin is kept in a file-backed context store ("file"), so it survives a restart of the demo.
-  const nodeRed = await startNodeRed({
-    userDir,
-    flowFile: 'flows.json',
-    port: editorPort,
-    nodesDir: [root],
-    // HTTP-in nodes and Dashboard 2.0 at the root, beside the editor: the plant dashboard is at /dashboard.
-    httpNodeRoot: '/',
-    contextStorage: { default: { module: 'memory' }, file: { module: 'twinflow-file', config: { flushInterval: 10 } } },
-  });
+  const nodeRed = await onPort('Node-RED editor', 'PORT', editorPort, (port) =>
+    startNodeRed({
+      userDir,
+      flowFile: 'flows.json',
+      port,
+      nodesDir: [root],
+      // HTTP-in nodes and Dashboard 2.0 at the root, beside the editor: the plant dashboard is at /dashboard.
+      httpNodeRoot: '/',
+      contextStorage: { default: { module: 'memory' }, file: { module: 'twinflow-file', config: { flushInterval: 10 } } },
+    }),
+  );
   console.log('');
   console.log(`  Digital twin demo is running.`);
   console.log(`  Node-RED editor:  ${nodeRed.url}`);

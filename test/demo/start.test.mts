@@ -3,9 +3,13 @@
  * pump model's health and every pump's remaining useful life in them.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startDemo, type RunningDemo } from '../support/demo.mts';
 import { NODE_TYPES } from '../support/node-types.mts';
+import { tempDir } from '../support/red.mts';
 
 
 describe('npm start (the demo)', function () {
@@ -66,5 +70,32 @@ describe('npm start (the demo)', function () {
   it('shuts down cleanly on Ctrl-C', async () => {
     assert.equal(await demo.stop(), 0, demo.output().slice(-2000));
     assert.match(demo.output(), /stopped\./);
+  });
+});
+
+describe('npm start with the MQTT port taken (a broker of the plant engineer\'s own on it)', function () {
+  this.timeout(60_000);
+
+  it('stops at once and says which variable chooses another port', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const dir = tempDir('demo-port-taken');
+    try {
+      const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'scripts', 'start.js')], {
+        env: { ...process.env, PORT: '0', TWIN_DEMO_MQTT_PORT: String(port), TWIN_DEMO_OPCUA_PORT: '0', TWIN_DEMO_USER_DIR: dir.path },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(code, 1);
+      assert.match(output, new RegExp(`MQTT broker cannot use port ${port}: something else already listens on it`));
+      assert.match(output, /TWIN_DEMO_MQTT_PORT=0 npm start/);
+    } finally {
+      taken.close();
+      dir.remove();
+    }
   });
 });
