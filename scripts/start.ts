@@ -35,7 +35,7 @@ async function onPort<T>(what: string, variable: string, port: number, start: (p
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'EADDRINUSE' || /EADDRINUSE/.test(String(err))) {
-      throw new Error(`The demo's ${what} cannot use port ${port}: something else already listens on it (another ${what}?).\n` + `Choose another port, or 0 for any free one, e.g.:  ${variable}=0 npm start`);
+      throw new Error(`The demo's ${what} cannot use port ${port}: something else already listens on it (another ${what}?).\n` + `Choose another port, or 0 for any free one, e.g.:  ${variable}=0 npm start`, { cause: err });
     }
     throw err;
   }
