@@ -6,7 +6,7 @@ import type { TwinStore } from '../../core/twin-store.js';
 import type { TwinMqttBrokerNode, Unsubscribe } from '../twin-mqtt-broker/broker-api.js';
 import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
 import { findDefinition } from '../shared/definition.js';
-import { errorMessage, numberSetting, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 
 type Mode = 'dry-run' | 'confirm' | 'live';
 
@@ -113,7 +113,7 @@ export = function register(RED: NodeAPI): void {
     const timers = new Set<NodeJS.Timeout>();
     /** Commands without a final result yet: a close gives them one, so every command is audited exactly once. */
     const inFlight = new Set<Command>();
-    const awaitingConfirmation = new Map<string, { command: Command; timer: NodeJS.Timeout }>();
+    const awaitingConfirmation = new Map<string, { command: Command; timer: NodeJS.Timeout; expiresAt: number }>();
     /** Id of a command replaced while it waited for confirmation → id of the command that replaced it. */
     const replacedBy = new Map<string, string>();
 
@@ -128,13 +128,42 @@ export = function register(RED: NodeAPI): void {
     }
     if (mode !== 'dry-run' && transport === 'mqtt' && !broker) configError ??= RED._('twin-actuator.errors.no-broker');
     if (mode !== 'dry-run' && transport === 'opcua' && !endpoint) configError ??= RED._('twin-actuator.errors.no-endpoint');
-    if (configError) {
-      this.error(configError);
-      this.status({ fill: 'red', shape: 'ring', text: RED._('twin-actuator.status.config') });
-    } else {
-      this.status({ fill: mode === 'live' ? 'green' : 'grey', shape: mode === 'live' ? 'dot' : 'ring', text: RED._(`twin-actuator.status.${mode}`) });
-      broker?.connect();
-    }
+    /** The last command's end, for the status: what an operator looks for on the node after pressing a button. */
+    let lastResult: { text: string; result: AuditRecord['result'] } | undefined;
+    /**
+     * What the actuator is doing: commands waiting for confirmation (and until when), a ramp being written, or how the
+     * last command ended; the mode otherwise. Called whenever one of these changes.
+     */
+    const showStatus = (): void => {
+      if (configError) {
+        this.status({ fill: 'red', shape: 'ring', text: RED._('twin-actuator.status.config', { reason: shortText(configError, 40) }) });
+        return;
+      }
+      const modeText = RED._(`twin-actuator.status.${mode}`);
+      const waiting = [...awaitingConfirmation.values()];
+      if (waiting.length > 0) {
+        const until = Math.min(...waiting.map((w) => w.expiresAt));
+        this.status({ fill: 'yellow', shape: 'ring', text: RED._('twin-actuator.status.waiting', { count: waiting.length, until: new Date(until).toLocaleTimeString('en-GB') }) });
+        return;
+      }
+      const writing = [...inFlight].find((c) => c.writing);
+      if (writing) {
+        const target = String(writing.writes[writing.writes.length - 1] ?? '');
+        const steps = writing.writes.length;
+        const text = RED._('twin-actuator.status.writing', { assetId: writing.assetId, point: writing.point.name, target }) + (steps > 1 ? RED._('twin-actuator.status.ramp', { steps }) : '');
+        this.status({ fill: 'blue', shape: 'dot', text });
+        return;
+      }
+      if (lastResult) {
+        const fill = lastResult.result === 'confirmed' || lastResult.result === 'accepted' ? 'green' : lastResult.result === 'failed' ? 'red' : 'yellow';
+        this.status({ fill, shape: 'dot', text: `${modeText} · ${lastResult.text}` });
+        return;
+      }
+      this.status({ fill: mode === 'live' ? 'green' : 'grey', shape: mode === 'live' ? 'dot' : 'ring', text: modeText });
+    };
+    if (configError) this.error(configError);
+    else broker?.connect();
+    showStatus();
 
     // MQTT 5 request/response: the device's answer, matched by correlation data, goes into the command's audit record.
     const responseTopic = transport === 'mqtt' ? (config.responseTopic ?? '').trim() : '';
@@ -189,6 +218,9 @@ export = function register(RED: NodeAPI): void {
       msg.payload = payload;
       command.send([msg, { topic: command.assetId, payload: command.audit }]);
       command.done(err);
+      const value = command.audit.written ?? auditedValue(command.requested);
+      lastResult = { result, text: shortText(`${command.assetId} ${command.point.name} ${String(value)} ${result}${reason !== undefined ? `: ${reason}` : ''}`, 60) };
+      showStatus();
     };
 
     /**
@@ -289,6 +321,7 @@ export = function register(RED: NodeAPI): void {
       }
       replaceOlder(command, 'writing');
       command.writing = true;
+      showStatus();
       // Each step is due at a fixed time from the first, so a slow write does not push the ramp past the end the twin
       // was told.
       const firstStepAt = Date.now();
@@ -468,7 +501,8 @@ export = function register(RED: NodeAPI): void {
             awaitingConfirmation.delete(command.id);
             finish(command, 'failed', `not confirmed within ${confirmTimeoutMs / 1000} s`);
           });
-          awaitingConfirmation.set(command.id, { command, timer });
+          awaitingConfirmation.set(command.id, { command, timer, expiresAt: Date.now() + confirmTimeoutMs });
+          showStatus();
           const pending = RED.util.cloneMessage(msg);
           pending.payload = { id: command.id, assetId, point: pointName, requested: payload.value, result: 'accepted', awaitingConfirmation: true, expiresIn: confirmTimeoutMs / 1000, mode };
           send([pending, null]);

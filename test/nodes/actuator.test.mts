@@ -156,17 +156,23 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1300 } });
     await until(() => results.length > 0, 5000, 'a pending command');
     assert.equal(results[0].awaitingConfirmation, true);
+    // The node's status says a command waits (the test runtime shows message keys, not their English).
+    const status = () => act.status.getCalls().filter((call: any) => call.thisValue === act).at(-1)?.args[0];
+    assert.deepEqual([status().fill, status().text], ['yellow', 'twin-actuator.status.waiting']);
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(onWire, [], 'nothing is written before the confirmation');
     act.receive({ topic: 'confirm', payload: { id: results[0].id } });
     await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 15_000, 'a final result');
     assert.equal(results.at(-1).result, 'confirmed');
     assert.equal(onWire.length, 1);
+    assert.deepEqual([status().fill, status().text], ['green', 'twin-actuator.status.confirm · pump-1 speed 1300 confirmed'], 'the status tells how the last command ended');
 
     results.length = 0;
     act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1250 } });
     await until(() => results.some((r) => r.result === 'failed'), 5000, 'the confirmation to time out');
     assert.match(results.at(-1).reason, /not confirmed within 2 s/);
+    assert.equal(status().fill, 'red');
+    assert.match(status().text, /pump-1 speed 1250 failed: not confirmed/);
     assert.equal(onWire.length, 1, 'an unconfirmed command is never written');
   });
 
@@ -292,6 +298,8 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     const { id } = results[0];
     act.receive({ topic: 'confirm', payload: { id } });
     await until(() => onWire.length === 2, 5000, 'two steps of the ramp');
+    const ramping = act.status.getCalls().filter((call: any) => call.thisValue === act).at(-1)?.args[0];
+    assert.deepEqual([ramping.fill, ramping.text], ['blue', 'twin-actuator.status.writingtwin-actuator.status.ramp'], 'the status says a ramp is being written');
     act.receive({ topic: 'confirm', payload: { id } });
     act.receive({ topic: 'cancel', payload: { id, user: 'bob' } });
     await until(() => results.some((r) => r.result === 'failed'), 5000, 'the ramp to stop');
