@@ -189,8 +189,14 @@ function axis(v: DecisionVariable): number[] {
   return out;
 }
 
+/** Points on one variable's axis, counted without building it (a step of 1e-6 over 3,000 rpm must not fill memory). */
+function axisLength(v: DecisionVariable): number {
+  const n = Math.floor((v.max - v.min) / v.step! + 1e-9);
+  return n + 1 + (round(v.min + n * v.step!) < v.max - 1e-9 ? 1 : 0);
+}
+
 function gridSize(variables: DecisionVariable[]): number {
-  return usesGrid(variables) ? variables.reduce((n, v) => n * axis(v).length, 1) : 0;
+  return usesGrid(variables) ? variables.reduce((n, v) => n * axisLength(v), 1) : 0;
 }
 
 /** Rounds away floating-point dust (1200 + 3·0.1 …) so grid values print as the engineer typed them. */

@@ -136,10 +136,9 @@ export = function register(RED: NodeAPI): void {
     };
 
     const deliverOptimum = (pending: Pending, outcome: OptimisationOutcome, seconds: number): void => {
-      if (outcome.scenario) {
-        remember(outcome.scenario);
-        latestOptimum = outcome.scenario;
-      }
+      // An optimisation that found no safe setting leaves nothing to apply: never the optimum of an earlier one.
+      latestOptimum = outcome.scenario ?? undefined;
+      if (outcome.scenario) remember(outcome.scenario);
       const table = outcome.best ? [tableRow(outcome.baseline), { ...tableRow(outcome.best), scenario: `${outcome.name} (best)` }] : [tableRow(outcome.baseline)];
       sendResult(pending, outcome.assetId, { kind: 'optimisation', ...outcome, seconds }, table);
       if (outcome.best) {
@@ -187,6 +186,8 @@ export = function register(RED: NodeAPI): void {
       const pending = queue.shift();
       if (!pending) return;
       running = pending;
+      // From the start of a new optimisation until its answer, "apply" has no optimum (it could only be the old one).
+      if (pending.job.kind === 'optimise') latestOptimum = undefined;
       worker ??= startWorker();
       setStatus('blue', pending.job.kind === 'scenarios' ? RED._('twin-what-if.status.running', { count: String(pending.job.scenarios.length) }) : RED._('twin-what-if.status.optimising', { done: '0', total: '…' }));
       worker.postMessage(pending.job);
@@ -197,7 +198,7 @@ export = function register(RED: NodeAPI): void {
       const name = typeof payload === 'string' ? payload : typeof payload?.name === 'string' ? payload.name : '';
       const scenario = apply ? latestOptimum : remembered.get(name);
       if (!scenario) {
-        done(new Error(apply ? 'no optimisation has found a feasible setting here yet; optimise first, then apply' : `no scenario named ${JSON.stringify(name)} has been run here; run it first, then promote it`));
+        done(new Error(apply ? 'the latest optimisation found no safe setting (or none has finished here yet): nothing to apply' : `no scenario named ${JSON.stringify(name)} has been run here; run it first, then promote it`));
         return;
       }
       const commands = promoteScenario(scenario);

@@ -192,6 +192,20 @@ describe('twin-what-if', function () {
     assert.equal(commands[0].payload.awaitingConfirmation, true);
     assert.equal(commands[0].payload.requested, speed);
     assert.deepEqual(caught, []);
+
+    // A later optimisation that finds no safe setting leaves nothing to apply: never the earlier optimum.
+    const answered = results.length;
+    whatif.receive({
+      topic: 'optimise',
+      payload: { assetId: 'pump-1', runs: 5, variables: [{ path: 'setpoints.speed', min: 1000, max: 1800, step: 200 }], objective: { maximise: 'throughputM3' }, constraints: { minRulAtEndH: 1e6 } },
+    });
+    await until(() => results.slice(answered).some((m) => m.payload.kind === 'optimisation'), 20_000, 'the second optimisation result');
+    assert.equal(results.slice(answered).find((m) => m.payload.kind === 'optimisation').payload.best ?? null, null, 'no candidate lives a million hours');
+    whatif.receive({ topic: 'apply', payload: {} });
+    await until(() => (caught as any[]).length === 1, 5000, 'the refusal to apply');
+    assert.match((caught as any[])[0].error.message, /the latest optimisation found no safe setting/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(commands.length, 1, 'no second command');
   });
 
   it('sends bad input to Catch nodes with the reason, and keeps working', async () => {
@@ -202,11 +216,13 @@ describe('twin-what-if', function () {
       [{ assetId: 'pump-1', changes: { setpoints: { valve: 20 } } }, 'input', /setpoint "valve" is not known to the pump model/],
       [{ assetId: 'pump-1', runs: 1e6 }, 'input', /runs must be a whole number from 1 to 10000/],
       [{ assetId: 'pump-1', changes: { setpoints: { speed: 'NaN' } } }, 'input', /must be a finite number/],
+      // A step of a millionth of an rpm: three billion grid points, refused before any is built (it ran out of memory).
+      [{ assetId: 'pump-1', variables: [{ path: 'setpoints.speed', min: 0, max: 3000, step: 0.000001 }], objective: { maximise: 'throughputM3' } }, 'optimise', /the grid has 3000000001 points; at most 5000/],
       ['nobody', 'promote', /no scenario named "nobody" has been run here/],
     ];
     for (const [payload, kind, expected] of bad) {
       const before = caught.length;
-      whatif.receive(kind === 'promote' ? { topic: 'promote', payload } : { payload });
+      whatif.receive(kind === 'input' ? { payload } : { topic: kind, payload });
       await until(() => caught.length === before + 1, 5000, `the error for ${JSON.stringify(payload)}`);
       assert.match(caught[before].error.message, expected);
     }
