@@ -92,6 +92,29 @@ describe('twin persistence through Node-RED restarts (localfilesystem context st
     assert.equal(next.version, before.version + 1);
   });
 
+  it('a full redeploy that changes the twin definition keeps every asset saved, not only those updated after it', async () => {
+    await start();
+    const t0 = Date.now() - 100_000;
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: t0, signals: { speed: 1400 } });
+    await post(nr!, 'telemetry', { assetId: 'pump-2', ts: t0, signals: { speed: 1000 } });
+    await post(nr!, 'command/maintenance', { assetId: 'pump-2', kind: 'inspection', by: 'test' });
+    // Deploy the flows again with a longer history (the definition keeps its store across the redeploy).
+    const flows = flow('file').map((n: any) => (n.id === 'def' ? { ...n, historyPoints: '600' } : n));
+    const res = await fetch(new URL('flows', nr!.url), { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+    assert.equal(res.status, 204, await res.text());
+    await new Promise((r) => setTimeout(r, 500));
+    // Only pump-1 changes after the redeploy; pump-2 must stay saved as it was.
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: t0 + 1000, signals: { speed: 1410 } });
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await nr!.stop(), 0);
+
+    await start();
+    assert.match(nr!.output(), /restored 2 assets from context store "file"/);
+    const pump2 = await post(nr!, 'command/snapshot', { assetId: 'pump-2' });
+    assert.equal(pump2.signals.speed.value, 1000);
+    assert.equal(pump2.lastMaintenance.kind, 'inspection');
+  });
+
   it('starts empty with a clear warning when the saved twin is unreadable, and never crashes', async () => {
     await start();
     await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { speed: 1400 } });
