@@ -1,5 +1,13 @@
 import type { Parsed } from './telemetry.js';
 
+/** A numeric identifier (`i=`) must be a whole number of at most 32 bits: `ns=2;i=abc` would fail deep in the client. */
+function numericIdentifier(text: string, identifier: string): { ok: false; reason: string } | undefined {
+  if (!identifier.startsWith('i=')) return undefined;
+  const digits = identifier.slice(2);
+  if (/^\d+$/.test(digits) && Number(digits) <= 0xffffffff) return undefined;
+  return { ok: false, reason: `node id "${text}": a numeric identifier (i=) must be a whole number from 0 to 4294967295, got "${digits}"` };
+}
+
 /**
  * Node ids as users write them: `ns=2;s=Pump1.Speed`, `i=2258`, or `nsu=urn:plant:plc;s=Pump1.Speed`.
  * The `nsu=` form names the namespace by its URI, which stays the same when a server restarts and renumbers its
@@ -12,13 +20,16 @@ export function resolveNodeId(nodeId: string, namespaceArray: readonly string[])
     if (!/^(ns=\d+;)?[isgb]=.+$/.test(text)) {
       return { ok: false, reason: `node id "${text}" is not of the form ns=<index>;s=<name> (or i=, g=, b=)` };
     }
-    return { ok: true, value: text };
+    const numeric = numericIdentifier(text, text.slice(text.indexOf(';') + 1));
+    return numeric ?? { ok: true, value: text };
   }
   const separator = text.indexOf(';');
   if (separator < 0) return { ok: false, reason: `node id "${text}" has a namespace URI but no identifier` };
   const uri = text.slice(4, separator);
   const identifier = text.slice(separator + 1);
   if (!/^[isgb]=.+$/.test(identifier)) return { ok: false, reason: `node id "${text}" has no identifier after the URI` };
+  const numeric = numericIdentifier(text, identifier);
+  if (numeric) return numeric;
   const index = namespaceArray.indexOf(uri);
   if (index < 0) return { ok: false, reason: `the server has no namespace "${uri}"` };
   return { ok: true, value: `ns=${index};${identifier}` };

@@ -118,7 +118,11 @@ export = function register(RED: NodeAPI): void {
           const resolved = resolveNodeId(variable.nodeId, namespaceArray);
           if (!resolved.ok) return request.onError(resolved.reason);
           const deadband = variable.deadband ?? 0;
-          const item = await sub.monitor(
+          // One variable the client cannot monitor is that variable's error, never the whole endpoint's: a throw here
+          // would fail the connection's start and stop every node on the endpoint.
+          let item: Entry['item'];
+          try {
+            item = await sub.monitor(
             { nodeId: resolved.value, attributeId: lib.AttributeIds.Value },
             {
               samplingInterval: variable.samplingInterval,
@@ -134,6 +138,10 @@ export = function register(RED: NodeAPI): void {
             },
             lib.TimestampsToReturn.Both,
           );
+          } catch (err) {
+            request.onError(`${variable.nodeId}: ${errorMessage(err)}`);
+            return;
+          }
           if (closing || requests.get(request) !== entries) {
             await item.terminate();
             return;

@@ -84,5 +84,11 @@ describe('OPC UA helpers', () => {
     assert.deepEqual(resolveNodeId('ns=1;i=1001', ns), { ok: true, value: 'ns=1;i=1001' });
     assert.equal(resolveNodeId('nsu=urn:unknown;s=x', ns).ok, false);
     assert.equal(resolveNodeId('Pump1.Speed', ns).ok, false);
+    // A numeric identifier that is no number would throw deep in the OPC UA client: refused here, with the reason.
+    for (const bad of ['ns=2;i=abc', 'i=1.5', 'nsu=urn:plant:plc;i=-3', 'ns=1;i=4294967296']) {
+      const refused = resolveNodeId(bad, ns);
+      assert.ok(!refused.ok && /a numeric identifier \(i=\) must be a whole number from 0 to 4294967295/.test(refused.reason), `${bad}: ${JSON.stringify(refused)}`);
+    }
+    assert.deepEqual(resolveNodeId('i=2258', ns), { ok: true, value: 'i=2258' });
   });
 });

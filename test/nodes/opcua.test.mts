@@ -102,6 +102,26 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     await flow;
   });
 
+  it('a node id the client library cannot even read is that node\'s error: another node on the endpoint keeps monitoring', async () => {
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn],
+      onTab([
+        endpoint(),
+        // Well formed to the eye, but no GUID: node-opcua throws while creating the item.
+        { id: 'bad', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'p', variables: [{ nodeId: 'ns=2;g=not-a-guid', signal: 'x' }], wires: [[]] },
+        { id: 'good', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'q', variables: [{ nodeId: 'ns=2;s=Pump1.Flow', signal: 'flow' }], wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const flow = nextMessage(helper.getNode('out'), (m: any) => m.payload.signals.flow === 151, 15_000);
+    // The test runtime's error spy is shared by all nodes: each call is told apart by the node it was made on.
+    const errorsOf = (id: string) => helper.getNode(id).error.getCalls().filter((call: any) => call.thisValue === helper.getNode(id)).map((call: any) => String(call.args[0]));
+    await until(() => errorsOf('bad').length > 0, 15_000, 'the bad node\'s error');
+    assert.match(errorsOf('bad')[0], /ns=2;g=not-a-guid/);
+    await flow;
+    assert.deepEqual(errorsOf('good'), [], 'the good node has no error');
+  });
+
   it('reports an unknown namespace URI instead of monitoring nothing silently', async () => {
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
