@@ -240,9 +240,16 @@ export = function register(RED: NodeAPI): void {
           send([msg, null]);
           break;
         }
-        case 'reset':
-          store.reset(assetId);
+        case 'reset': {
+          // Forgetting every asset takes their histories, maintenance logs and audit trails with it: only when asked
+          // for in so many words, never from an Inject node's default payload (a timestamp).
+          const all = msg.payload === '*' || payload.all === true;
+          if (assetId === undefined && !all) throw new Error('reset needs msg.payload.assetId, or msg.payload = { all: true } to forget every asset');
+          if (assetId !== undefined && assetId !== '*' && !store.has(assetId)) throw new Error(`unknown asset "${assetId}"`);
+          store.reset(all ? undefined : assetId);
+          this.log(all ? 'reset: every asset forgotten' : `reset: asset ${assetId} forgotten`);
           break;
+        }
         case 'maintenance': {
           if (assetId === undefined) throw new Error('maintenance needs msg.payload.assetId');
           const logged = store.logMaintenance(assetId, payload);

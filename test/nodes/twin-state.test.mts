@@ -123,6 +123,38 @@ describe('twin-state node', function () {
     }
   });
 
+  it('reset forgets every asset only when asked for in so many words, never on an Inject node\'s default timestamp', async () => {
+    const { state, out, caught } = await load();
+    for (const id of ['p1', 'p2', 'p3']) {
+      const sent = nextMessage(out);
+      state.receive({ payload: { assetId: id, ts: Date.now() - 1000, signals: { speed: 1000 } } });
+      await sent;
+    }
+    const snapshotOf = async (assetId: string) => {
+      const answer = nextMessage(out);
+      state.receive({ topic: 'snapshot', payload: { assetId } });
+      return (await answer).payload;
+    };
+    // An Inject node's default payload is a timestamp: an error, and every asset is still there.
+    let err = nextMessage(caught);
+    state.receive({ topic: 'reset', payload: Date.now() });
+    assert.match((await err).error.message, /reset needs msg.payload.assetId, or msg.payload = \{ all: true \}/);
+    assert.equal((await snapshotOf('p1')).signals.speed.value, 1000);
+    err = nextMessage(caught);
+    state.receive({ topic: 'reset', payload: { assetId: 'nobody' } });
+    assert.match((await err).error.message, /unknown asset "nobody"/);
+    // One asset by name, then all of them when asked.
+    state.receive({ topic: 'reset', payload: { assetId: 'p1' } });
+    err = nextMessage(caught);
+    state.receive({ topic: 'snapshot', payload: { assetId: 'p1' } });
+    assert.match((await err).error.message, /unknown asset "p1"/);
+    assert.equal((await snapshotOf('p2')).signals.speed.value, 1000);
+    state.receive({ topic: 'reset', payload: { all: true } });
+    const all = nextMessage(out);
+    state.receive({ topic: 'snapshot', payload: {} });
+    assert.deepEqual((await all).payload, []);
+  });
+
   it('reports future timestamps as rejected readings on the events output', async () => {
     const { state, events } = await load();
     const rejected = nextMessage(events, (m: any) => m.payload.type === 'rejected');
