@@ -264,6 +264,7 @@ export = function register(RED: NodeAPI): void {
         case 'desired': {
           if (assetId === undefined) throw new Error('desired needs msg.payload.assetId');
           const ttl = payload.ttl === undefined ? undefined : Number(payload.ttl) * 1000;
+          if (ttl !== undefined && !(ttl > 0 && Number.isFinite(ttl))) throw new Error(`desired ttl must be a positive number of seconds, got ${JSON.stringify(payload.ttl)}`);
           const source = typeof payload.source === 'string' ? payload.source : this.name || this.id;
           const set = store.setDesired(assetId, typeof payload.point === 'string' ? payload.point : '', payload.value, ttl === undefined ? { source } : { ttlMs: ttl, source });
           if (!set.ok) throw new Error(set.reason);

@@ -115,6 +115,7 @@ describe('twin-state node', function () {
       [{ topic: 'maintenance', payload: { assetId: 'p', kind: 'party' } }, /must be one of/],
       [{ topic: 'desired', payload: { assetId: 'p', point: 'valve', value: 1 } }, /not an actuation point/],
       [{ topic: 'desired', payload: { assetId: 'p', point: 'speed', value: 5000 } }, /above the maximum 1800/],
+      [{ topic: 'desired', payload: { assetId: 'p', point: 'speed', value: 1000, ttl: -5 } }, /desired ttl must be a positive number of seconds, got -5/],
       [{ topic: 'history', payload: { assetId: 'nobody', signal: 'speed' } }, /unknown asset "nobody"/],
     ] as const) {
       const err = nextMessage(caught);
