@@ -165,24 +165,34 @@ export function decodePayload(payload: Uint8Array | string, fields: TopicFields,
     if (value === undefined) return { ok: false, reason: `payload has nothing at "${options.valuePath ?? ''}"` };
     if (signal === undefined) return { ok: false, reason: 'no signal name: put {signal} in the topic or set one' };
     const candidate: Record<string, unknown> = { assetId: assetId ?? getPath(data, 'assetId'), signals: { [signal]: readNumber(value) } };
-    if (options.timestampPath) candidate.ts = getPath(data, options.timestampPath);
+    if (options.timestampPath) {
+      candidate.ts = getPath(data, options.timestampPath);
+      if (candidate.ts === undefined) return { ok: false, reason: `payload has no timestamp at "${options.timestampPath}"` };
+    }
     return { ok: true, value: candidate };
   }
 
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const object = data as Record<string, unknown>;
+    // The topic names the asset when it has {assetId}: a broker's access rules are per topic, so a payload must not
+    // write to another asset than its topic says (as in value-path mode, the topic wins; a different one is refused).
+    if (fields.assetId !== undefined && object.assetId !== undefined && object.assetId !== fields.assetId) {
+      return { ok: false, reason: `the payload names asset ${JSON.stringify(object.assetId)} but its topic names "${fields.assetId}"` };
+    }
+    const owner = assetId ?? object.assetId;
     const ts = options.timestampPath ? getPath(object, options.timestampPath) : (object.ts ?? object.timestamp);
+    if (options.timestampPath && ts === undefined) return { ok: false, reason: `payload has no timestamp at "${options.timestampPath}"` };
     if (typeof object.signals === 'object' && object.signals !== null) {
-      return { ok: true, value: { ...object, assetId: object.assetId ?? assetId, ts } };
+      return { ok: true, value: { ...object, assetId: owner, ts } };
     }
     if (signal !== undefined && 'value' in object) {
-      const candidate: Record<string, unknown> = { assetId: object.assetId ?? assetId, signals: { [signal]: readNumber(object.value) }, ts };
+      const candidate: Record<string, unknown> = { assetId: owner, signals: { [signal]: readNumber(object.value) }, ts };
       if (typeof object.quality === 'string') candidate.quality = { [signal]: object.quality };
       return { ok: true, value: candidate };
     }
     // fromEntries defines own properties, so a key such as "__proto__" stays a key instead of changing the prototype.
     const signals = Object.fromEntries(Object.keys(object).filter((key) => !RESERVED_KEYS.has(key)).map((key) => [key, readNumber(object[key])]));
-    return { ok: true, value: { assetId: object.assetId ?? assetId, signals, ts } };
+    return { ok: true, value: { assetId: owner, signals, ts } };
   }
   if (signal === undefined) {
     return { ok: false, reason: 'payload is a single value but no signal name is known: put {signal} in the topic or set one' };

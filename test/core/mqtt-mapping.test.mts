@@ -46,6 +46,23 @@ describe('MQTT payload decoding', () => {
     assert.deepEqual(r, { ok: true, value: { ts: 1732550400000, signals: { flow: 1 }, assetId: 'p1' } });
   });
 
+  it('the topic names the asset: a payload naming another one is refused, in every payload shape', () => {
+    for (const payload of ['{"assetId":"pump-2","signals":{"flow":1}}', '{"assetId":"pump-2","flow":1}']) {
+      const r = decodePayload(payload, { assetId: 'pump-1' }, opts);
+      assert.deepEqual(r, { ok: false, reason: 'the payload names asset "pump-2" but its topic names "pump-1"' });
+    }
+    const r = decodePayload('{"assetId":"pump-2","value":1}', { assetId: 'pump-1', signal: 'flow' }, opts);
+    assert.equal(r.ok, false);
+    // The same asset in both is fine; without {assetId} in the topic the payload names it.
+    assert.deepEqual(decodePayload('{"assetId":"pump-1","flow":1}', { assetId: 'pump-1' }, opts), { ok: true, value: { assetId: 'pump-1', signals: { flow: 1 }, ts: undefined } });
+    assert.deepEqual(decodePayload('{"assetId":"pump-2","flow":1}', {}, opts), { ok: true, value: { assetId: 'pump-2', signals: { flow: 1 }, ts: undefined } });
+  });
+
+  it('a declared timestamp path that finds nothing is an error, not the time of arrival', () => {
+    assert.deepEqual(decodePayload('{"data":{"v":1}}', { assetId: 'p', signal: 'flow' }, { ...opts, format: 'value-path', valuePath: 'data.v', timestampPath: 'data.t' }), { ok: false, reason: 'payload has no timestamp at "data.t"' });
+    assert.deepEqual(decodePayload('{"flow":1}', { assetId: 'p' }, { ...opts, timestampPath: 'time' }), { ok: false, reason: 'payload has no timestamp at "time"' });
+  });
+
   it('takes a flat object of numbers, numbers as text included', () => {
     const r = decodePayload(Buffer.from('{"flow":"12.5","pressure":4,"ts":1732550400000}'), { assetId: 'p1' }, opts);
     assert.deepEqual(r, { ok: true, value: { assetId: 'p1', signals: { flow: 12.5, pressure: 4 }, ts: 1732550400000 } });
