@@ -36,6 +36,9 @@ interface TwinOpcuaEndpointConfig extends NodeDef {
 }
 
 /** One monitored item and the node id the user wrote for it (re-resolved when the server renumbers namespaces). */
+/** First-connection attempts (about 2 s with node-opcua's back-off from 250 ms) before the server counts as unreachable. */
+const UNREACHABLE_AFTER_ATTEMPTS = 4;
+
 interface Entry {
   nodeId: string;
   item: ClientMonitoredItem;
@@ -204,8 +207,16 @@ export = function register(RED: NodeAPI): void {
       (c as unknown as SubscriptionRecreateHook).beforeSubscriptionRecreate = reResolveNodeIds;
       c.on('connection_lost', () => setState('disconnected'));
       c.on('connection_reestablished', onSessionRestored);
+      // node-opcua retries the first connection without end and without an error: after a few attempts the server
+      // is called unreachable (an error for Catch nodes, once), while the client goes on trying.
+      let attempts = 0;
       c.on('backoff', () => {
+        attempts++;
         if (node.state === 'error') return;
+        if (node.state === 'connecting' && attempts >= UNREACHABLE_AFTER_ATTEMPTS) {
+          setState('error', `no answer from ${config.endpoint} after ${attempts} attempts (is the server running, and are the address and port right?); still trying`);
+          return;
+        }
         if (node.state !== 'disconnected') setState('connecting');
       });
       return c;

@@ -122,6 +122,27 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     assert.deepEqual(errorsOf('good'), [], 'the good node has no error');
   });
 
+  it('a server that does not answer the first connection is an error for Catch within seconds, not "connecting" for ever', async () => {
+    // A port nothing listens on: take a free one and let it go.
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn],
+      onTab([
+        endpoint({ endpoint: `opc.tcp://127.0.0.1:${port}` }),
+        { id: 'in', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'p', variables: [{ nodeId: 'ns=2;s=Pump1.Flow', signal: 'flow' }], wires: [[]] },
+      ]),
+    );
+    const node = helper.getNode('in');
+    const started = Date.now();
+    await until(() => node.error.called, 15_000, 'the error');
+    assert.match(String(node.error.firstCall.args[0]), new RegExp(`no answer from opc.tcp://127.0.0.1:${port} after \\d+ attempts .*still trying`));
+    console.log(`      (unreachable server reported after ${Date.now() - started} ms)`);
+  });
+
   it('reports an unknown namespace URI instead of monitoring nothing silently', async () => {
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
