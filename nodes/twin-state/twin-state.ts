@@ -1,4 +1,4 @@
-import { validateTelemetry } from '../../core/telemetry.js';
+import { parseTimestamp, validateTelemetry } from '../../core/telemetry.js';
 import type { IngestOutcome, StalenessChange, TwinStore } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
 import type { SharedItem } from '../../context/redis-twin-share.js';
@@ -276,8 +276,16 @@ export = function register(RED: NodeAPI): void {
         case 'history': {
           if (assetId === undefined || typeof payload.signal !== 'string') throw new Error('history needs msg.payload.assetId and msg.payload.signal');
           if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}"`);
-          const from = typeof payload.from === 'number' ? payload.from : undefined;
-          const to = typeof payload.to === 'number' ? payload.to : undefined;
+          // Times as telemetry takes them (ms since the epoch or an ISO date); one that is neither is an error, never
+          // silently the whole history.
+          const timeOf = (name: 'from' | 'to'): number | undefined => {
+            if (payload[name] === undefined) return undefined;
+            const parsed = parseTimestamp(payload[name]);
+            if (!parsed.ok) throw new Error(`history ${name}: ${parsed.reason}`);
+            return parsed.value;
+          };
+          const from = timeOf('from');
+          const to = timeOf('to');
           const maxPoints = payload.maxPoints === undefined ? undefined : Number(payload.maxPoints);
           if (maxPoints !== undefined && !(Number.isInteger(maxPoints) && maxPoints >= 4)) {
             throw new Error(`history maxPoints must be a whole number of at least 4, got ${JSON.stringify(payload.maxPoints)}`);

@@ -66,7 +66,7 @@ describe('twin-state node', function () {
   });
 
   it('logs maintenance, sets desired values and returns history on command', async () => {
-    const { state, out, events } = await load();
+    const { state, out, events, caught } = await load();
     const ts = Date.now() - 10_000;
     for (let i = 0; i < 5; i++) state.receive({ payload: { assetId: 'p', ts: ts + i * 1000, signals: { speed: 1400 + i } } });
     const logged = nextMessage(events, (m: any) => m.payload.type === 'maintenance');
@@ -96,6 +96,13 @@ describe('twin-state node', function () {
     const history = nextMessage(out, (m: any) => Array.isArray(m.payload.values));
     state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed' } });
     assert.deepEqual((await history).payload.values, [1400, 1401, 1402, 1403, 1404, 1302]);
+    // from/to as ISO dates, as telemetry takes them: the same window as in ms.
+    const window = nextMessage(out, (m: any) => Array.isArray(m.payload.values));
+    state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed', from: new Date(ts + 1000).toISOString(), to: ts + 3000 } });
+    assert.deepEqual((await window).payload.values, [1401, 1402, 1403]);
+    const refused = nextMessage(caught);
+    state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed', from: 'yesterday' } });
+    assert.match((await refused).error.message, /history from: timestamp "yesterday" is not a date/);
   });
 
   it('includes window statistics in snapshots when asked', async () => {
