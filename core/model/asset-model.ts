@@ -220,44 +220,40 @@ export class AssetModel {
     };
     if (this.physics instanceof PumpModel && Number.isFinite(measured.speed)) out.performance = this.pumpPerformance(measured.speed!, out.parameters);
     const window = this.options.indicatorWindowSeconds ?? 0;
-    if (window > 0 && history) {
-      out.indicators = this.indicators(ts, measured, window, history);
-      const cut = this.windowCut(ts, measured, window, history);
-      if (cut) out.indicatorWindowCut = cut;
-    }
+    if (window > 0 && history) this.addIndicators(out, ts, measured, window, history);
     return out;
   }
 
-  private indicators(ts: number, measured: Readonly<Record<string, number>>, windowSeconds: number, history: HistoryReader): Record<string, ConditionIndicators> {
+  /**
+   * The condition indicators of each measured signal over the window, and, when a history let go of readings inside
+   * it (it is shorter than the window), the signal with the shortest window left (`indicatorWindowCut`).
+   */
+  private addIndicators(out: AssetModelResult, ts: number, measured: Readonly<Record<string, number>>, windowSeconds: number, history: HistoryReader): void {
     const from = ts - (windowSeconds * 1000) / this.timeScale;
-    const out: Record<string, ConditionIndicators> = {};
+    const indicators: Record<string, ConditionIndicators> = {};
     const sliding = history.layout !== undefined && history.oldest !== undefined;
     this.reader = history;
+    let cut: { signal: string; minutes: number } | undefined;
     for (const signal of Object.keys(measured)) {
       let found: ConditionIndicators | undefined;
+      let heldFrom: number | undefined;
       if (sliding) {
         const window = this.windowOf(signal);
         found = window.indicators.update(window.source, from, ts);
+        heldFrom = window.indicators.cutShortFrom;
       } else {
         const h = history.usable(signal, from, ts);
         found = conditionIndicators(h.ts, h.values, this.timeScale, h.count);
+        if (history.droppedUpTo !== undefined && history.oldest !== undefined && history.droppedUpTo(signal) >= from) heldFrom = history.oldest(signal);
       }
-      if (found) out[signal] = found;
+      if (found) indicators[signal] = found;
+      if (heldFrom !== undefined) {
+        const minutes = ((ts - heldFrom) * this.timeScale) / 60_000;
+        if (cut === undefined || minutes < cut.minutes) cut = { signal, minutes };
+      }
     }
-    return out;
-  }
-
-  /** The shortest window of a signal whose history let go of readings inside the indicator window. */
-  private windowCut(ts: number, measured: Readonly<Record<string, number>>, windowSeconds: number, history: HistoryReader): { signal: string; minutes: number } | undefined {
-    if (history.droppedUpTo === undefined || history.oldest === undefined) return undefined;
-    const from = ts - (windowSeconds * 1000) / this.timeScale;
-    let cut: { signal: string; minutes: number } | undefined;
-    for (const signal of Object.keys(measured)) {
-      if (!(history.droppedUpTo(signal) >= from)) continue;
-      const minutes = ((ts - history.oldest(signal)) * this.timeScale) / 60_000;
-      if (cut === undefined || minutes < cut.minutes) cut = { signal, minutes };
-    }
-    return cut;
+    out.indicators = indicators;
+    if (cut) out.indicatorWindowCut = cut;
   }
 
   private windowOf(signal: string): { indicators: WindowIndicators; source: WindowSource } {
@@ -266,6 +262,7 @@ export class AssetModel {
       const source: WindowSource = {
         layout: () => this.reader!.layout!(signal),
         oldest: () => this.reader!.oldest!(signal),
+        droppedUpTo: () => this.reader!.droppedUpTo?.(signal) ?? -Infinity,
         usable: (from, to, fromIncluded) => this.reader!.usable(signal, from, to, fromIncluded),
       };
       window = { indicators: new WindowIndicators(this.timeScale), source };

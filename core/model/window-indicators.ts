@@ -28,6 +28,8 @@ export interface WindowSource {
    * precision of a twin store's history: a source with more digits loses them here.
    */
   usable(from: number, to: number, fromIncluded: boolean): { ts: ArrayLike<number>; values: ArrayLike<number>; count: number };
+  /** Time of the newest point the history let go of (-Infinity when none), when the source knows it. */
+  droppedUpTo?(): number;
 }
 
 /**
@@ -98,6 +100,11 @@ export class WindowIndicators {
   private newestTaken = -Infinity;
   private lastFrom = -Infinity;
   private lastTo = -Infinity;
+  /**
+   * Time of the oldest point the history held at the last update when it had let go of points inside the window
+   * (the window was cut short: the history is shorter than the window), else undefined.
+   */
+  cutShortFrom: number | undefined;
 
   // Sums over the window of d = value - valueShift and u = ts - timeShift, shifted to keep rounding small.
   private valueShift = 0;
@@ -129,6 +136,9 @@ export class WindowIndicators {
    */
   update(source: WindowSource, from: number, to: number): ConditionIndicators | undefined {
     const layout = source.layout();
+    const oldest = source.oldest();
+    // Read here, next to `oldest`, so a model asks each history once per update whether its window was cut short.
+    this.cutShortFrom = source.droppedUpTo !== undefined && source.droppedUpTo() >= from ? oldest : undefined;
     if (layout !== this.layoutSeen || from < this.lastFrom || to < this.lastTo) {
       this.reload(source, from, to);
       this.layoutSeen = layout;
@@ -138,7 +148,7 @@ export class WindowIndicators {
         const fresh = this.newestTaken >= from ? source.usable(this.newestTaken, to, false) : source.usable(from, to, true);
         for (let i = 0; i < fresh.count; i++) this.push(fresh.ts[i]!, fresh.values[i]!);
       }
-      const cut = Math.max(from, source.oldest());
+      const cut = Math.max(from, oldest);
       while (this.end > this.start && this.ts[this.start]! < cut) this.shift();
     }
     this.lastFrom = from;

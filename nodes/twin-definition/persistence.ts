@@ -78,12 +78,11 @@ export class TwinPersistence {
    * Takes a store kept in memory across a redeploy as what is saved: each save writes the whole twin under one key,
    * so a persistence that knew only the assets changed since would overwrite the others' saved state.
    */
-  adoptStore(): number {
+  adoptStore(): void {
     for (const assetId of this.store.assetIds()) {
       const asset = this.store.exportAsset(assetId);
       if (asset !== undefined) this.saved.assets[assetId] = asset;
     }
-    return Object.keys(this.saved.assets).length;
   }
 
   start(): void {

@@ -102,7 +102,8 @@ export = function register(RED: NodeAPI): void {
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
         // A store kept across a redeploy is already complete in memory (and is what is saved from now on); only a
         // fresh one reads the saved twin.
-        const restoring = existing ? Promise.resolve(void persistence.adoptStore()).then(() => 0) : persistence.restore();
+        if (existing) persistence.adoptStore();
+        const restoring = existing ? Promise.resolve(0) : persistence.restore();
         node.restored = restoring.then((count) => {
           if (count > 0) node.log(`restored ${count} assets from context store "${contextStore}"`);
           persistence?.start();
