@@ -22,6 +22,11 @@ export interface Telemetry {
 export interface RejectedSignal {
   signal: string;
   reason: string;
+  /**
+   * True when the reading was kept in history as `bad` (outside the declared range: what the sensor said, which
+   * tells of a fault), false or absent when it was not stored at all.
+   */
+  storedAsBad?: boolean;
 }
 
 /** Expected failures are values, not exceptions: callers map `ok: false` to `done(err)` and a status. */
@@ -46,12 +51,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Digits only (a number sent as text, as many PLCs and gateways do): read as a number, never as a date string. */
+const NUMBER_TEXT = /^\s*\d+(\.\d+)?\s*$/;
+
 /**
- * Reads a timestamp given as milliseconds since the epoch, an ISO 8601 string or a Date.
- * Seconds are not guessed: a number below 1e11 (before 1973 in ms) is refused, because a wrong guess would
- * silently put readings in 1970.
+ * Reads a timestamp given as milliseconds since the epoch (a number, or its digits as text), an ISO 8601 string or
+ * a Date. Other units are not guessed: a number below 1e11 (before 1973 in ms) looks like seconds and one from 1e14
+ * (the year 5138 in ms) like microseconds, and both are refused, because a wrong guess would silently put readings
+ * in 1970 or far in the future.
  */
 export function parseTimestamp(value: unknown): Parsed<number> {
+  if (typeof value === 'string' && NUMBER_TEXT.test(value)) return parseTimestamp(Number(value));
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { ok: false, reason: `timestamp ${String(value)} is not a finite number` };
     if (value < 1e11) {
@@ -59,6 +69,9 @@ export function parseTimestamp(value: unknown): Parsed<number> {
     }
     // The largest time a JavaScript Date can hold (ECMA-262, 21.4.1.1): beyond it no date exists.
     if (value > 8.64e15) return { ok: false, reason: `timestamp ${value} is beyond any date` };
+    if (value >= 1e14) {
+      return { ok: false, reason: `timestamp ${value} looks like microseconds; send milliseconds since the epoch` };
+    }
     return { ok: true, value };
   }
   if (typeof value === 'string' && value.trim() !== '') {

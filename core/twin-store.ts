@@ -277,10 +277,10 @@ export class TwinStore {
       if (def !== undefined) {
         if (def.min !== undefined && value < def.min) {
           quality = 'bad';
-          outcome.rejected.push({ signal: name, reason: `${value} is below the minimum ${def.min}` });
+          outcome.rejected.push({ signal: name, reason: `${value} is below the minimum ${def.min}`, storedAsBad: true });
         } else if (def.max !== undefined && value > def.max) {
           quality = 'bad';
-          outcome.rejected.push({ signal: name, reason: `${value} is above the maximum ${def.max}` });
+          outcome.rejected.push({ signal: name, reason: `${value} is above the maximum ${def.max}`, storedAsBad: true });
         }
       }
       // A reading the twin already holds changes nothing, also when its copy arrives after newer readings (a QoS 1

@@ -1,4 +1,4 @@
-import { parseTimestamp, validateTelemetry } from '../../core/telemetry.js';
+import { parseTimestamp, validateTelemetry, type RejectedSignal } from '../../core/telemetry.js';
 import type { IngestOutcome, StalenessChange, TwinStore } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
 import type { SharedItem } from '../../context/redis-twin-share.js';
@@ -27,6 +27,8 @@ interface TwinStateConfig extends NodeDef {
 const COMMANDS = new Set(['snapshot', 'reset', 'maintenance', 'desired', 'history', 'audit']);
 /** Commands that only read: with a shared twin, answered from Redis for an asset another instance owns. */
 const READ_COMMANDS = new Set(['snapshot', 'history', 'audit']);
+/** How long the status shows the last reading the twin could not take. */
+const ERROR_SHOWN_MS = 10_000;
 
 export = function register(RED: NodeAPI): void {
   function TwinState(this: Node, config: TwinStateConfig): void {
@@ -39,6 +41,7 @@ export = function register(RED: NodeAPI): void {
     let updates = 0;
     let lastTick = Date.now();
     let lastError: string | undefined;
+    let lastErrorAt = 0;
 
     const ticker = new StatusTicker(this, () => {
       if (!store) return { fill: 'red', shape: 'ring', text: RED._('twin-state.status.no-definition') };
@@ -50,7 +53,11 @@ export = function register(RED: NodeAPI): void {
       const text = stale > 0
         ? RED._('twin-state.status.tracking-stale', { assets: store.assetCount, rate, stale })
         : RED._('twin-state.status.tracking', { assets: store.assetCount, rate });
-      if (lastError || stale > 0) return { fill: 'yellow', shape: 'ring', text };
+      // An error stays in view for a while, so one bad message among many good ones is seen, not flashed.
+      if (lastError !== undefined && now - lastErrorAt < ERROR_SHOWN_MS) {
+        return { fill: 'yellow', shape: 'ring', text: RED._('twin-state.status.error', { status: text, error: lastError.slice(0, 80) }) };
+      }
+      if (stale > 0) return { fill: 'yellow', shape: 'ring', text };
       return { fill: store.assetCount > 0 ? 'green' : 'grey', shape: 'dot', text };
     });
     ticker.refresh();
@@ -128,12 +135,14 @@ export = function register(RED: NodeAPI): void {
           continue;
         }
         const { telemetry, rejected } = parsed.value;
+        notTaken(telemetry.assetId, rejected, failures);
         // Shared with other instances: a reading of an asset another instance owns goes to that instance instead.
         if (definition?.shared && !definition.shared.route(telemetry.assetId, { reading: telemetry })) {
           collectEvents({ assetId: telemetry.assetId, accepted: false, version: 0, changed: [], rejected: [], cameBack: [], desiredChanged: [] }, rejected, telemetry.ts, events);
           continue;
         }
         const outcome = store.ingest(telemetry);
+        notTaken(telemetry.assetId, outcome.rejected, failures);
         collectEvents(outcome, rejected, telemetry.ts, events);
         if (outcome.accepted) {
           updates++;
@@ -154,12 +163,12 @@ export = function register(RED: NodeAPI): void {
       }
       if (failures.length > 0) {
         lastError = failures[0];
+        lastErrorAt = Date.now();
         ticker.refresh();
-        const more = failures.length > 1 ? ` (and ${failures.length - 1} more in this batch)` : '';
+        const more = failures.length > 1 ? ` (and ${failures.length - 1} more in this message)` : '';
         done(new Error(`${failures[0]}${more}`));
         return;
       }
-      lastError = undefined;
       done();
     };
 
@@ -330,6 +339,18 @@ function collectEvents(outcome: IngestOutcome, validationRejects: Array<{ signal
   for (const r of outcome.rejected) events.push({ topic: assetId, payload: { type: 'rejected', assetId, signal: r.signal, reason: r.reason, ts } });
   for (const signal of outcome.cameBack) events.push({ topic: assetId, payload: { type: 'back', assetId, signal, ts } });
   for (const d of outcome.desiredChanged) events.push({ topic: assetId, payload: { type: 'desired', assetId, point: d.point, state: d.state, ts } });
+}
+
+/**
+ * Adds a reason for each reading the twin did not take (a NaN, a text, an undeclared signal, a time in the future or
+ * older than the history): bad input, an error for Catch nodes. A reading outside its declared range is not one of
+ * them: it is what the sensor said, kept in history as `bad`, and shown on the events output only.
+ */
+function notTaken(assetId: string, rejected: readonly RejectedSignal[], failures: string[]): void {
+  for (const r of rejected) {
+    if (r.storedAsBad === true) continue;
+    failures.push(r.signal === '*' ? `reading of ${assetId} not taken: ${r.reason}` : `${r.signal} of ${assetId} not taken: ${r.reason}`);
+  }
 }
 
 /** The asset a command is about: `msg.payload` as a string, or `msg.payload.assetId`. */

@@ -25,6 +25,18 @@ describe('telemetry validation', () => {
     assert.match((seconds as { reason: string }).reason, /seconds/);
   });
 
+  it('reads a ms timestamp sent as digits like the number, and refuses digits that are seconds or microseconds', () => {
+    assert.deepEqual(parseTimestamp(String(NOW)), { ok: true, value: NOW });
+    assert.deepEqual(parseTimestamp(` ${NOW}.5 `), { ok: true, value: NOW + 0.5 });
+    // Date.parse('5') is a date in 2001: digits are never read as a date string.
+    assert.match((parseTimestamp('5') as { reason: string }).reason, /timestamp 5 looks like seconds/);
+    assert.match((parseTimestamp(String(NOW / 1000)) as { reason: string }).reason, /looks like seconds/);
+    assert.match((parseTimestamp(NOW * 1000) as { reason: string }).reason, /looks like microseconds; send milliseconds/);
+    assert.match((parseTimestamp(String(NOW * 1000)) as { reason: string }).reason, /looks like microseconds/);
+    // The year 5000 is still a date in ms (a test rig's far-future stamp is refused later, by the twin's clock).
+    assert.equal(parseTimestamp(Date.UTC(5000, 0, 1)).ok, true);
+  });
+
   it('drops NaN, Infinity, strings and booleans per signal, keeping the rest, each with a reason', () => {
     const result = validateTelemetry(
       { assetId: 'p', ts: NOW, signals: { good: 1, nan: NaN, inf: Infinity, text: 'x', flag: true, nothing: null } },

@@ -163,10 +163,36 @@ describe('twin-state node', function () {
     assert.deepEqual((await all).payload, []);
   });
 
-  it('reports future timestamps as rejected readings on the events output', async () => {
-    const { state, events } = await load();
-    const rejected = nextMessage(events, (m: any) => m.payload.type === 'rejected');
+  it('a reading it cannot take (future time, NaN, text) is an error for Catch nodes and an event; the rest is stored', async () => {
+    const { state, out, events, caught } = await load();
+    // A PLC clock an hour ahead (local time sent as UTC): nothing stored, an error, an event.
+    let rejected = nextMessage(events, (m: any) => m.payload.type === 'rejected');
+    let err = nextMessage(caught);
     state.receive({ payload: { assetId: 'p', ts: Date.now() + 3_600_000, signals: { speed: 1 } } });
     assert.match((await rejected).payload.reason, /more than 5 minutes in the future/);
+    assert.match((await err).error.message, /^Error: reading of p not taken: timestamp \d+ \(.*\) is more than 5 minutes in the future$/);
+    // One bad signal among good ones: the good ones are stored and sent on, the bad one is named in the error.
+    const sent = nextMessage(out);
+    err = nextMessage(caught);
+    state.receive({ payload: { assetId: 'p', ts: Date.now() - 1000, signals: { speed: 1200, flow: NaN, vibration: 'high' } } });
+    const snapshot = (await sent).payload;
+    assert.equal(snapshot.signals.speed.value, 1200);
+    assert.equal(snapshot.signals.flow, undefined);
+    assert.match((await err).error.message, /^Error: (flow|vibration) of p not taken: value is .*, not a finite number \(and 1 more in this message\)$/);
+    const status = state.status.lastCall.args[0];
+    assert.deepEqual([status.fill, status.text], ['yellow', 'twin-state.status.error']);
+    // Outside the declared range is what the sensor said: kept as bad, an event, no error.
+    rejected = nextMessage(events, (m: any) => m.payload.type === 'rejected');
+    const stored = nextMessage(out);
+    let errors = 0;
+    caught.on('input', () => errors++);
+    state.receive({ payload: { assetId: 'p', ts: Date.now() - 500, signals: { speed: 9000, flow: 10 } } });
+    assert.match((await rejected).payload.reason, /9000 is above the maximum 3000/);
+    assert.equal((await stored).payload.signals.flow.value, 10);
+    const history = nextMessage(out);
+    state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed' } });
+    const series = (await history).payload;
+    assert.deepEqual([series.values, series.quality], [[1200, 9000], ['good', 'bad']]);
+    assert.equal(errors, 0);
   });
 });
