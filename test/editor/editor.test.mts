@@ -237,6 +237,24 @@ describe('editor in Chromium', function () {
     await closeTray('#node-dialog-cancel', '#node-input-name');
   });
 
+  it('keeps a limit typed as "1,800" as text, so the definition shows as invalid instead of saving no limit', async () => {
+    await openDialogFor('twin-state');
+    await page.waitForSelector('#node-input-btn-definition-add', { state: 'visible' });
+    await page.click('#node-input-btn-definition-add');
+    await page.waitForSelector('#node-config-input-points-container .twin-point-max');
+    await page.locator('#node-config-input-points-container .twin-point-max').first().fill('1,800');
+    await page.locator('#node-config-input-signals-container .twin-signal-max').first().fill('2500');
+    await closeTray('#node-config-dialog-ok', '#node-config-input-name');
+    const saved = await page.evaluate(() => {
+      const RED = (window as any).RED;
+      const def = RED.nodes.node((document.querySelector('#node-input-definition') as HTMLSelectElement).value);
+      return { pointMax: def.actuationPoints[0].max, signalMax: def.signals[0].max, valid: def.valid };
+    });
+    // Before, Number("1,800") was NaN, saved as null: a speed setpoint without its upper limit.
+    assert.deepEqual(saved, { pointMax: '1,800', signalMax: 2500, valid: false });
+    await closeTray('#node-dialog-cancel', '#node-input-name');
+  });
+
   it('shows the fields of the chosen twin-model kind and saves an edited expression list', async () => {
     const id = await page.evaluate(() => {
       const RED = (window as any).RED;
