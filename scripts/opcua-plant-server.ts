@@ -42,6 +42,10 @@ export interface PlantServer {
   set(name: string, value: number, statusCode?: string): void;
   /** Sets several variables with one source timestamp, as a PLC scan does. */
   setMany(values: Record<string, number>): void;
+  /** Adds a variable below the pump object while the server runs, as a PLC program download does. */
+  addVariable(name: string, value: number): void;
+  /** Removes a variable again (a later PLC download that drops it). */
+  removeVariable(name: string): void;
   /** Sessions, subscriptions and monitored items the server holds. */
   load(): ServerLoad;
   /** The file of the server's own certificate (what a client must trust). */
@@ -101,7 +105,8 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
     ['Counter', 0],
   ]);
   const variables = new Map<string, ReturnType<typeof namespace.addVariable>>();
-  for (const [name, initial] of values) {
+  const addVariable = (name: string, initial: number): void => {
+    if (variables.has(name)) throw new Error(`the virtual PLC has a variable ${name} already`);
     const variable = namespace.addVariable({
       componentOf: pump,
       browseName: name,
@@ -114,7 +119,8 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
       value: new opcua.Variant({ dataType: opcua.DataType.Double, value: initial }),
     });
     variables.set(name, variable);
-  }
+  };
+  for (const [name, initial] of values) addVariable(name, initial);
   const variable = (name: string) => {
     const found = variables.get(name);
     if (!found) throw new Error(`the virtual PLC has no variable ${name}`);
@@ -133,6 +139,11 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
     endpointUrl: `opc.tcp://127.0.0.1:${port}`,
     server,
     set: (name, value, statusCode = 'Good') => write(name, value, statusCode, new Date()),
+    addVariable,
+    removeVariable: (name) => {
+      addressSpace.deleteNode(variable(name));
+      variables.delete(name);
+    },
     setMany: (batch) => {
       const when = new Date();
       for (const [name, value] of Object.entries(batch)) write(name, value, 'Good', when);

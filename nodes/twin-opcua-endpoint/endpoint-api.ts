@@ -21,6 +21,8 @@ export interface MonitorRequest {
   variables: MonitoredVariable[];
   onValue(index: number, value: DataValue): void;
   onError(message: string): void;
+  /** A variable the server refused at first (not in the PLC program yet) is monitored now. */
+  onFound?(index: number): void;
 }
 
 /** One child of a node in the server's address space, as the editor's browser shows it. */

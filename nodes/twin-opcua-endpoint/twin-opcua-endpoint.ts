@@ -58,6 +58,12 @@ interface SubscriptionRecreateHook {
 const MAX_KEEP_ALIVE_COUNT = 20;
 /** Longest wait between two attempts to open a session that failed other than by a lost connection. */
 const MAX_RESTART_DELAY = 30_000;
+/**
+ * How often variables the server refused (BadNodeIdUnknown: not in the PLC program yet, or a download renamed them)
+ * are asked for again, so they are monitored once a PLC download adds them, without a redeploy. Refused again, they
+ * raise no new error: the first one said it.
+ */
+const RETRY_REFUSED_MS = 10_000;
 
 class ConfigurationError extends Error {}
 /** A certificate refused by trust on first use (already explained; retried like an untrusted one). */
@@ -110,56 +116,84 @@ export = function register(RED: NodeAPI): void {
         ? { type: lib.UserTokenType.UserName, userName: node.credentials?.user ?? '', password: node.credentials?.password ?? '' }
         : { type: lib.UserTokenType.Anonymous };
 
+    /** Variables of each request the server refused with a bad status, asked for again every RETRY_REFUSED_MS. */
+    const refused = new Map<MonitorRequest, Set<number>>();
+    let retrying = false;
+    const retryRefused = async (): Promise<void> => {
+      if (retrying || node.state !== 'connected' || !subscription) return;
+      retrying = true;
+      try {
+        for (const [request, indexes] of [...refused]) {
+          const entries = requests.get(request);
+          if (entries === undefined) continue;
+          await Promise.all([...indexes].map((index) => createItem(request, entries, index, true)));
+        }
+      } finally {
+        retrying = false;
+      }
+    };
+    const retryTimer = setInterval(() => void retryRefused(), RETRY_REFUSED_MS);
+    retryTimer.unref();
+
     const createItems = async (request: MonitorRequest): Promise<void> => {
       if (!subscription || !opcua || requests.get(request) !== undefined) return;
-      const lib = opcua;
-      const sub = subscription;
       const entries: Entry[] = [];
       requests.set(request, entries);
-      await Promise.all(
-        request.variables.map(async (variable, index) => {
-          const resolved = resolveNodeId(variable.nodeId, namespaceArray);
-          if (!resolved.ok) return request.onError(resolved.reason);
-          const deadband = variable.deadband ?? 0;
-          // One variable the client cannot monitor is that variable's error, never the whole endpoint's: a throw here
-          // would fail the connection's start and stop every node on the endpoint.
-          let item: Entry['item'];
-          try {
-            item = await sub.monitor(
-            { nodeId: resolved.value, attributeId: lib.AttributeIds.Value },
-            {
-              samplingInterval: variable.samplingInterval,
-              discardOldest: true,
-              queueSize: 10,
-              ...(deadband > 0 && {
-                filter: new lib.DataChangeFilter({
-                  trigger: lib.DataChangeTrigger.StatusValue,
-                  deadbandType: lib.DeadbandType.Absolute,
-                  deadbandValue: deadband,
-                }),
+      refused.delete(request);
+      await Promise.all(request.variables.map((_, index) => createItem(request, entries, index, false)));
+    };
+
+    /** One monitored item of a request; `again`: a retry of one the server refused before. */
+    const createItem = async (request: MonitorRequest, entries: Entry[], index: number, again: boolean): Promise<void> => {
+      const lib = opcua;
+      const sub = subscription;
+      const variable = request.variables[index];
+      if (!lib || !sub || !variable) return;
+      const resolved = resolveNodeId(variable.nodeId, namespaceArray);
+      if (!resolved.ok) return request.onError(resolved.reason);
+      const deadband = variable.deadband ?? 0;
+      // One variable the client cannot monitor is that variable's error, never the whole endpoint's: a throw here
+      // would fail the connection's start and stop every node on the endpoint.
+      let item: Entry['item'];
+      try {
+        item = await sub.monitor(
+          { nodeId: resolved.value, attributeId: lib.AttributeIds.Value },
+          {
+            samplingInterval: variable.samplingInterval,
+            discardOldest: true,
+            queueSize: 10,
+            ...(deadband > 0 && {
+              filter: new lib.DataChangeFilter({
+                trigger: lib.DataChangeTrigger.StatusValue,
+                deadbandType: lib.DeadbandType.Absolute,
+                deadbandValue: deadband,
               }),
-            },
-            lib.TimestampsToReturn.Both,
-          );
-          } catch (err) {
-            request.onError(`${variable.nodeId}: ${errorMessage(err)}`);
-            return;
-          }
-          if (closing || requests.get(request) !== entries) {
-            await item.terminate();
-            return;
-          }
-          // A wrong node id does not fail `monitor`: the server answers with a bad status for the item.
-          if (item.statusCode.isNotGood()) {
-            request.onError(`${variable.nodeId}: ${item.statusCode.name}`);
-            await item.terminate();
-            return;
-          }
-          item.on('changed', (value: DataValue) => request.onValue(index, value));
-          item.on('err', (message: string) => request.onError(`${variable.nodeId}: ${message}`));
-          entries.push({ nodeId: variable.nodeId, item });
-        }),
-      );
+            }),
+          },
+          lib.TimestampsToReturn.Both,
+        );
+      } catch (err) {
+        request.onError(`${variable.nodeId}: ${errorMessage(err)}`);
+        return;
+      }
+      if (closing || requests.get(request) !== entries) {
+        await item.terminate();
+        return;
+      }
+      // A wrong node id does not fail `monitor`: the server answers with a bad status for the item.
+      if (item.statusCode.isNotGood()) {
+        if (!again) request.onError(`${variable.nodeId}: ${item.statusCode.name} (asked for again every ${RETRY_REFUSED_MS / 1000} s)`);
+        let indexes = refused.get(request);
+        if (indexes === undefined) refused.set(request, (indexes = new Set()));
+        indexes.add(index);
+        await item.terminate();
+        return;
+      }
+      refused.get(request)?.delete(index);
+      if (again) request.onFound?.(index);
+      item.on('changed', (value: DataValue) => request.onValue(index, value));
+      item.on('err', (message: string) => request.onError(`${variable.nodeId}: ${message}`));
+      entries.push({ nodeId: variable.nodeId, item });
     };
 
     const reResolveNodeIds: NonNullable<SubscriptionRecreateHook['beforeSubscriptionRecreate']> = async (newSession) => {
@@ -324,6 +358,7 @@ export = function register(RED: NodeAPI): void {
       return () => {
         const entries = requests.get(request) ?? [];
         requests.delete(request);
+        refused.delete(request);
         for (const { item } of entries) item.terminate().catch(() => undefined);
       };
     };
@@ -417,6 +452,8 @@ export = function register(RED: NodeAPI): void {
       closing = true;
       if (restartTimer) clearTimeout(restartTimer);
       requests.clear();
+      refused.clear();
+      clearInterval(retryTimer);
       const shutdown = async (): Promise<void> => {
         // Wait for a start in progress so no session is left behind on the server.
         await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);

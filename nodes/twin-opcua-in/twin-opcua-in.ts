@@ -109,6 +109,7 @@ export = function register(RED: NodeAPI): void {
         flush ??= setImmediate(sendPending);
       },
       onError: (message: string) => this.error(message),
+      onFound: (index: number) => this.log(`${variables[index]!.nodeId}: on the server now (a PLC download?), monitored`),
     });
 
     this.on('close', (done: () => void) => {

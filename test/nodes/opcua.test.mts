@@ -102,6 +102,44 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     await flow;
   });
 
+  it('monitors a variable the server refused at first once a PLC download adds it, without a redeploy, and raises its error once', async function () {
+    this.timeout(60_000);
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn],
+      onTab([
+        endpoint(),
+        {
+          id: 'in',
+          type: 'twin-opcua-in',
+          endpoint: 'endpoint',
+          assetId: 'p',
+          variables: [
+            { nodeId: 'ns=2;s=Pump1.SealLeak', signal: 'sealLeak' },
+            { nodeId: 'ns=2;s=Pump1.Flow', signal: 'flow' },
+          ],
+          wires: [['out']],
+        },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const node = helper.getNode('in');
+    // (The watchdog's "no data" errors are left out: the flow value does not change in this test.)
+    const errorsOf = () => node.error.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => String(call.args[0])).filter((text: string) => text.includes('SealLeak'));
+    await nextMessage(helper.getNode('out'), (m: any) => m.payload.signals.flow === 151, 15_000);
+    await until(() => errorsOf().length > 0, 15_000, 'the refused variable\'s error');
+    assert.match(errorsOf()[0], /ns=2;s=Pump1.SealLeak: BadNodeIdUnknown \(asked for again every 10 s\)/);
+    // The PLC program gains the variable: within one retry (10 s) its value arrives, as the signal mapped to it.
+    const leak = nextMessage(helper.getNode('out'), (m: any) => m.payload.signals.sealLeak === 0.25, 25_000);
+    virtualPlc.server().addVariable('SealLeak', 0.25);
+    try {
+      await leak;
+    } finally {
+      virtualPlc.server().removeVariable('SealLeak'); // the server is shared by this block's tests
+    }
+    assert.equal(errorsOf().length, 1, `one error, not one per retry: ${errorsOf().join(' | ')}`);
+    assert.ok(node.log.getCalls().some((call: any) => call.thisValue === node && /ns=2;s=Pump1.SealLeak: on the server now/.test(String(call.args[0]))), 'logged when found');
+  });
+
   it('a node id the client library cannot even read is that node\'s error: another node on the endpoint keeps monitoring', async () => {
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
