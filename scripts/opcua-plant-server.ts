@@ -39,11 +39,11 @@ export interface PlantServer {
   endpointUrl: string;
   server: OPCUAServer;
   /** Sets a variable (by its browse path below the pump object, e.g. "Speed") to a value. */
-  set(name: string, value: number, statusCode?: string): void;
+  set(name: string, value: number | string, statusCode?: string): void;
   /** Sets several variables with one source timestamp, as a PLC scan does. */
   setMany(values: Record<string, number>): void;
   /** Adds a variable below the pump object while the server runs, as a PLC program download does. */
-  addVariable(name: string, value: number): void;
+  addVariable(name: string, value: number | string): void;
   /** Removes a variable again (a later PLC download that drops it). */
   removeVariable(name: string): void;
   /** Sessions, subscriptions and monitored items the server holds. */
@@ -105,18 +105,20 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
     ['Counter', 0],
   ]);
   const variables = new Map<string, ReturnType<typeof namespace.addVariable>>();
-  const addVariable = (name: string, initial: number): void => {
+  /** A variable holds a Double; one whose first value is text (a PLC's status text, say) takes any type (BaseDataType). */
+  const variant = (value: number | string) => new opcua.Variant(typeof value === 'string' ? { dataType: opcua.DataType.String, value } : { dataType: opcua.DataType.Double, value });
+  const addVariable = (name: string, initial: number | string): void => {
     if (variables.has(name)) throw new Error(`the virtual PLC has a variable ${name} already`);
     const variable = namespace.addVariable({
       componentOf: pump,
       browseName: name,
       nodeId: `s=Pump1.${name}`,
-      dataType: 'Double',
+      dataType: typeof initial === 'string' ? 'BaseDataType' : 'Double',
       minimumSamplingInterval: 50,
       // As on a PLC: the speed setpoint can be written, measured values only read.
       accessLevel: name === 'Speed' ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
       userAccessLevel: name === 'Speed' ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
-      value: new opcua.Variant({ dataType: opcua.DataType.Double, value: initial }),
+      value: variant(initial),
     });
     variables.set(name, variable);
   };
@@ -126,10 +128,10 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
     if (!found) throw new Error(`the virtual PLC has no variable ${name}`);
     return found;
   };
-  const write = (name: string, value: number, statusCode: string, when: Date): void => {
+  const write = (name: string, value: number | string, statusCode: string, when: Date): void => {
     const code = (opcua.StatusCodes as unknown as Record<string, InstanceType<typeof opcua.StatusCode> | undefined>)[statusCode];
     if (!code) throw new Error(`unknown OPC UA status code ${statusCode}`);
-    variable(name).setValueFromSource(new opcua.Variant({ dataType: opcua.DataType.Double, value }), code, when);
+    variable(name).setValueFromSource(variant(value), code, when);
   };
   let counter = 0;
   const timer = setInterval(() => write('Counter', ++counter, 'Good', new Date()), options.tickMs ?? 100);

@@ -28,6 +28,11 @@ function numericValue(raw: unknown): number {
   return NaN;
 }
 
+function describeValue(raw: unknown): string {
+  const text = typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
 export = function register(RED: NodeAPI): void {
   function TwinOpcuaIn(this: Node, config: TwinOpcuaInConfig): void {
     RED.nodes.createNode(this, config);
@@ -90,6 +95,8 @@ export = function register(RED: NodeAPI): void {
       for (const telemetry of groupReadings(assetId, readings, samplingInterval / 2)) this.send({ topic: assetId, payload: telemetry });
     };
 
+    /** Variables whose last good value was no number: their error was raised. */
+    const notNumeric = new Set<number>();
     const stop = endpoint.monitor({
       variables: variables.map((v) => ({ nodeId: v.nodeId, samplingInterval, deadband: Math.max(0, numberSetting(v.deadband, 0)) })),
       onValue: (index: number, dataValue: DataValue) => {
@@ -99,10 +106,15 @@ export = function register(RED: NodeAPI): void {
         const quality = qualityFromStatusCode(dataValue.statusCode.value);
         if (watchdog.heard(Date.now())) showStatus();
         if (!Number.isFinite(value)) {
-          // A bad value often carries no number at all (e.g. sensor off): that is its quality, not an error.
-          if (quality !== 'bad') this.error(`${mapping.nodeId}: value is not a number`, { topic: assetId, payload: raw });
+          // A bad value often carries no number at all (e.g. sensor off): that is its quality, not an error. A good
+          // one that is no number (a text variable mapped by mistake) is raised once, not on every change.
+          if (quality !== 'bad' && !notNumeric.has(index)) {
+            notNumeric.add(index);
+            this.error(`${mapping.nodeId}: value ${describeValue(raw)} is not a number (raised once, until the variable sends a number again)`, { topic: assetId, payload: raw });
+          }
           return;
         }
+        notNumeric.delete(index);
         // The source timestamp is when the PLC measured; the server timestamp is a fallback for servers without one.
         const ts = dataValue.sourceTimestamp?.getTime() ?? dataValue.serverTimestamp?.getTime() ?? Date.now();
         pending.push({ signal: mapping.signal, value, quality, ts });

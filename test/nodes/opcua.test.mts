@@ -140,6 +140,39 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     assert.ok(node.log.getCalls().some((call: any) => call.thisValue === node && /ns=2;s=Pump1.SealLeak: on the server now/.test(String(call.args[0]))), 'logged when found');
   });
 
+  it('a text variable mapped by mistake is an error once, not on every change, and again after it sent a number', async () => {
+    const plc = virtualPlc.server();
+    plc.addVariable('StatusText', 'running');
+    try {
+      await helper.load(
+        [nodes.opcuaEndpoint, nodes.opcuaIn],
+        onTab([
+          endpoint(),
+          { id: 'in', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'p', variables: [{ nodeId: 'ns=2;s=Pump1.StatusText', signal: 'state' }, { nodeId: 'ns=2;s=Pump1.Flow', signal: 'flow' }], noDataTimeout: '0', wires: [['out']] },
+          { id: 'out', type: 'helper' },
+        ]),
+      );
+      const node = helper.getNode('in');
+      const errorsOf = () => node.error.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => String(call.args[0]));
+      await until(() => errorsOf().length > 0, 15_000, 'the text variable\'s error');
+      assert.match(errorsOf()[0], /ns=2;s=Pump1.StatusText: value "running" is not a number \(raised once/);
+      for (const text of ['stopping', 'stopped', 'starting']) {
+        plc.set('StatusText', text);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      assert.equal(errorsOf().length, 1, errorsOf().join(' | '));
+      // A number resets it: the next text is raised again.
+      const number = nextMessage(helper.getNode('out'), (m: any) => m.payload.signals.state === 3, 10_000);
+      plc.set('StatusText', 3);
+      await number;
+      plc.set('StatusText', 'fault');
+      await until(() => errorsOf().length === 2, 10_000, 'a second error');
+      assert.match(errorsOf()[1], /value "fault" is not a number/);
+    } finally {
+      plc.removeVariable('StatusText');
+    }
+  });
+
   it('a node id the client library cannot even read is that node\'s error: another node on the endpoint keeps monitoring', async () => {
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
