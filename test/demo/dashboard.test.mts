@@ -221,12 +221,17 @@ describe('plant dashboard (Dashboard 2.0 in Chromium)', function () {
     assert.ok(!(await tableRows(panel, 'twin-audit')).some((r) => r[3] === '1400'), 'no audit record before confirmation');
     await screenshot(panel, 'actuator-pending');
 
+    const confirmedFrom = Date.now();
     await pending.getByRole('button', { name: 'Confirm' }).click();
     const confirmed = await waitFor('a confirmed 1400 rpm command in the audit list', 60, async () => {
       const rows = await tableRows(panel, 'twin-audit');
       return rows.find((r) => r[1] === 'pump-1' && r[3] === '1400' && r[5] === 'confirmed');
     });
     assert.deepEqual([confirmed[2], confirmed[4], confirmed[7]], ['speed', '1400', 'dashboard']);
+    // Its time is when it was confirmed (and written), not when it was asked for more than 5 s earlier.
+    const secondsOfDay = (text: string) => text.split(':').reduce((s, part) => s * 60 + Number(part), 0);
+    const shownLater = (secondsOfDay(confirmed[0]!) - secondsOfDay(new Date(confirmedFrom).toLocaleTimeString('en-GB')) + 86_400) % 86_400;
+    assert.ok(shownLater <= 30, `the row's time ${confirmed[0]} is the confirmation's (clicked at ${new Date(confirmedFrom).toLocaleTimeString('en-GB')})`);
     assert.equal(await panel.locator('.twin-command').count(), 0, 'nothing waits any more');
     assert.match(await panel.locator('.twin-last').innerText(), /pump-1 speed 1400: confirmed/);
     await waitFor('pump-1 near 1400 rpm', 20, async () => {
