@@ -539,6 +539,12 @@ export class TwinStore {
     return [...this.assets.keys()];
   }
 
+  /** The names among `names` the asset holds no history of (all of them for an unknown asset). */
+  signalsWithoutHistory(assetId: string, names: readonly string[]): string[] {
+    const signals = this.assets.get(assetId)?.signals;
+    return names.filter((name) => signals?.get(name) === undefined);
+  }
+
   get assetCount(): number {
     return this.assets.size;
   }

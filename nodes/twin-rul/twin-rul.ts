@@ -217,6 +217,29 @@ export = function register(RED: NodeAPI): void {
       send(msg);
     };
 
+    const modelName = config.modelFile?.trim() ? config.modelFile.trim() : 'packaged with this node (C-MAPSS FD001 engines)';
+    /** Assets warned of already: their life is longer than the twin's history. */
+    const warnedCut = new Set<string>();
+    /**
+     * True when a history the estimate reads let go of readings of the current life (History in the twin definition
+     * is shorter than the life so far): the model then reads a younger asset than it is, and its estimate is wrong.
+     * Warned once per asset, with the setting to change; the estimate carries `historyCut: true`.
+     */
+    const lifeCut = (store: TwinStore, assetId: string, names: readonly string[], since: number | undefined): boolean => {
+      const cut = names.some((name) => {
+        const dropped = store.historyDroppedUpTo(assetId, name);
+        return dropped > -Infinity && (since === undefined || dropped >= since);
+      });
+      if (cut && !warnedCut.has(assetId)) {
+        warnedCut.add(assetId);
+        const { historyPoints, historyMaxAgeMs } = store.definition;
+        const limit = historyMaxAgeMs === undefined ? `${historyPoints} readings` : `${historyPoints} readings and ${historyMaxAgeMs / 3_600_000} h`;
+        this.warn(RED._('twin-rul.warnings.history-cut', { asset: assetId, limit }));
+      }
+      if (!cut) warnedCut.delete(assetId);
+      return cut;
+    };
+
     const estimate = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
       try {
         if (!store) throw new Error('error' in found ? found.error : 'no twin definition');
@@ -236,6 +259,12 @@ export = function register(RED: NodeAPI): void {
           answer(msg, assetId, last.stored, send);
           done();
           return;
+        }
+        const missing = store.signalsWithoutHistory(assetId, names);
+        if (missing.length > 0) {
+          // Never "waiting" for ever: signals the model needs that the twin does not have are usually named otherwise.
+          const list = missing.slice(0, 5).map((name) => JSON.stringify(name)).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+          throw new Error(`"${assetId}" has no readings of ${list} that the RUL model ${modelName} needs: are the twin's signals named as the model's (${names.join(', ')})?`);
         }
         const { columns } = store.alignedHistoryView(assetId, names, since);
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
@@ -258,10 +287,14 @@ export = function register(RED: NodeAPI): void {
           probabilityOfFailureWithin: prediction.probabilityOfFailureWithin,
           ceiling: prediction.ceiling,
           cycles: prediction.cycles,
+          ...(lifeCut(store, assetId, names, since) ? { historyCut: true } : {}),
         };
         const written = store.writeDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
-        if (!worker) estimateStatus(prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', 'estimate', { asset: assetId, ...readableLife(prediction.rul, prediction.unit) });
+        if (!worker) {
+          const key = result.historyCut ? 'estimate-cut' : 'estimate';
+          estimateStatus(result.historyCut || prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', key, { asset: assetId, ...readableLife(prediction.rul, prediction.unit) });
+        }
         // The twin's own value is kept (the store replaces it on the next write, never changes it); the flow gets a copy.
         lastEstimates.set(assetId, { model, stamp: historyStamp(store, assetId, names, since), stored: written.value });
         answer(msg, assetId, written.value, send);

@@ -281,6 +281,57 @@ describe('twin-rul', function () {
     assert.deepEqual(errors.filter((e) => !e.startsWith('training stopped')), [], 'no other error');
   });
 
+  it('a twin without the model\'s signals is an error naming them, never "waiting" for ever; a life longer than the history is flagged and warned of once', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.state, nodes.rul, coreNodes.catch],
+      onTab([
+        { ...definition(def), historyPoints: '50' },
+        { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
+        { id: 'rul', type: 'twin-rul', definition: def, method: 'gbt', modelFile: MODEL, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['rul'], wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+    );
+    const out = collect(helper.getNode('out'));
+    const caught = collect(helper.getNode('caught'));
+    const state = helper.getNode('state');
+    const rul = helper.getNode('rul');
+    // A pump's signals into the packaged turbofan model: which of the model's signals are missing, and a hint.
+    state.receive({ payload: { assetId: 'pump-1', ts: Date.UTC(2026, 0, 1), signals: { flow: 151, bearingTemp: 55 } } });
+    await until(() => caught.length === 1, 5000, 'an error for Catch');
+    assert.match(String(caught[0].error.message), /"pump-1" has no readings of "setting1", "setting2", "setting3", "s2", "s3" and 12 more that the RUL model .*cmapss-fd001-gbt\.json needs: are the twin.s signals named as the model.s \(setting1, setting2, setting3, s2,/);
+    assert.equal(out.length, 0);
+
+    // An engine of 126 cycles into a twin that keeps 50 readings per signal.
+    const engine = testEngines[2]!;
+    const replay = core.CmapssReplay.create({ engines: [engine], rowCount: engine.rows.length }, { assetPrefix: 'jet-', cyclesPerTick: 1, loop: false });
+    assert.ok(replay.ok);
+    const t0 = Date.UTC(2026, 0, 1);
+    // One reading at a time: a burst would find the twin as its last reading left it.
+    const feed = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const before = out.length;
+        state.receive({ payload: replay.value.tick(t0 + i * 1000).telemetry[0] });
+        // (The answer to the maintenance command below may come first: a reading gives at least one estimate.)
+        await until(() => out.length > before, 5000, `the estimate after reading ${i + 1}`);
+      }
+    };
+    await feed(0, 80);
+    assert.equal(out.length, 80);
+    const cut = out.map((m) => m.payload.historyCut === true);
+    assert.equal(cut.indexOf(true), 50, 'flagged from the 51st reading on, when the history let go of the first');
+    assert.ok(cut.slice(50).every(Boolean));
+    const warnings = rul.warn.getCalls().filter((call: any) => call.thisValue === rul).map((call: any) => String(call.args[0]));
+    assert.deepEqual(warnings, ['twin-rul.warnings.history-cut'], 'one warning for jet-3');
+    // After a part replacement inside the kept history, the life fits again: no flag.
+    state.receive({ topic: 'maintenance', payload: { assetId: 'jet-3', kind: 'part-replaced', part: 'HPC', ts: t0 + 79 * 1000 + 500 } });
+    await feed(80, 90);
+    assert.equal(out.at(-1).payload.historyCut, undefined);
+    assert.equal(out.at(-1).payload.cycles, 10);
+  });
+
   it('sends every error to Catch: unknown asset, missing model file, bad training requests', async () => {
     const dir = tempDir('twin-rul');
     try {
