@@ -5,7 +5,7 @@
  * Environment: PORT (editor, default 1880), TWIN_DEMO_MQTT_PORT (broker, default 1883), TWIN_DEMO_OPCUA_PORT
  * (virtual PLC, default 4840); 0 picks a free port. TWIN_DEMO_USER_DIR (default .node-red-demo in the project).
  */
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { startNodeRed } from './node-red-instance.js';
@@ -48,6 +48,12 @@ async function main(): Promise<void> {
   // The demo flow is refreshed when the repository's copy is newer, so edits made in the editor survive a restart
   // until the project ships a new demo.
   if (!existsSync(deployedFlow) || statSync(demoFlow).mtimeMs > statSync(deployedFlow).mtimeMs) {
+    if (existsSync(deployedFlow) && readFileSync(deployedFlow, 'utf8') !== readFileSync(demoFlow, 'utf8')) {
+      // The editor's copy differs (edits, or an older demo): kept beside it, never silently lost.
+      const kept = `${deployedFlow}.${new Date().toISOString().replace(/[:.]/g, '-')}.bak`;
+      copyFileSync(deployedFlow, kept);
+      console.log(`A newer demo flow replaces the one in ${userDir}; the previous one (with any edits made in the editor) is kept as ${kept}`);
+    }
     copyFileSync(demoFlow, deployedFlow);
   }
 

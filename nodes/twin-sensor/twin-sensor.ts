@@ -1,5 +1,5 @@
 import { telemetryFromMapping } from '../../core/sensor-mapping.js';
-import { errorMessage, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
+import { errorMessage, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 import { compileTypedValue, type PropertyReader, type TypedValue } from '../shared/typed-property.js';
 
 interface SignalMapping {
@@ -72,7 +72,7 @@ export = function register(RED: NodeAPI): void {
         done();
       })().catch((err: unknown) => {
         lastFailed = true;
-        this.status({ fill: 'red', shape: 'ring', text: RED._('twin-sensor.status.failed') });
+        this.status({ fill: 'red', shape: 'ring', text: RED._('twin-sensor.status.failed', { reason: shortText(errorMessage(err)) }) });
         done(new Error(errorMessage(err)));
       });
     });

@@ -168,8 +168,11 @@ export = function register(RED: NodeAPI): void {
       const command = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
       const payload = msg.payload;
       const object = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : undefined;
-      if (command === 'start') start();
-      else if (command === 'stop') stop();
+      if (command === 'start') {
+        // A finished replay has nothing left to send: say so, rather than a start that silently does nothing.
+        if (!fleet.running) return 'the replay has finished: send rewind to play it again from the first cycle';
+        start();
+      } else if (command === 'stop') stop();
       // One step on demand: for tests and for stepping through a demo by hand.
       else if (command === 'tick') tick();
       else if (command === 'rewind') return rewind(fleet);

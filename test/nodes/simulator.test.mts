@@ -104,6 +104,13 @@ describe('twin-simulator: C-MAPSS replay and faults in Node-RED', function () {
     assert.deepEqual(rejected, []);
     const sim = helper.getNode('sim');
     assert.equal(lastStatus(sim)!.text, 'twin-simulator.status.finished');
+    // Start on a finished replay is an error that says what to do; rewind, then start, plays it again.
+    sim.receive({ topic: 'start' });
+    await until(() => sim.error.getCalls().some((c: any) => c.thisValue === sim && /the replay has finished: send rewind/.test(String(c.args[0]))), 2000, 'the error of a start on a finished replay');
+    atLastCycle.clear();
+    sim.receive({ topic: 'rewind' });
+    sim.receive({ topic: 'start' });
+    await until(() => atLastCycle.size === 3, 10_000, 'the replay played again');
   });
 
   it('with loop, keeps replaying an engine that finishes on every tick', async () => {
