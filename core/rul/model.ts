@@ -42,6 +42,11 @@ export interface RulModel {
     file?: string;
     /** Ids of the twin's completed runs it was trained on (see `CompletedRun`). */
     runs?: string[];
+    /**
+     * Seconds of plant time between two readings in training. The model counts readings (one row each), not time:
+     * twin-rul checks that an asset's readings come as often, since twice as many make it look twice as old.
+     */
+    readingSeconds?: number;
   };
   pipeline: FeaturePipeline;
   healthIndex: HealthIndexModel;
@@ -77,6 +82,8 @@ export interface TrainOptions {
    */
   cap: number;
   description?: string;
+  /** Recorded in `trainedOn`: seconds of plant time between two readings of the histories, when known. */
+  readingSeconds?: number;
   /** Recorded in `trainedOn`: the training file and the twin runs among the histories. */
   file?: string;
   runs?: string[];
@@ -167,6 +174,7 @@ export function trainRulModel(histories: SignalColumns[], options: Partial<Train
       histories: histories.length,
       rows: table.rows,
       ...(o.description ? { description: o.description } : {}),
+      ...(o.readingSeconds !== undefined ? { readingSeconds: o.readingSeconds } : {}),
       ...(o.file ? { file: o.file } : {}),
       ...(o.runs && o.runs.length > 0 ? { runs: o.runs } : {}),
     },
@@ -357,6 +365,10 @@ export function parseRulModel(text: string): Parsed<RulModel> {
   }
   if (!Array.isArray(pipeline.settings) || [...pipeline.settings, ...pipeline.sensors].some((name) => typeof name !== 'string' || name === '')) {
     return { ok: false, reason: 'the RUL model names its signals wrongly (settings and sensors must be signal names)' };
+  }
+  const readingSeconds = m.trainedOn?.readingSeconds;
+  if (readingSeconds !== undefined && !(typeof readingSeconds === 'number' && readingSeconds > 0 && Number.isFinite(readingSeconds))) {
+    return { ok: false, reason: 'the RUL model states its reading interval wrongly (trainedOn.readingSeconds must be a number of seconds above 0)' };
   }
   for (const key of ['runs'] as const) {
     const ids = m.trainedOn?.[key];

@@ -109,6 +109,7 @@ export function trainPumpRulModel(recipe: Readonly<PumpRulRecipe> = PUMP_RUL_REC
     ...recipe.training,
     settings: recipe.settings,
     sensors: recipe.sensors,
+    readingSeconds: recipe.readingSeconds,
     ...(onProgress ? { onProgress } : {}),
   });
 }

@@ -13,6 +13,8 @@ export interface TrainJob {
   /** Learning target cap and unit of the model being retrained (absent: the C-MAPSS defaults, 125 cycles). */
   cap?: number;
   unit?: string;
+  /** Seconds of plant time between readings of the model being retrained, when it states them. */
+  readingSeconds?: number;
   folds?: number;
   /** Trees per fold model (fewer: faster, less accurate). */
   trees?: number;

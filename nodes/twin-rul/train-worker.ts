@@ -39,6 +39,7 @@ function run(job: TrainJob): TrainResult {
       runs: set.runs,
       ...(job.cap !== undefined ? { cap: job.cap } : {}),
       ...(job.unit !== undefined ? { unit: job.unit } : {}),
+      ...(job.readingSeconds !== undefined ? { readingSeconds: job.readingSeconds } : {}),
       ...(job.folds !== undefined ? { folds: job.folds } : {}),
       ...(job.seeds !== undefined ? { seeds: job.seeds } : {}),
       ...(job.trees !== undefined ? { gbt: { ...DEFAULT_TRAINING.gbt, trees: job.trees } } : {}),

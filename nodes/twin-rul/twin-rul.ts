@@ -24,7 +24,14 @@ interface TwinRulConfig extends NodeDef {
   modelFile: string;
   /** Horizon (in the model's unit) of the reported probability of failure. */
   horizon: string | number;
+  /** Plant seconds per second of telemetry time (a simulation running faster than the plant), for the reading-rate check. */
+  timeScale?: string | number;
 }
+
+/** How far an asset's reading interval may be from the model's (as a ratio) before the estimate is flagged. */
+const READING_INTERVAL_TOLERANCE = 1.2;
+/** Spacings looked at for an asset's typical reading interval: the newest ones, enough for a median that ignores a stop. */
+const SPACINGS_SAMPLED = 31;
 
 /** The trained model shipped with the package (C-MAPSS FD001, every method). */
 const PACKAGED_MODEL = join(__dirname, '..', '..', '..', 'models', 'cmapss-fd001-gbt.json');
@@ -50,6 +57,7 @@ export = function register(RED: NodeAPI): void {
     const runs = definition && store ? runLibraryOf(definition) : undefined;
     const method: RulMethod = isRulMethod(config.method) ? config.method : DEFAULT_RUL_METHOD;
     const horizon = Math.max(0, numberSetting(config.horizon, 20));
+    const timeScale = numberSetting(config.timeScale, 1) > 0 ? numberSetting(config.timeScale, 1) : 1;
     const modelPath = config.modelFile?.trim() ? inUserDir(config.modelFile.trim()) : PACKAGED_MODEL;
     let model: RulModel | undefined;
     let modelError: string | undefined;
@@ -240,6 +248,33 @@ export = function register(RED: NodeAPI): void {
       return cut;
     };
 
+    /** Assets warned of already: their readings come at another rate than the model's. */
+    const warnedRate = new Set<string>();
+    const spacings = new Float64Array(SPACINGS_SAMPLED);
+    /**
+     * The model counts readings: an asset read twice as often looks twice as old to it. When the model states its
+     * reading interval, the asset's typical one (the median of its newest spacings, so a stop does not count) in plant
+     * seconds must be within READING_INTERVAL_TOLERANCE of it; else warned once per asset and flagged on the estimate.
+     */
+    const readingRate = (assetId: string, ts: Float64Array, modelSeconds: number | undefined): { readingIntervalMismatch?: { seconds: number; modelSeconds: number } } => {
+      if (modelSeconds === undefined || ts.length < 3) return {};
+      const n = Math.min(SPACINGS_SAMPLED, ts.length - 1);
+      for (let i = 0; i < n; i++) spacings[i] = ts[ts.length - 1 - i]! - ts[ts.length - 2 - i]!;
+      const sorted = spacings.subarray(0, n).sort();
+      const seconds = (sorted[n >> 1]! / 1000) * timeScale;
+      const ratio = seconds / modelSeconds;
+      if (ratio <= READING_INTERVAL_TOLERANCE && ratio >= 1 / READING_INTERVAL_TOLERANCE) {
+        warnedRate.delete(assetId);
+        return {};
+      }
+      const shown = { seconds: Math.round(seconds * 100) / 100, modelSeconds };
+      if (!warnedRate.has(assetId)) {
+        warnedRate.add(assetId);
+        this.warn(RED._('twin-rul.warnings.reading-interval', { asset: assetId, ...shown, timeScale }));
+      }
+      return { readingIntervalMismatch: shown };
+    };
+
     const estimate = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
       try {
         if (!store) throw new Error('error' in found ? found.error : 'no twin definition');
@@ -266,7 +301,7 @@ export = function register(RED: NodeAPI): void {
           const list = missing.slice(0, 5).map((name) => JSON.stringify(name)).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
           throw new Error(`"${assetId}" has no readings of ${list} that the RUL model ${modelName} needs: are the twin's signals named as the model's (${names.join(', ')})?`);
         }
-        const { columns } = store.alignedHistoryView(assetId, names, since);
+        const { columns, ts } = store.alignedHistoryView(assetId, names, since);
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
           // Right after a part replacement or failure (or before the first complete reading) there is nothing to estimate from.
           if (learned.length === 0) estimateStatus('grey', 'waiting', { asset: assetId });
@@ -288,12 +323,15 @@ export = function register(RED: NodeAPI): void {
           ceiling: prediction.ceiling,
           cycles: prediction.cycles,
           ...(lifeCut(store, assetId, names, since) ? { historyCut: true } : {}),
+          ...readingRate(assetId, ts, model.trainedOn.readingSeconds),
         };
         const written = store.writeDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
         if (!worker) {
-          const key = result.historyCut ? 'estimate-cut' : 'estimate';
-          estimateStatus(result.historyCut || prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', key, { asset: assetId, ...readableLife(prediction.rul, prediction.unit) });
+          const mismatch = result.readingIntervalMismatch;
+          const key = result.historyCut ? 'estimate-cut' : mismatch ? 'estimate-rate' : 'estimate';
+          const flagged = result.historyCut === true || mismatch !== undefined;
+          estimateStatus(flagged || prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', key, { asset: assetId, ...readableLife(prediction.rul, prediction.unit), ...mismatch });
         }
         // The twin's own value is kept (the store replaces it on the next write, never changes it); the flow gets a copy.
         lastEstimates.set(assetId, { model, stamp: historyStamp(store, assetId, names, since), stored: written.value });
@@ -366,6 +404,7 @@ export = function register(RED: NodeAPI): void {
         // A pump model counts minutes up to 3,000: the retrained one must too, not C-MAPSS's 125 cycles.
         job.cap = model.cap;
         job.unit = model.unit;
+        if (model.trainedOn.readingSeconds !== undefined) job.readingSeconds = model.trainedOn.readingSeconds;
         // Without a file the runs alone are learned from, on the model's own sensors (an asset may report more).
         if (job.file === undefined) job.sensors = model.pipeline.sensors;
         if (job.file === undefined && job.runs.length === 0) {

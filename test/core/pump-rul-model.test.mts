@@ -40,6 +40,9 @@ describe('pump RUL model (models/pump-bearing-gbt.json)', () => {
     const recipe = core.PUMP_RUL_RECIPE;
     // One reading a second, each 60 s of plant time: one reading is one minute, as in training.
     assert.equal((Number(sim.intervalMs) / 1000) * Number(sim.timeScale), recipe.readingSeconds);
+    // The model states it, and the demo's twin-rul checks it at the simulator's time scale.
+    assert.equal(parsed.ok && parsed.value.trainedOn.readingSeconds, recipe.readingSeconds);
+    assert.equal(Number(flow.find((n) => n.id === 'demo.rul')!.timeScale), Number(sim.timeScale));
     assert.equal(Number(sim.noise) / 100, recipe.noise);
     assert.equal(Number(sim.speed), recipe.speedRpm);
     const wear = Number(sim.frictionGrowth) / 100;

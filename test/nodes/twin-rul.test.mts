@@ -332,6 +332,39 @@ describe('twin-rul', function () {
     assert.equal(out.at(-1).payload.cycles, 10);
   });
 
+  it('flags readings that come at another rate than the pump model was trained on (one a minute of plant time), warned once', async () => {
+    const PUMP_MODEL = new URL('../../models/pump-bearing-gbt.json', import.meta.url).pathname;
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.state, nodes.rul],
+      onTab([
+        definition(def),
+        { id: 'state', type: 'twin-state', definition: def, wires: [['real', 'sim'], []] },
+        // Telemetry stamped every 30 s: a real plant read twice a minute, or a simulation running 2× faster.
+        { id: 'real', type: 'twin-rul', definition: def, method: 'linear', modelFile: PUMP_MODEL, wires: [['out']] },
+        { id: 'sim', type: 'twin-rul', definition: def, method: 'linear', modelFile: PUMP_MODEL, timeScale: '2', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const out = collect(helper.getNode('out'));
+    const state = helper.getNode('state');
+    const t0 = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 40; i++) {
+      const before = out.length;
+      state.receive({ payload: { assetId: 'pump-9', ts: t0 + i * 30_000, signals: { speed: 1480, bearingTemp: 50 + 0.02 * i } } });
+      await until(() => out.length >= before + 2, 5000, `both estimates after reading ${i + 1}`);
+    }
+    // The last reading's two answers: one flagged (time scale 1: 30 s), one not (time scale 2: 60 s of plant time).
+    const last = out.slice(-2).map((m) => m.payload);
+    assert.ok(last.every((p) => Number.isFinite(p.rul)));
+    assert.deepEqual(last.map((p) => p.readingIntervalMismatch).filter(Boolean), [{ seconds: 30, modelSeconds: 60 }], 'flagged by the node at time scale 1 only');
+    const rul = helper.getNode('real');
+    const warnings = rul.warn.getCalls().filter((call: any) => call.thisValue === rul).map((call: any) => String(call.args[0]));
+    assert.deepEqual(warnings, ['twin-rul.warnings.reading-interval'], 'warned once');
+    const sim = helper.getNode('sim');
+    assert.deepEqual(sim.warn.getCalls().filter((call: any) => call.thisValue === sim), []);
+  });
+
   it('sends every error to Catch: unknown asset, missing model file, bad training requests', async () => {
     const dir = tempDir('twin-rul');
     try {
