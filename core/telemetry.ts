@@ -27,6 +27,11 @@ export interface RejectedSignal {
    * tells of a fault), false or absent when it was not stored at all.
    */
   storedAsBad?: boolean;
+  /**
+   * True for a signal the twin definition does not declare and chose not to store ("Also store signals not listed"
+   * unticked): left out by that setting, as a source that sends more fields than the twin needs expects.
+   */
+  undeclared?: boolean;
 }
 
 /** Expected failures are values, not exceptions: callers map `ok: false` to `done(err)` and a status. */
@@ -53,6 +58,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Digits only (a number sent as text, as many PLCs and gateways do): read as a number, never as a date string. */
 const NUMBER_TEXT = /^\s*\d+(\.\d+)?\s*$/;
+const NUMBER_LIKE = /^[\s+\-.\d]+$/;
 
 /**
  * Reads a timestamp given as milliseconds since the epoch (a number, or its digits as text), an ISO 8601 string or
@@ -62,6 +68,9 @@ const NUMBER_TEXT = /^\s*\d+(\.\d+)?\s*$/;
  */
 export function parseTimestamp(value: unknown): Parsed<number> {
   if (typeof value === 'string' && NUMBER_TEXT.test(value)) return parseTimestamp(Number(value));
+  // Other text of signs, digits and dots ("-5", ".5", "1 2") is no number the rules above could judge, and
+  // Date.parse would make a date in 2001 of it.
+  if (typeof value === 'string' && NUMBER_LIKE.test(value)) return { ok: false, reason: `timestamp "${value.trim().slice(0, 40)}" is neither a number of ms nor a date` };
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { ok: false, reason: `timestamp ${String(value)} is not a finite number` };
     if (value < 1e11) {

@@ -266,7 +266,7 @@ export class TwinStore {
       if (signal === undefined) {
         const definition = this.definitions.get(name);
         if (definition === undefined && !this.spec.acceptUndeclaredSignals) {
-          outcome.rejected.push({ signal: name, reason: `signal "${name}" is not declared in "${this.spec.name}"` });
+          outcome.rejected.push({ signal: name, reason: `signal "${name}" is not declared in "${this.spec.name}"`, undeclared: true });
           continue;
         }
         signal = newSignal(definition, this.spec.historyPoints);

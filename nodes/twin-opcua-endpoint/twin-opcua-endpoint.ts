@@ -41,6 +41,8 @@ const UNREACHABLE_AFTER_ATTEMPTS = 4;
 
 interface Entry {
   nodeId: string;
+  /** The variable's place in its request (what `onValue` is told). */
+  index: number;
   item: ClientMonitoredItem;
 }
 
@@ -132,7 +134,9 @@ export = function register(RED: NodeAPI): void {
         retrying = false;
       }
     };
-    const retryTimer = setInterval(() => void retryRefused(), RETRY_REFUSED_MS);
+    // A retry that fails (the connection dropped, a deploy closed the subscription) is tried again on the next tick;
+    // never an unhandled rejection, which would stop Node-RED.
+    const retryTimer = setInterval(() => void retryRefused().catch(() => undefined), RETRY_REFUSED_MS);
     retryTimer.unref();
 
     const createItems = async (request: MonitorRequest): Promise<void> => {
@@ -150,7 +154,10 @@ export = function register(RED: NodeAPI): void {
       const variable = request.variables[index];
       if (!lib || !sub || !variable) return;
       const resolved = resolveNodeId(variable.nodeId, namespaceArray);
-      if (!resolved.ok) return request.onError(resolved.reason);
+      if (!resolved.ok) {
+        if (!again) request.onError(resolved.reason);
+        return;
+      }
       const deadband = variable.deadband ?? 0;
       // One variable the client cannot monitor is that variable's error, never the whole endpoint's: a throw here
       // would fail the connection's start and stop every node on the endpoint.
@@ -177,7 +184,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       if (closing || requests.get(request) !== entries) {
-        await item.terminate();
+        await item.terminate().catch(() => undefined);
         return;
       }
       // A wrong node id does not fail `monitor`: the server answers with a bad status for the item.
@@ -186,14 +193,14 @@ export = function register(RED: NodeAPI): void {
         let indexes = refused.get(request);
         if (indexes === undefined) refused.set(request, (indexes = new Set()));
         indexes.add(index);
-        await item.terminate();
+        await item.terminate().catch(() => undefined);
         return;
       }
       refused.get(request)?.delete(index);
       if (again) request.onFound?.(index);
       item.on('changed', (value: DataValue) => request.onValue(index, value));
       item.on('err', (message: string) => request.onError(`${variable.nodeId}: ${message}`));
-      entries.push({ nodeId: variable.nodeId, item });
+      entries.push({ nodeId: variable.nodeId, index, item });
     };
 
     const reResolveNodeIds: NonNullable<SubscriptionRecreateHook['beforeSubscriptionRecreate']> = async (newSession) => {
@@ -220,8 +227,16 @@ export = function register(RED: NodeAPI): void {
       if (id !== sessionId) {
         sessionId = id;
         for (const [request, entries] of requests) {
-          for (const entry of entries ?? []) {
-            if (entry.item.statusCode.isNotGood()) request.onError(`${entry.nodeId}: ${entry.item.statusCode.name} after the server restarted`);
+          if (entries === undefined) continue;
+          // A variable the restarted server refuses (a PLC download dropped or renamed it) is asked for again with
+          // the ones refused at first, so it is monitored again once a later download brings it back.
+          for (const entry of entries.filter((e) => e.item.statusCode.isNotGood())) {
+            request.onError(`${entry.nodeId}: ${entry.item.statusCode.name} after the server restarted (asked for again every ${RETRY_REFUSED_MS / 1000} s)`);
+            entries.splice(entries.indexOf(entry), 1);
+            entry.item.terminate().catch(() => undefined);
+            let indexes = refused.get(request);
+            if (indexes === undefined) refused.set(request, (indexes = new Set()));
+            indexes.add(entry.index);
           }
         }
       }

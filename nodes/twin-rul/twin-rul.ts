@@ -28,8 +28,8 @@ interface TwinRulConfig extends NodeDef {
   timeScale?: string | number;
 }
 
-/** How far an asset's reading interval may be from the model's (as a ratio) before the estimate is flagged. */
-const READING_INTERVAL_TOLERANCE = 1.2;
+/** How far an asset's reading interval may be from the model's (a share of it) before the estimate is flagged. */
+const READING_INTERVAL_TOLERANCE = 0.2;
 /** Spacings looked at for an asset's typical reading interval: the newest ones, enough for a median that ignores a stop. */
 const SPACINGS_SAMPLED = 31;
 
@@ -236,7 +236,8 @@ export = function register(RED: NodeAPI): void {
     const lifeCut = (store: TwinStore, assetId: string, names: readonly string[], since: number | undefined): boolean => {
       const cut = names.some((name) => {
         const dropped = store.historyDroppedUpTo(assetId, name);
-        return dropped > -Infinity && (since === undefined || dropped >= since);
+        // A life starts after `since` (the replacement's time): a reading at that time belongs to the life before.
+        return dropped > -Infinity && (since === undefined || dropped > since);
       });
       if (cut && !warnedCut.has(assetId)) {
         warnedCut.add(assetId);
@@ -263,7 +264,7 @@ export = function register(RED: NodeAPI): void {
       const sorted = spacings.subarray(0, n).sort();
       const seconds = (sorted[n >> 1]! / 1000) * timeScale;
       const ratio = seconds / modelSeconds;
-      if (ratio <= READING_INTERVAL_TOLERANCE && ratio >= 1 / READING_INTERVAL_TOLERANCE) {
+      if (Math.abs(ratio - 1) <= READING_INTERVAL_TOLERANCE) {
         warnedRate.delete(assetId);
         return {};
       }

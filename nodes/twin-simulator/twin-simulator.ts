@@ -170,7 +170,7 @@ export = function register(RED: NodeAPI): void {
       const object = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : undefined;
       if (command === 'start') {
         // A finished replay has nothing left to send: say so, rather than a start that silently does nothing.
-        if (!fleet.running) return 'the replay has finished: send rewind to play it again from the first cycle';
+        if (!fleet.running) return 'the replay has finished: send rewind, then start, to play it again from the first cycle';
         start();
       } else if (command === 'stop') stop();
       // One step on demand: for tests and for stepping through a demo by hand.

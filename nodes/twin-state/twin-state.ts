@@ -342,13 +342,14 @@ function collectEvents(outcome: IngestOutcome, validationRejects: Array<{ signal
 }
 
 /**
- * Adds a reason for each reading the twin did not take (a NaN, a text, an undeclared signal, a time in the future or
- * older than the history): bad input, an error for Catch nodes. A reading outside its declared range is not one of
- * them: it is what the sensor said, kept in history as `bad`, and shown on the events output only.
+ * Adds a reason for each reading the twin did not take (a NaN, a text, a time in the future or older than the
+ * history): bad input, an error for Catch nodes. Not among them, and shown on the events output only: a reading
+ * outside its declared range (what the sensor said, kept in history as `bad`), and an undeclared signal when the
+ * definition does not store those (left out by that setting: sources often send more fields than the twin needs).
  */
 function notTaken(assetId: string, rejected: readonly RejectedSignal[], failures: string[]): void {
   for (const r of rejected) {
-    if (r.storedAsBad === true) continue;
+    if (r.storedAsBad === true || r.undeclared === true) continue;
     failures.push(r.signal === '*' ? `reading of ${assetId} not taken: ${r.reason}` : `${r.signal} of ${assetId} not taken: ${r.reason}`);
   }
 }

@@ -33,6 +33,10 @@ describe('telemetry validation', () => {
     assert.match((parseTimestamp(String(NOW / 1000)) as { reason: string }).reason, /looks like seconds/);
     assert.match((parseTimestamp(NOW * 1000) as { reason: string }).reason, /looks like microseconds; send milliseconds/);
     assert.match((parseTimestamp(String(NOW * 1000)) as { reason: string }).reason, /looks like microseconds/);
+    // Other text of signs, digits and dots is neither (Date.parse reads each as a date in 2001).
+    for (const text of ['-5', '.5', '5.', '1 2', '+7']) {
+      assert.match((parseTimestamp(text) as { reason: string }).reason, /is neither a number of ms nor a date/, text);
+    }
     // The year 5000 is still a date in ms (a test rig's far-future stamp is refused later, by the twin's clock).
     assert.equal(parseTimestamp(Date.UTC(5000, 0, 1)).ok, true);
   });

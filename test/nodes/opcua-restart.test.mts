@@ -91,6 +91,45 @@ describe('twin-opcua-in when the OPC UA server restarts or the network drops', f
     console.log(`      outage in status after ${outageShownAfter.join(', ')} ms; restart → first value: ${resumedAfter.join(', ')} ms; server holds ${JSON.stringify(baseline)}`);
   });
 
+  it('a variable the restarted server lacks (a PLC download dropped it) is an error once, and monitored again once a later download brings it back', async () => {
+    const pkiFolder = join(pki.path, 'plc-download');
+    await helper.unload();
+    await server?.close();
+    server = await plant.startPlantServer({ pkiFolder, tickMs: 50 });
+    server.addVariable('Level', 3);
+    const port = server.port;
+    const plc = (name: string) => `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.${name}`;
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn],
+      onTab([
+        { id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: server.endpointUrl, securityMode: 'None', authentication: 'anonymous', publishingInterval: '100' },
+        { id: 'in', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'tank-1', samplingInterval: '50', noDataTimeout: '0', variables: [{ nodeId: plc('Level'), signal: 'level' }, { nodeId: plc('Counter'), signal: 'counter' }], wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const levels: number[] = [];
+    let counters = 0;
+    helper.getNode('out').on('input', (msg: any) => {
+      if ('level' in msg.payload.signals) levels.push(msg.payload.signals.level);
+      if ('counter' in msg.payload.signals) counters++;
+    });
+    await until(() => levels.includes(3) && counters > 3, 20_000, 'level and counter before the download');
+    const node = helper.getNode('in');
+    const errorsOf = (): string[] => node.error.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => String(call.args[0]));
+    // The download: the PLC restarts without Level.
+    await server.close();
+    await new Promise((r) => setTimeout(r, 300));
+    server = await plant.startPlantServer({ pkiFolder, port, tickMs: 50 });
+    counters = 0;
+    await until(() => counters > 3, 20_000, 'the counter after the restart');
+    await until(() => errorsOf().some((e) => /Pump1\.Level: BadNodeIdUnknown after the server restarted/.test(e)), 10_000, 'the error for Level');
+    // A later download brings it back: monitored again within a retry (10 s), without a redeploy, and one error only.
+    server.addVariable('Level', 4.5);
+    await until(() => levels.includes(4.5), 25_000, 'Level again');
+    assert.equal(errorsOf().filter((e) => e.includes('Level')).length, 1, errorsOf().join(' | '));
+    await helper.unload();
+  });
+
   it('resumes the same session and subscription after the network drops 3 times (server still running)', async () => {
     await helper.unload();
     await server?.close();

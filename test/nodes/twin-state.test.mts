@@ -163,6 +163,32 @@ describe('twin-state node', function () {
     assert.deepEqual((await all).payload, []);
   });
 
+  it('a signal the definition does not declare, when it stores no others, is an event and no error: the rest is stored', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.state, coreNodes.catch],
+      onTab([
+        { ...definition(def), acceptUndeclared: false },
+        { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [['out'], ['events']] },
+        { id: 'out', type: 'helper' },
+        { id: 'events', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['state'], wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+    );
+    const state = helper.getNode('state');
+    let errors = 0;
+    helper.getNode('caught').on('input', () => errors++);
+    const rejected = nextMessage(helper.getNode('events'), (m: any) => m.payload.type === 'rejected');
+    const sent = nextMessage(helper.getNode('out'));
+    // A gateway's JSON with a sequence number and the radio's signal strength beside the pump's readings.
+    state.receive({ payload: { assetId: 'p', ts: Date.now() - 1000, signals: { speed: 1200, seq: 41, rssi: -67 } } });
+    assert.deepEqual(Object.keys((await sent).payload.signals), ['speed']);
+    assert.match((await rejected).payload.reason, /signal "(seq|rssi)" is not declared/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(errors, 0);
+  });
+
   it('a reading it cannot take (future time, NaN, text) is an error for Catch nodes and an event; the rest is stored', async () => {
     const { state, out, events, caught } = await load();
     // A PLC clock an hour ahead (local time sent as UTC): nothing stored, an error, an event.
