@@ -23,15 +23,12 @@ export interface RejectedSignal {
   signal: string;
   reason: string;
   /**
-   * True when the reading was kept in history as `bad` (outside the declared range: what the sensor said, which
-   * tells of a fault), false or absent when it was not stored at all.
+   * What became of a reading that is no bad input (absent: it was not stored, e.g. NaN, a text, a time in the future):
+   * `stored-as-bad`, kept in history as `bad` (outside the declared range: what the sensor said, which tells of a
+   * fault); `undeclared`, a signal the twin definition does not declare and chose not to store ("Also store signals
+   * not listed" unticked: sources often send more fields than the twin needs).
    */
-  storedAsBad?: boolean;
-  /**
-   * True for a signal the twin definition does not declare and chose not to store ("Also store signals not listed"
-   * unticked): left out by that setting, as a source that sends more fields than the twin needs expects.
-   */
-  undeclared?: boolean;
+  kind?: 'stored-as-bad' | 'undeclared';
 }
 
 /** Expected failures are values, not exceptions: callers map `ok: false` to `done(err)` and a status. */

@@ -266,7 +266,7 @@ export class TwinStore {
       if (signal === undefined) {
         const definition = this.definitions.get(name);
         if (definition === undefined && !this.spec.acceptUndeclaredSignals) {
-          outcome.rejected.push({ signal: name, reason: `signal "${name}" is not declared in "${this.spec.name}"`, undeclared: true });
+          outcome.rejected.push({ signal: name, reason: `signal "${name}" is not declared in "${this.spec.name}"`, kind: 'undeclared' });
           continue;
         }
         signal = newSignal(definition, this.spec.historyPoints);
@@ -277,10 +277,10 @@ export class TwinStore {
       if (def !== undefined) {
         if (def.min !== undefined && value < def.min) {
           quality = 'bad';
-          outcome.rejected.push({ signal: name, reason: `${value} is below the minimum ${def.min}`, storedAsBad: true });
+          outcome.rejected.push({ signal: name, reason: `${value} is below the minimum ${def.min}`, kind: 'stored-as-bad' });
         } else if (def.max !== undefined && value > def.max) {
           quality = 'bad';
-          outcome.rejected.push({ signal: name, reason: `${value} is above the maximum ${def.max}`, storedAsBad: true });
+          outcome.rejected.push({ signal: name, reason: `${value} is above the maximum ${def.max}`, kind: 'stored-as-bad' });
         }
       }
       // A reading the twin already holds changes nothing, also when its copy arrives after newer readings (a QoS 1

@@ -120,6 +120,11 @@ export = function register(RED: NodeAPI): void {
 
     /** Variables of each request the server refused with a bad status, asked for again every RETRY_REFUSED_MS. */
     const refused = new Map<MonitorRequest, Set<number>>();
+    const markRefused = (request: MonitorRequest, index: number): void => {
+      let indexes = refused.get(request);
+      if (indexes === undefined) refused.set(request, (indexes = new Set()));
+      indexes.add(index);
+    };
     let retrying = false;
     const retryRefused = async (): Promise<void> => {
       if (retrying || node.state !== 'connected' || !subscription) return;
@@ -190,9 +195,7 @@ export = function register(RED: NodeAPI): void {
       // A wrong node id does not fail `monitor`: the server answers with a bad status for the item.
       if (item.statusCode.isNotGood()) {
         if (!again) request.onError(`${variable.nodeId}: ${item.statusCode.name} (asked for again every ${RETRY_REFUSED_MS / 1000} s)`);
-        let indexes = refused.get(request);
-        if (indexes === undefined) refused.set(request, (indexes = new Set()));
-        indexes.add(index);
+        markRefused(request, index);
         await item.terminate().catch(() => undefined);
         return;
       }
@@ -234,9 +237,7 @@ export = function register(RED: NodeAPI): void {
             request.onError(`${entry.nodeId}: ${entry.item.statusCode.name} after the server restarted (asked for again every ${RETRY_REFUSED_MS / 1000} s)`);
             entries.splice(entries.indexOf(entry), 1);
             entry.item.terminate().catch(() => undefined);
-            let indexes = refused.get(request);
-            if (indexes === undefined) refused.set(request, (indexes = new Set()));
-            indexes.add(entry.index);
+            markRefused(request, entry.index);
           }
         }
       }

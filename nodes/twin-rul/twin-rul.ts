@@ -234,11 +234,10 @@ export = function register(RED: NodeAPI): void {
      * Warned once per asset, with the setting to change; the estimate carries `historyCut: true`.
      */
     const lifeCut = (store: TwinStore, assetId: string, names: readonly string[], since: number | undefined): boolean => {
-      const cut = names.some((name) => {
-        const dropped = store.historyDroppedUpTo(assetId, name);
-        // A life starts after `since` (the replacement's time): a reading at that time belongs to the life before.
-        return dropped > -Infinity && (since === undefined || dropped > since);
-      });
+      // A life starts after `since` (the replacement's time): a reading at that time belongs to the life before.
+      const lifeStart = since ?? -Infinity;
+      let cut = false;
+      for (const name of names) if (store.historyDroppedUpTo(assetId, name) > lifeStart) cut = true;
       if (cut && !warnedCut.has(assetId)) {
         warnedCut.add(assetId);
         const { historyPoints, historyMaxAgeMs } = store.definition;
@@ -257,8 +256,8 @@ export = function register(RED: NodeAPI): void {
      * reading interval, the asset's typical one (the median of its newest spacings, so a stop does not count) in plant
      * seconds must be within READING_INTERVAL_TOLERANCE of it; else warned once per asset and flagged on the estimate.
      */
-    const readingRate = (assetId: string, ts: Float64Array, modelSeconds: number | undefined): { readingIntervalMismatch?: { seconds: number; modelSeconds: number } } => {
-      if (modelSeconds === undefined || ts.length < 3) return {};
+    const readingRate = (assetId: string, ts: Float64Array, modelSeconds: number | undefined): { seconds: number; modelSeconds: number } | undefined => {
+      if (modelSeconds === undefined || ts.length < 3) return undefined;
       const n = Math.min(SPACINGS_SAMPLED, ts.length - 1);
       for (let i = 0; i < n; i++) spacings[i] = ts[ts.length - 1 - i]! - ts[ts.length - 2 - i]!;
       const sorted = spacings.subarray(0, n).sort();
@@ -266,14 +265,14 @@ export = function register(RED: NodeAPI): void {
       const ratio = seconds / modelSeconds;
       if (Math.abs(ratio - 1) <= READING_INTERVAL_TOLERANCE) {
         warnedRate.delete(assetId);
-        return {};
+        return undefined;
       }
       const shown = { seconds: Math.round(seconds * 100) / 100, modelSeconds };
       if (!warnedRate.has(assetId)) {
         warnedRate.add(assetId);
         this.warn(RED._('twin-rul.warnings.reading-interval', { asset: assetId, ...shown, timeScale }));
       }
-      return { readingIntervalMismatch: shown };
+      return shown;
     };
 
     const estimate = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
@@ -296,14 +295,15 @@ export = function register(RED: NodeAPI): void {
           done();
           return;
         }
-        const missing = store.signalsWithoutHistory(assetId, names);
-        if (missing.length > 0) {
-          // Never "waiting" for ever: signals the model needs that the twin does not have are usually named otherwise.
-          const list = missing.slice(0, 5).map((name) => JSON.stringify(name)).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
-          throw new Error(`"${assetId}" has no readings of ${list} that the RUL model ${modelName} needs: are the twin's signals named as the model's (${names.join(', ')})?`);
-        }
         const { columns, ts } = store.alignedHistoryView(assetId, names, since);
         if ((columns[model.pipeline.sensors[0]!]?.length ?? 0) === 0) {
+          // Never "waiting" for ever: signals the model needs that the twin does not have are usually named otherwise
+          // (asked only here, as the view is empty whenever one is missing).
+          const missing = store.signalsWithoutHistory(assetId, names);
+          if (missing.length > 0) {
+            const list = missing.slice(0, 5).map((name) => JSON.stringify(name)).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+            throw new Error(`"${assetId}" has no readings of ${list} that the RUL model ${modelName} needs: are the twin's signals named as the model's (${names.join(', ')})?`);
+          }
           // Right after a part replacement or failure (or before the first complete reading) there is nothing to estimate from.
           if (learned.length === 0) estimateStatus('grey', 'waiting', { asset: assetId });
           done();
@@ -313,7 +313,7 @@ export = function register(RED: NodeAPI): void {
         if (![prediction.rul, prediction.lower, prediction.upper].every(Number.isFinite)) {
           throw new Error(`the ${method} method gave no estimate for "${assetId}" (does the model file hold this method?)`);
         }
-        const result = {
+        const result: Record<string, unknown> & { historyCut?: true; readingIntervalMismatch?: { seconds: number; modelSeconds: number } } = {
           rul: prediction.rul,
           lower: prediction.lower,
           upper: prediction.upper,
@@ -323,13 +323,14 @@ export = function register(RED: NodeAPI): void {
           probabilityOfFailureWithin: prediction.probabilityOfFailureWithin,
           ceiling: prediction.ceiling,
           cycles: prediction.cycles,
-          ...(lifeCut(store, assetId, names, since) ? { historyCut: true } : {}),
-          ...readingRate(assetId, ts, model.trainedOn.readingSeconds),
         };
+        // Only when they hold: no empty objects spread into every estimate.
+        if (lifeCut(store, assetId, names, since)) result.historyCut = true;
+        const mismatch = readingRate(assetId, ts, model.trainedOn.readingSeconds);
+        if (mismatch) result.readingIntervalMismatch = mismatch;
         const written = store.writeDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
         if (!worker) {
-          const mismatch = result.readingIntervalMismatch;
           const key = result.historyCut ? 'estimate-cut' : mismatch ? 'estimate-rate' : 'estimate';
           const flagged = result.historyCut === true || mismatch !== undefined;
           estimateStatus(flagged || prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', key, { asset: assetId, ...readableLife(prediction.rul, prediction.unit), ...mismatch });

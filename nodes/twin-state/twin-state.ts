@@ -349,7 +349,7 @@ function collectEvents(outcome: IngestOutcome, validationRejects: Array<{ signal
  */
 function notTaken(assetId: string, rejected: readonly RejectedSignal[], failures: string[]): void {
   for (const r of rejected) {
-    if (r.storedAsBad === true || r.undeclared === true) continue;
+    if (r.kind !== undefined) continue;
     failures.push(r.signal === '*' ? `reading of ${assetId} not taken: ${r.reason}` : `${r.signal} of ${assetId} not taken: ${r.reason}`);
   }
 }

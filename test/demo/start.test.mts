@@ -76,9 +76,17 @@ describe('npm start (the demo)', function () {
 
 describe('npm start with the MQTT port taken (a broker of the plant engineer\'s own on it)', function () {
   this.timeout(60_000);
+  // One listener holds a port for the whole block: the demo's broker cannot have it.
+  const taken = createServer();
+  let port = 0;
+  before(async () => {
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    port = (taken.address() as AddressInfo).port;
+  });
+  after(() => taken.close());
 
   /** Runs `npm start`'s script with the MQTT port held, so it stops right after its first steps; its exit code and output. */
-  async function startWithPortTaken(userDir: string, port: number): Promise<{ code: number | null; output: string }> {
+  async function startWithPortTaken(userDir: string): Promise<{ code: number | null; output: string }> {
     const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'scripts', 'start.js')], {
       env: { ...process.env, PORT: '0', TWIN_DEMO_MQTT_PORT: String(port), TWIN_DEMO_OPCUA_PORT: '0', TWIN_DEMO_USER_DIR: userDir },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,25 +99,18 @@ describe('npm start with the MQTT port taken (a broker of the plant engineer\'s 
   }
 
   it('stops at once and says which variable chooses another port', async () => {
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const port = (taken.address() as AddressInfo).port;
     const dir = tempDir('demo-port-taken');
     try {
-      const { code, output } = await startWithPortTaken(dir.path, port);
+      const { code, output } = await startWithPortTaken(dir.path);
       assert.equal(code, 1);
       assert.match(output, new RegExp(`MQTT broker cannot use port ${port}: something else already listens on it`));
       assert.match(output, /TWIN_DEMO_MQTT_PORT=0 npm start/);
     } finally {
-      taken.close();
       dir.remove();
     }
   });
 
   it('a newer demo flow replaces an edited one, which is kept beside it and named in the output', async () => {
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const port = (taken.address() as AddressInfo).port;
     const dir = tempDir('demo-flow-kept');
     try {
       // The editor's copy, edited, and older than the repository's demo (as after a git pull).
@@ -117,7 +118,7 @@ describe('npm start with the MQTT port taken (a broker of the plant engineer\'s 
       const deployed = join(dir.path, 'flows.json');
       writeFileSync(deployed, edited);
       utimesSync(deployed, new Date(2020, 0, 1), new Date(2020, 0, 1));
-      const { output } = await startWithPortTaken(dir.path, port);
+      const { output } = await startWithPortTaken(dir.path);
       const demoFlow = readFileSync(join(import.meta.dirname, '..', '..', 'flows', 'demo.json'), 'utf8');
       assert.equal(readFileSync(deployed, 'utf8'), demoFlow, 'the newer demo is deployed');
       const kept = readdirSync(dir.path).filter((name) => /^flows\.json\..*\.bak$/.test(name));
@@ -125,10 +126,9 @@ describe('npm start with the MQTT port taken (a broker of the plant engineer\'s 
       assert.equal(readFileSync(join(dir.path, kept[0]!), 'utf8'), edited, 'the edited flow is kept');
       assert.match(output, new RegExp(`the previous one \\(with any edits made in the editor\\) is kept as .*${kept[0]!.replace(/\./g, '\\.')}`));
       // Started again with the demo unchanged: nothing replaced, no second copy.
-      await startWithPortTaken(dir.path, port);
+      await startWithPortTaken(dir.path);
       assert.equal(readdirSync(dir.path).filter((name) => name.endsWith('.bak')).length, 1);
     } finally {
-      taken.close();
       dir.remove();
     }
   });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import mqtt from 'mqtt';
-import { coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
+import { callsOn, coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
 
 const require = createRequire(import.meta.url);
 const { startEmbeddedBroker } = require('../../dist/scripts/embedded-broker.js') as typeof import('../../dist/scripts/embedded-broker.js');
@@ -157,7 +157,7 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     await until(() => results.length > 0, 5000, 'a pending command');
     assert.equal(results[0].awaitingConfirmation, true);
     // The node's status says a command waits (the test runtime shows message keys, not their English).
-    const status = () => act.status.getCalls().filter((call: any) => call.thisValue === act).at(-1)?.args[0];
+    const status = () => callsOn(act, 'status').at(-1);
     assert.deepEqual([status().fill, status().text], ['yellow', 'twin-actuator.status.waiting']);
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(onWire, [], 'nothing is written before the confirmation');
@@ -298,7 +298,7 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     const { id } = results[0];
     act.receive({ topic: 'confirm', payload: { id } });
     await until(() => onWire.length === 2, 5000, 'two steps of the ramp');
-    const ramping = act.status.getCalls().filter((call: any) => call.thisValue === act).at(-1)?.args[0];
+    const ramping = callsOn(act, 'status').at(-1);
     assert.deepEqual([ramping.fill, ramping.text], ['blue', 'twin-actuator.status.writingtwin-actuator.status.ramp'], 'the status says a ramp is being written');
     act.receive({ topic: 'confirm', payload: { id } });
     act.receive({ topic: 'cancel', payload: { id, user: 'bob' } });

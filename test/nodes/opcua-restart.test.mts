@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { helper, nodes, onTab, tempDir, until } from '../support/red.mts';
+import { helper, nodes, onTab, tempDir, textsOn, until } from '../support/red.mts';
 import { startTcpProxy } from '../support/tcp-proxy.mts';
 
 const require = createRequire(import.meta.url);
@@ -115,7 +115,7 @@ describe('twin-opcua-in when the OPC UA server restarts or the network drops', f
     });
     await until(() => levels.includes(3) && counters > 3, 20_000, 'level and counter before the download');
     const node = helper.getNode('in');
-    const errorsOf = (): string[] => node.error.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => String(call.args[0]));
+    const errorsOf = () => textsOn(node, 'error');
     // The download: the PLC restarts without Level.
     await server.close();
     await new Promise((r) => setTimeout(r, 300));

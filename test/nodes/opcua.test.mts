@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { coreNodes, helper, nodes, nextMessage, onTab, until } from '../support/red.mts';
+import { coreNodes, helper, nodes, nextMessage, onTab, textsOn, until } from '../support/red.mts';
 import { plant, usePlantServer } from '../support/opcua.mts';
 
 
@@ -124,10 +124,10 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     );
     const node = helper.getNode('in');
     // (The watchdog's "no data" errors are left out: the flow value does not change in this test.)
-    const errorsOf = () => node.error.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => String(call.args[0])).filter((text: string) => text.includes('SealLeak'));
+    const errorsOf = () => textsOn(node, 'error').filter((text) => text.includes('SealLeak'));
     await nextMessage(helper.getNode('out'), (m: any) => m.payload.signals.flow === 151, 15_000);
     await until(() => errorsOf().length > 0, 15_000, 'the refused variable\'s error');
-    assert.match(errorsOf()[0], /ns=2;s=Pump1.SealLeak: BadNodeIdUnknown \(asked for again every 10 s\)/);
+    assert.match(errorsOf()[0]!, /ns=2;s=Pump1.SealLeak: BadNodeIdUnknown \(asked for again every 10 s\)/);
     // The PLC program gains the variable: within one retry (10 s) its value arrives, as the signal mapped to it.
     const leak = nextMessage(helper.getNode('out'), (m: any) => m.payload.signals.sealLeak === 0.25, 25_000);
     virtualPlc.server().addVariable('SealLeak', 0.25);
@@ -137,7 +137,7 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
       virtualPlc.server().removeVariable('SealLeak'); // the server is shared by this block's tests
     }
     assert.equal(errorsOf().length, 1, `one error, not one per retry: ${errorsOf().join(' | ')}`);
-    assert.ok(node.log.getCalls().some((call: any) => call.thisValue === node && /ns=2;s=Pump1.SealLeak: on the server now/.test(String(call.args[0]))), 'logged when found');
+    assert.ok(textsOn(node, 'log').some((text) => /ns=2;s=Pump1.SealLeak: on the server now/.test(text)), 'logged when found');
   });
 
   it('a text variable mapped by mistake is an error once, not on every change, and again after it sent a number', async () => {
@@ -153,9 +153,9 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
         ]),
       );
       const node = helper.getNode('in');
-      const errorsOf = () => node.error.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => String(call.args[0]));
+      const errorsOf = () => textsOn(node, 'error');
       await until(() => errorsOf().length > 0, 15_000, 'the text variable\'s error');
-      assert.match(errorsOf()[0], /ns=2;s=Pump1.StatusText: value "running" is not a number \(raised once/);
+      assert.match(errorsOf()[0]!, /ns=2;s=Pump1.StatusText: value "running" is not a number \(raised once/);
       for (const text of ['stopping', 'stopped', 'starting']) {
         plc.set('StatusText', text);
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -167,7 +167,7 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
       await number;
       plc.set('StatusText', 'fault');
       await until(() => errorsOf().length === 2, 10_000, 'a second error');
-      assert.match(errorsOf()[1], /value "fault" is not a number/);
+      assert.match(errorsOf()[1]!, /value "fault" is not a number/);
     } finally {
       plc.removeVariable('StatusText');
     }
@@ -186,9 +186,9 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     );
     const flow = nextMessage(helper.getNode('out'), (m: any) => m.payload.signals.flow === 151, 15_000);
     // The test runtime's error spy is shared by all nodes: each call is told apart by the node it was made on.
-    const errorsOf = (id: string) => helper.getNode(id).error.getCalls().filter((call: any) => call.thisValue === helper.getNode(id)).map((call: any) => String(call.args[0]));
+    const errorsOf = (id: string) => textsOn(helper.getNode(id), 'error');
     await until(() => errorsOf('bad').length > 0, 15_000, 'the bad node\'s error');
-    assert.match(errorsOf('bad')[0], /ns=2;g=not-a-guid/);
+    assert.match(errorsOf('bad')[0]!, /ns=2;g=not-a-guid/);
     await flow;
     assert.deepEqual(errorsOf('good'), [], 'the good node has no error');
   });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { coreNodes, helper, nodes, nextMessage, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
+import { callsOn, coreNodes, helper, nodes, nextMessage, onTab, tempDir, textsOn, uid, until, type TestNode } from '../support/red.mts';
 import { cmapssDir } from '../support/data.mts';
 
 const DATA = cmapssDir();
@@ -45,7 +45,7 @@ const pump = (id: string, extra: Record<string, unknown> = {}) => ({
 
 /** The node's latest status (the test helper spies on the shared prototype, so calls of all nodes are mixed). */
 function lastStatus(node: TestNode): { fill?: string; shape?: string; text?: string } | undefined {
-  return node.status.getCalls().filter((call: any) => call.thisValue === node).at(-1)?.args[0];
+  return callsOn(node, 'status').at(-1);
 }
 
 /** Collects every payload a helper node receives. */
@@ -106,7 +106,7 @@ describe('twin-simulator: C-MAPSS replay and faults in Node-RED', function () {
     assert.equal(lastStatus(sim)!.text, 'twin-simulator.status.finished');
     // Start on a finished replay is an error that says what to do; rewind, then start, plays it again.
     sim.receive({ topic: 'start' });
-    await until(() => sim.error.getCalls().some((c: any) => c.thisValue === sim && /the replay has finished: send rewind/.test(String(c.args[0]))), 2000, 'the error of a start on a finished replay');
+    await until(() => textsOn(sim, 'error').some((text) => /the replay has finished: send rewind/.test(text)), 2000, 'the error of a start on a finished replay');
     atLastCycle.clear();
     sim.receive({ topic: 'rewind' });
     sim.receive({ topic: 'start' });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { coreNodes, helper, nextMessage, nodes, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
+import { callsOn, coreNodes, helper, nextMessage, nodes, onTab, tempDir, uid, until, type TestNode } from '../support/red.mts';
 
 function definition(id: string) {
   return { id, type: 'twin-definition', assetClass: 'pump', historyPoints: '2000', acceptUndeclared: true, signals: [] };
@@ -41,7 +41,7 @@ function expressionFlow(def: string, expressions: Array<{ signal: string; expres
 }
 
 function lastStatus(node: TestNode): { fill?: string; text?: string } | undefined {
-  return node.status.getCalls().filter((call: any) => call.thisValue === node).at(-1)?.args[0];
+  return callsOn(node, 'status').at(-1);
 }
 
 describe('twin-model in Node-RED', function () {

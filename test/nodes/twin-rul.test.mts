@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { collect, coreNodes, helper, nodes, onTab, tempDir, uid, until } from '../support/red.mts';
+import { collect, coreNodes, helper, nodes, onTab, tempDir, textsOn, uid, until } from '../support/red.mts';
 
 const require = createRequire(import.meta.url);
 const core = require('../../dist/core/index.js') as typeof import('../../dist/core/index.js');
@@ -323,7 +323,7 @@ describe('twin-rul', function () {
     const cut = out.map((m) => m.payload.historyCut === true);
     assert.equal(cut.indexOf(true), 50, 'flagged from the 51st reading on, when the history let go of the first');
     assert.ok(cut.slice(50).every(Boolean));
-    const warnings = rul.warn.getCalls().filter((call: any) => call.thisValue === rul).map((call: any) => String(call.args[0]));
+    const warnings = textsOn(rul, 'warn');
     assert.deepEqual(warnings, ['twin-rul.warnings.history-cut'], 'one warning for jet-3');
     // After a part replacement inside the kept history, the life fits again: no flag.
     state.receive({ topic: 'maintenance', payload: { assetId: 'jet-3', kind: 'part-replaced', part: 'HPC', ts: t0 + 79 * 1000 + 500 } });
@@ -359,10 +359,10 @@ describe('twin-rul', function () {
     assert.ok(last.every((p) => Number.isFinite(p.rul)));
     assert.deepEqual(last.map((p) => p.readingIntervalMismatch).filter(Boolean), [{ seconds: 30, modelSeconds: 60 }], 'flagged by the node at time scale 1 only');
     const rul = helper.getNode('real');
-    const warnings = rul.warn.getCalls().filter((call: any) => call.thisValue === rul).map((call: any) => String(call.args[0]));
+    const warnings = textsOn(rul, 'warn');
     assert.deepEqual(warnings, ['twin-rul.warnings.reading-interval'], 'warned once');
     const sim = helper.getNode('sim');
-    assert.deepEqual(sim.warn.getCalls().filter((call: any) => call.thisValue === sim), []);
+    assert.deepEqual(textsOn(sim, 'warn'), []);
   });
 
   it('sends every error to Catch: unknown asset, missing model file, bad training requests', async () => {

@@ -112,6 +112,20 @@ export function collect(node: TestNode): any[] {
   return seen;
 }
 
+/**
+ * What one node passed to a spied method (`error`, `warn`, `log`, `status`), first argument of each call, oldest
+ * first. The test runtime spies on the shared prototype, so the calls of all nodes are mixed: told apart here by the
+ * node each was made on.
+ */
+export function callsOn(node: TestNode, method: 'error' | 'warn' | 'log' | 'status'): any[] {
+  return (node as any)[method].getCalls().filter((call: any) => call.thisValue === node).map((call: any) => call.args[0]);
+}
+
+/** The same as text (errors and warnings). */
+export function textsOn(node: TestNode, method: 'error' | 'warn' | 'log'): string[] {
+  return callsOn(node, method).map(String);
+}
+
 /** Waits until `condition` is true, polling every 20 ms. */
 export async function until(condition: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
   const start = Date.now();
