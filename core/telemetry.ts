@@ -14,6 +14,7 @@ export const QUALITIES: readonly Quality[] = ['good', 'uncertain', 'bad'];
 export interface Telemetry {
   assetId: string;
   ts: number;
+  /** NaN only for a reading whose quality is `bad`: the source marked it bad and sent no value. */
   signals: Record<string, number>;
   quality?: Record<string, Quality>;
 }
@@ -25,7 +26,7 @@ export interface RejectedSignal {
   /**
    * What became of a reading that is no bad input (absent: it was not stored, e.g. NaN, a text, a time in the future):
    * `stored-as-bad`, kept in history as `bad` (outside the declared range: what the sensor said, which tells of a
-   * fault); `undeclared`, a signal the twin definition does not declare and chose not to store ("Also store signals
+   * fault; or marked bad by the source, which kept with no value means the signal shows bad); `undeclared`, a signal the twin definition does not declare and chose not to store ("Also store signals
    * not listed" unticked: sources often send more fields than the twin needs).
    */
   kind?: 'stored-as-bad' | 'undeclared';
@@ -159,12 +160,15 @@ export function validateTelemetry(
       continue;
     }
     const value = signals[name];
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
+    const q = quality?.[name];
+    // A sensor the source marks bad often has no value to send (an OPC UA BadSensorFailure carries none): with quality
+    // "bad", null (or NaN) is that reading, for the twin to show the signal bad, not bad input.
+    const badWithoutValue = q === 'bad' && (value === null || (typeof value === 'number' && Number.isNaN(value)));
+    if (!badWithoutValue && (typeof value !== 'number' || !Number.isFinite(value))) {
       rejected.push({ signal: name, reason: `value is ${describe(value)}, not a finite number` });
       continue;
     }
-    cleanSignals[name] = value;
-    const q = quality?.[name];
+    cleanSignals[name] = badWithoutValue ? NaN : (value as number);
     if (q !== undefined) {
       if (q !== 'good' && q !== 'uncertain' && q !== 'bad') {
         rejected.push({ signal: name, reason: `quality ${describe(q)} is not good, uncertain or bad` });

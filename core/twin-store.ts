@@ -16,6 +16,21 @@ export interface SignalSnapshot {
   unit?: string;
   /** Present (true) while the signal has had no update within its staleness timeout. */
   stale?: true;
+  /**
+   * Present while the signal's newest readings are `bad` (marked so by the source, e.g. an OPC UA BadSensorFailure, or
+   * outside the declared range): the source time of the first of them. `value` is then the last usable reading, older
+   * than what the sensor says now.
+   */
+  badSince?: number;
+}
+
+/**
+ * True when a snapshot's signal says how the machine is now: it is not stale and its sensor is not reported bad since
+ * its value (`badSince`). What guards a command or starts a prediction reads only such signals.
+ */
+export function isCurrentReading(signal: SignalSnapshot | undefined): signal is SignalSnapshot {
+  // A latest value is never bad in the twin's own snapshots; one made by hand may be.
+  return signal !== undefined && signal.stale !== true && signal.badSince === undefined && signal.quality !== 'bad';
 }
 
 /**
@@ -147,6 +162,8 @@ interface SignalState {
   /** Receive time of the last reading of any quality (store clock), for staleness. */
   receivedAt: number;
   stale: boolean;
+  /** Source time of the first of the `bad` readings newer than the latest usable value; NaN while there are none. */
+  badSince: number;
 }
 
 interface AssetState {
@@ -273,8 +290,13 @@ export class TwinStore {
         asset.signals.set(name, signal);
       }
       let quality: Quality = telemetry.quality?.[name] ?? 'good';
+      // A reading the source marks bad may come without a value (validateTelemetry lets NaN through only then).
+      const noValue = Number.isNaN(value);
+      if (quality === 'bad') {
+        outcome.rejected.push({ signal: name, reason: noValue ? 'marked bad by the source, without a value' : 'marked bad by the source', kind: 'stored-as-bad' });
+      }
       const def = signal.definition;
-      if (def !== undefined) {
+      if (def !== undefined && quality !== 'bad') {
         if (def.min !== undefined && value < def.min) {
           quality = 'bad';
           outcome.rejected.push({ signal: name, reason: `${value} is below the minimum ${def.min}`, kind: 'stored-as-bad' });
@@ -285,6 +307,15 @@ export class TwinStore {
       }
       // A reading the twin already holds changes nothing, also when its copy arrives after newer readings (a QoS 1
       // redelivery after a broker restart): the version counts readings, not deliveries.
+      if (noValue) {
+        // Nothing for the history (there is no reading to keep); what changes is that the sensor is bad from now on.
+        if (ts > signal.ts && !(signal.badSince <= ts)) {
+          signal.badSince = ts;
+          signal.changedAtVersion = nextVersion;
+          stored = true;
+        }
+        continue;
+      }
       const isRepeat = ts === signal.ts ? value === signal.value && quality === signal.quality : signal.history.holds(ts, value, quality);
       if (isRepeat) continue;
       if (!signal.history.add(ts, value, quality)) {
@@ -299,8 +330,16 @@ export class TwinStore {
         asset.staleCount--;
         outcome.cameBack.push(name);
       }
-      if (quality !== 'bad' && ts >= signal.ts) {
-        if (value !== signal.value || quality !== signal.quality) {
+      if (quality === 'bad') {
+        // Newer than the value shown: the sensor says something unusable now, and the snapshot must say so.
+        if (ts > signal.ts && !(signal.badSince <= ts)) {
+          signal.badSince = ts;
+          signal.changedAtVersion = nextVersion;
+        }
+      } else if (ts >= signal.ts) {
+        const wasBad = signal.badSince <= ts;
+        if (wasBad) signal.badSince = NaN;
+        if (value !== signal.value || quality !== signal.quality || wasBad) {
           signal.changedAtVersion = nextVersion;
           outcome.changed.push(name);
         }
@@ -567,6 +606,7 @@ export class TwinStore {
       const entry: SignalSnapshot = { value: signal.value, ts: signal.ts, quality: signal.quality };
       if (signal.definition?.unit !== undefined) entry.unit = signal.definition.unit;
       if (signal.stale) entry.stale = true;
+      if (!Number.isNaN(signal.badSince)) entry.badSince = signal.badSince;
       signals[name] = entry;
     }
     const snapshot: AssetSnapshot = {
@@ -756,6 +796,7 @@ export class TwinStore {
         quality: signal.quality,
         ewma: Number.isNaN(signal.ewma) ? null : signal.ewma,
         changedAtVersion: signal.changedAtVersion,
+        ...(Number.isNaN(signal.badSince) ? {} : { badSince: signal.badSince }),
         history: {
           ts: encode(new Float64Array(series.ts)),
           values: encode(new Float32Array(series.values)),
@@ -806,6 +847,7 @@ export class TwinStore {
         signal.quality = s.quality;
         signal.changedAtVersion = s.changedAtVersion;
         if (s.ewma !== null) signal.ewma = s.ewma;
+        signal.badSince = typeof s.badSince === 'number' && Number.isFinite(s.badSince) && s.badSince > s.ts ? s.badSince : NaN;
       }
       // Restored signals count as fresh: staleness restarts from now, not from before the restart.
       signal.receivedAt = this.clock.now();
@@ -847,6 +889,8 @@ export interface PersistedAsset {
       quality: Quality;
       ewma: number | null;
       changedAtVersion: number;
+      /** Absent while the signal's newest readings are usable, and in data saved before it existed. */
+      badSince?: number;
       history: { ts: string; values: string; quality: string };
     }
   >;
@@ -881,6 +925,7 @@ function newSignal(definition: SignalDefinition | undefined, historyPoints: numb
     ewma: NaN,
     receivedAt: 0,
     stale: false,
+    badSince: NaN,
   };
 }
 

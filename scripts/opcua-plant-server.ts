@@ -38,8 +38,11 @@ export interface PlantServer {
   port: number;
   endpointUrl: string;
   server: OPCUAServer;
-  /** Sets a variable (by its browse path below the pump object, e.g. "Speed") to a value. */
-  set(name: string, value: number | string, statusCode?: string): void;
+  /**
+   * Sets a variable (by its browse path below the pump object, e.g. "Speed") to a value; null: no value, as a PLC sends
+   * with a Bad status when the sensor is gone.
+   */
+  set(name: string, value: number | string | null, statusCode?: string): void;
   /** Sets several variables with one source timestamp, as a PLC scan does. */
   setMany(values: Record<string, number>): void;
   /** Adds a variable below the pump object while the server runs, as a PLC program download does. */
@@ -106,7 +109,10 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
   ]);
   const variables = new Map<string, ReturnType<typeof namespace.addVariable>>();
   /** A variable holds a Double; one whose first value is text (a PLC's status text, say) takes any type (BaseDataType). */
-  const variant = (value: number | string) => new opcua.Variant(typeof value === 'string' ? { dataType: opcua.DataType.String, value } : { dataType: opcua.DataType.Double, value });
+  const variant = (value: number | string | null) =>
+    new opcua.Variant(
+      value === null ? { dataType: opcua.DataType.Null } : typeof value === 'string' ? { dataType: opcua.DataType.String, value } : { dataType: opcua.DataType.Double, value },
+    );
   const addVariable = (name: string, initial: number | string): void => {
     if (variables.has(name)) throw new Error(`the virtual PLC has a variable ${name} already`);
     const variable = namespace.addVariable({
@@ -128,7 +134,7 @@ export async function startPlantServer(options: PlantServerOptions): Promise<Pla
     if (!found) throw new Error(`the virtual PLC has no variable ${name}`);
     return found;
   };
-  const write = (name: string, value: number | string, statusCode: string, when: Date): void => {
+  const write = (name: string, value: number | string | null, statusCode: string, when: Date): void => {
     const code = (opcua.StatusCodes as unknown as Record<string, InstanceType<typeof opcua.StatusCode> | undefined>)[statusCode];
     if (!code) throw new Error(`unknown OPC UA status code ${statusCode}`);
     variable(name).setValueFromSource(variant(value), code, when);

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_PUMP, type PumpParameters } from '../centrifugal-pump.js';
 import type { Parsed } from '../telemetry.js';
-import type { AssetSnapshot } from '../twin-store.js';
+import { isCurrentReading, type AssetSnapshot } from '../twin-store.js';
 import type { BearingWear } from './bearing-wear.js';
 import { remainingLifeHours } from './bearing-wear.js';
 import type { Scenario } from './scenario.js';
@@ -39,6 +39,7 @@ export function forkPump(snapshot: AssetSnapshot | undefined, options: PumpForkO
     if (!s) return { ok: false, reason: `the twin of ${snapshot.assetId} has no ${name} reading to start from` };
     if (s.stale) return { ok: false, reason: `the ${name} reading of ${snapshot.assetId} is stale: a what-if needs a live twin` };
     if (s.quality === 'bad') return { ok: false, reason: `the ${name} reading of ${snapshot.assetId} is bad` };
+    if (s.badSince !== undefined) return { ok: false, reason: `the ${name} sensor of ${snapshot.assetId} is reported bad: a what-if needs its reading` };
     return { ok: true, value: s.value };
   };
   const speed = reading('speed');
@@ -52,7 +53,7 @@ export function forkPump(snapshot: AssetSnapshot | undefined, options: PumpForkO
     if (typeof value === 'number' && Number.isFinite(value) && value > 0) parameters[name] = value;
   }
   const ambient = snapshot.signals.ambientTemp;
-  if (ambient && !ambient.stale && ambient.quality !== 'bad') parameters.ambientTempC = ambient.value;
+  if (isCurrentReading(ambient)) parameters.ambientTempC = ambient.value;
   // The baseline holds the drive's setpoint, not the latest speed reading: a reading carries measurement noise (0.5 %
   // is 7 rpm), and a baseline at 1473 rpm against a scenario "1480 rpm, as now" reported differences nothing caused.
   // The setpoint is the desired value the twin holds for the drive: commanded and on its way, or reached while the

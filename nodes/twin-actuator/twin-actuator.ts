@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { checkCommand, type ActuationCommand, type AuditRecord, type GuardDecision, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
 import { firstLimitViolation, predictPumpAfterCommand } from '../../core/pump-prediction.js';
 import type { ActuationPoint } from '../../core/twin-definition.js';
-import type { TwinStore } from '../../core/twin-store.js';
+import { isCurrentReading, type TwinStore } from '../../core/twin-store.js';
 import type { TwinMqttBrokerNode, Unsubscribe } from '../twin-mqtt-broker/broker-api.js';
 import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
 import { findDefinition } from '../shared/definition.js';
@@ -243,11 +243,15 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
-    /** The values an interlock sees: the twin's signals that are fresh and not bad; others are absent. */
+    /**
+     * The values an interlock sees: the twin's signals that are fresh and whose newest readings are usable; others are
+     * absent. A signal the source now reports bad (`badSince`) still shows its last good value in the twin, which an
+     * interlock must not trust: the bearing may have heated up since its sensor failed.
+     */
     const interlockInput = (assetId: string): Record<string, unknown> => {
       const snapshot = store?.snapshot(assetId);
       const signals: Record<string, number> = {};
-      for (const [name, s] of Object.entries(snapshot?.signals ?? {})) if (!s.stale && s.quality !== 'bad') signals[name] = s.value;
+      for (const [name, s] of Object.entries(snapshot?.signals ?? {})) if (isCurrentReading(s)) signals[name] = s.value;
       return { ...signals, assetId, signals };
     };
 
@@ -369,7 +373,7 @@ export = function register(RED: NodeAPI): void {
     /** Every guard on a command, against the twin as it is now: its reported value, interlocks, limits, simulation. */
     const decide = async (request: ActuationCommand, point: ActuationPoint | undefined): Promise<GuardDecision> => {
       const reported = point ? store!.snapshot(request.assetId)?.signals[point.reportedSignal ?? point.name] : undefined;
-      const usableReported = reported && !reported.stale && reported.quality !== 'bad' ? reported.value : undefined;
+      const usableReported = isCurrentReading(reported) ? reported.value : undefined;
       return checkCommand(request, {
         point: request.assetId === '' ? undefined : point,
         policy,

@@ -105,19 +105,20 @@ export = function register(RED: NodeAPI): void {
         const value = numericValue(raw);
         const quality = qualityFromStatusCode(dataValue.statusCode.value);
         if (watchdog.heard(Date.now())) showStatus();
-        if (!Number.isFinite(value)) {
-          // A bad value often carries no number at all (e.g. sensor off): that is its quality, not an error. A good
-          // one that is no number (a text variable mapped by mistake) is raised once, not on every change.
-          if (quality !== 'bad' && !notNumeric.has(index)) {
+        // A bad value often carries no number at all (a broken wire, a sensor switched off): that is its quality, not an
+        // error, and it goes to the twin without a value, which then shows the signal bad instead of its last value.
+        // A good one that is no number (a text variable mapped by mistake) is raised once, not on every change.
+        if (!Number.isFinite(value) && quality !== 'bad') {
+          if (!notNumeric.has(index)) {
             notNumeric.add(index);
             this.error(`${mapping.nodeId}: value ${describeValue(raw)} is not a number (raised once, until the variable sends a number again)`, { topic: assetId, payload: raw });
           }
           return;
         }
-        notNumeric.delete(index);
+        if (Number.isFinite(value)) notNumeric.delete(index);
         // The source timestamp is when the PLC measured; the server timestamp is a fallback for servers without one.
         const ts = dataValue.sourceTimestamp?.getTime() ?? dataValue.serverTimestamp?.getTime() ?? Date.now();
-        pending.push({ signal: mapping.signal, value, quality, ts });
+        pending.push({ signal: mapping.signal, value: Number.isFinite(value) ? value : NaN, quality, ts });
         flush ??= setImmediate(sendPending);
       },
       onError: (message: string) => this.error(message),

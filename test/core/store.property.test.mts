@@ -30,13 +30,14 @@ const telemetryLike = fc.oneof(
 );
 
 describe('property: telemetry validation and the any-source mapping are total', () => {
-  it('validateTelemetry returns a value or a reason, and only finite numbers survive', () => {
+  it('validateTelemetry returns a value or a reason, and only finite numbers survive (NaN only for a reading marked bad)', () => {
     fc.assert(
       fc.property(telemetryLike, (input) => {
         const r = validateTelemetry(input, NOW);
         assertParsed(r);
         if (r.ok) {
-          for (const v of Object.values(r.value.telemetry.signals)) assert.ok(Number.isFinite(v));
+          const { signals, quality } = r.value.telemetry;
+          for (const [name, v] of Object.entries(signals)) assert.ok(Number.isFinite(v) || (Number.isNaN(v) && quality?.[name] === 'bad'), `${name}: ${v}`);
           for (const rej of r.value.rejected) assert.ok(rej.reason.length > 0);
           assert.ok(Number.isFinite(r.value.telemetry.ts));
         }
@@ -90,7 +91,8 @@ describe('property: the twin store survives any sequence of messages', () => {
     const reading = fc.record({
       assetId: fc.constantFrom('pump-1', 'pump-2'),
       ts: fc.integer({ min: NOW - 60_000, max: NOW + 600_000 }).map((t) => Math.round(t / 1000) * 1000),
-      signals: fc.record({ flow: fc.oneof(fc.double({ min: -10, max: 500, noNaN: true }), fc.constantFrom(150, 0, 400)), speed: fc.integer({ min: 0, max: 1800 }) }, { requiredKeys: [] }),
+      // null: a sensor without a value (taken only when marked bad).
+      signals: fc.record({ flow: fc.oneof(fc.double({ min: -10, max: 500, noNaN: true }), fc.constantFrom(150, 0, 400, null)), speed: fc.integer({ min: 0, max: 1800 }) }, { requiredKeys: [] }),
       quality: fc.option(fc.record({ flow: fc.constantFrom('good', 'uncertain', 'bad') }), { nil: undefined }),
     });
     const step = fc.oneof(
@@ -122,6 +124,7 @@ describe('property: the twin store survives any sequence of messages', () => {
           for (const sig of Object.values(snap.signals)) {
             assert.ok(Number.isFinite(sig.value));
             assert.notEqual(sig.quality, 'bad');
+            if (sig.badSince !== undefined) assert.ok(Number.isFinite(sig.badSince) && sig.badSince > sig.ts, `bad since ${sig.badSince}, after the value's ${sig.ts}`);
           }
           for (const name of ['flow', 'speed']) {
             const h = store.history(id, name);

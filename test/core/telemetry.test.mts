@@ -79,6 +79,17 @@ describe('telemetry validation', () => {
     assert.match((result as { reason: string }).reason, /more than the limit of 10/);
   });
 
+  it('takes null or NaN as the value of a reading marked bad (a sensor without a value), and refuses it otherwise', () => {
+    const result = validateTelemetry({ assetId: 'p', signals: { a: null, b: NaN, c: null }, quality: { a: 'bad', b: 'bad', c: 'uncertain' } }, NOW);
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.telemetry.signals, { a: NaN, b: NaN });
+    assert.deepEqual(result.value.telemetry.quality, { a: 'bad', b: 'bad' });
+    assert.deepEqual(result.value.rejected, [{ signal: 'c', reason: 'value is null, not a finite number' }]);
+    const text = validateTelemetry({ assetId: 'p', signals: { a: 'off' }, quality: { a: 'bad' } }, NOW);
+    assert.ok(text.ok);
+    assert.equal(text.value.rejected.length, 1, 'a text is still no reading, bad or not');
+  });
+
   it('refuses an unknown quality word for that signal only', () => {
     const result = validateTelemetry({ assetId: 'p', signals: { a: 1, b: 2 }, quality: { a: 'great', b: 'bad' } }, NOW);
     assert.ok(result.ok);

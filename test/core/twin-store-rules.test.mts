@@ -301,6 +301,7 @@ describe('twin store: persistence format', () => {
     const restored = new TwinStore(s.definition, clock);
     assert.deepEqual(restored.importAsset(saved), { ok: true, value: 'p' });
     assert.deepEqual(restored.snapshot('p'), s.snapshot('p'));
+    assert.equal(restored.snapshot('p')!.signals.speed!.badSince, T0 + 20_000, 'the bad spell survives a restart');
     assert.deepEqual(restored.history('p', 'speed'), s.history('p', 'speed'));
     assert.deepEqual(restored.statistics('p', 'flow'), s.statistics('p', 'flow'));
     assert.deepEqual(restored.maintenanceLog('p'), s.maintenanceLog('p'));

@@ -67,6 +67,43 @@ describe('twin store', () => {
     assert.deepEqual(store.snapshot('p')!.signals.flow, { value: 90, ts: T0 + 2, quality: 'uncertain', unit: 'm3/h' });
   });
 
+  it('shows a signal whose newest readings are bad with badSince, keeps its last usable value, and says why in an event', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'p', ts: T0, signals: { flow: 100, bearingTemp: 50 } });
+    const marked = store.ingest({ assetId: 'p', ts: T0 + 1000, signals: { flow: 0 }, quality: { flow: 'bad' } });
+    assert.deepEqual(marked.rejected, [{ signal: 'flow', reason: 'marked bad by the source', kind: 'stored-as-bad' }]);
+    assert.deepEqual(store.snapshot('p')!.signals.flow, { value: 100, ts: T0, quality: 'good', unit: 'm3/h', badSince: T0 + 1000 });
+    // A later bad reading leaves the start of the bad spell where it was; an out-of-range reading is bad too.
+    store.ingest({ assetId: 'p', ts: T0 + 2000, signals: { flow: 0 }, quality: { flow: 'bad' } });
+    store.ingest({ assetId: 'p', ts: T0 + 2000, signals: { bearingTemp: 999 } });
+    assert.equal(store.snapshot('p')!.signals.flow!.badSince, T0 + 1000);
+    assert.equal(store.snapshot('p')!.signals.bearingTemp!.badSince, T0 + 2000);
+    // A usable reading that arrives late, older than the bad ones, does not end the spell; a newer one does.
+    store.ingest({ assetId: 'p', ts: T0 + 500, signals: { flow: 95 } });
+    assert.deepEqual(store.snapshot('p')!.signals.flow, { value: 95, ts: T0 + 500, quality: 'good', unit: 'm3/h', badSince: T0 + 1000 });
+    store.ingest({ assetId: 'p', ts: T0 + 3000, signals: { flow: 98 } });
+    assert.deepEqual(store.snapshot('p')!.signals.flow, { value: 98, ts: T0 + 3000, quality: 'good', unit: 'm3/h' });
+    // A bad reading older than the value shown says nothing about now.
+    store.ingest({ assetId: 'p', ts: T0 + 2500, signals: { flow: 0 }, quality: { flow: 'bad' } });
+    assert.equal(store.snapshot('p')!.signals.flow!.badSince, undefined);
+  });
+
+  it('takes a bad reading without a value (NaN) as the sensor being bad: nothing for the history, a new version, an event', () => {
+    const { store } = pumpStore();
+    store.ingest({ assetId: 'p', ts: T0, signals: { flow: 100 } });
+    const out = store.ingest({ assetId: 'p', ts: T0 + 1000, signals: { flow: NaN }, quality: { flow: 'bad' } });
+    assert.equal(out.accepted, true);
+    assert.equal(out.version, 2);
+    assert.deepEqual(out.rejected, [{ signal: 'flow', reason: 'marked bad by the source, without a value', kind: 'stored-as-bad' }]);
+    assert.equal(store.snapshot('p')!.signals.flow!.badSince, T0 + 1000);
+    assert.equal(store.snapshot('p', { sinceVersion: 1 })!.signals.flow!.badSince, T0 + 1000, 'a snapshot of changes only includes it');
+    assert.deepEqual(store.history('p', 'flow').values, [100]);
+    // The same news again changes nothing.
+    assert.equal(store.ingest({ assetId: 'p', ts: T0 + 2000, signals: { flow: NaN }, quality: { flow: 'bad' } }).accepted, false);
+    assert.equal(store.ingest({ assetId: 'p', ts: T0 + 3000, signals: { flow: 101 } }).version, 3);
+    assert.equal(store.snapshot('p')!.signals.flow!.badSince, undefined);
+  });
+
   it('refuses undeclared signals when told to, with a reason, and stores the rest', () => {
     const { store } = pumpStore({ acceptUndeclaredSignals: false });
     const out = store.ingest({ assetId: 'p', ts: T0, signals: { flow: 1, colour: 3 } });

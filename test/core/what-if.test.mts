@@ -140,6 +140,9 @@ describe('what-if core', () => {
       const bad = snapshot(1480, 50);
       bad.signals.bearingTemp!.quality = 'bad';
       assert.match((core.forkPump(bad, options) as { reason: string }).reason, /bearingTemp reading of pump-1 is bad/);
+      const failedSensor = snapshot(1480, 50);
+      failedSensor.signals.bearingTemp!.badSince = failedSensor.signals.bearingTemp!.ts + 1000;
+      assert.deepEqual(core.forkPump(failedSensor, options), { ok: false, reason: 'the bearingTemp sensor of pump-1 is reported bad: a what-if needs its reading' });
       const missing = snapshot(1480, 50);
       delete (missing.signals as Record<string, unknown>).bearingTemp;
       assert.match((core.forkPump(missing, options) as { reason: string }).reason, /no bearingTemp reading/);

@@ -81,7 +81,7 @@ describe('demo dashboard: fleet table and texts', () => {
     assert.equal(maintenance[0].payload, `bearing replaced ${time} by dashboard: replaced from the plant dashboard`);
   });
 
-  it('colours a row by what it asks of the operator: red at the bearing trip or under 2 h left, amber for anomalies, staleness or under 8 h, green otherwise', async () => {
+  it('colours a row by what it asks of the operator: red at the bearing trip or under 2 h left, amber for anomalies, staleness, a sensor reported bad or under 8 h, green otherwise', async () => {
     const { fleet, table } = await loadFleet();
     const RED = '#c62828';
     const AMBER = '#f9a825';
@@ -102,6 +102,8 @@ describe('demo dashboard: fleet table and texts', () => {
         { ...pump('pump-3', { rul: 400, lower: 300, upper: 500, ceiling: 5146 }), ...health(0.9) },
         // Under 2 h left.
         { ...pump('pump-5', { rul: 100, lower: 60, upper: 140, ceiling: 5146 }), ...health(0.9) },
+        // The PLC reports the bearing sensor bad: its last good value was past the trip, but that is no reading of now.
+        { ...hot(pump('pump-6', { rul: 1560, lower: 1500, upper: 1600, ceiling: 5146 }), 95), ...health(0.97), signals: { speed: { value: 1480, quality: 'good' }, bearingTemp: { value: 95, quality: 'good', badSince: Date.UTC(2026, 11, 1, 9, 1) } } },
       ],
     });
     await until(() => table.length === 1, 5000, 'the table');
@@ -113,6 +115,7 @@ describe('demo dashboard: fleet table and texts', () => {
       ['pump-3', '–', 0, '0.90'],
       ['pump-4', '–', 0, 'not modelled'],
       ['pump-5', '–', 0, '0.90'],
+      ['pump-6', '–', 0, '0.97'],
     ]);
     assert.deepEqual(rows, {
       'pump-1': [AMBER, 'bearingTemp anomaly, vibration anomaly'],
@@ -120,6 +123,7 @@ describe('demo dashboard: fleet table and texts', () => {
       'pump-3': [AMBER, 'under 8 h of life left'],
       'pump-4': [RED, 'bearing 94.7 °C: at the 90 °C trip, under 2 h of life left'],
       'pump-5': [RED, 'under 2 h of life left'],
+      'pump-6': [AMBER, 'bearingTemp sensor bad'],
     });
   });
 });

@@ -103,6 +103,20 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     assert.equal(audits.length, 1);
   });
 
+  it('an interlock whose input the source marks bad does not hold on the last good value: the command is refused', async () => {
+    const { act, results } = await load({ mode: 'live', interlocks: [{ name: 'bearing not hot', expression: 'bearingTemp < 90' }] });
+    // The PLC reports the bearing sensor gone (no value, Bad); stamped a minute ahead, so the simulated pump's
+    // readings that keep coming are older than it and do not end the bad spell during the test.
+    helper.getNode('state').receive({ payload: { assetId: 'pump-1', ts: Date.now() + 60_000, signals: { bearingTemp: null }, quality: { bearingTemp: 'bad' } } });
+    await new Promise((r) => setTimeout(r, 200));
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1400 } });
+    await until(() => results.length > 0, 5000, 'a result');
+    assert.equal(results[0].result, 'refused');
+    assert.match(results[0].reason, /^interlocks: bearing not hot cannot be evaluated \(an input is stale, bad or missing\)/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(onWire, []);
+  });
+
   it('simulate before write: refuses a speed raise the pump model predicts would overheat the bearing, with the prediction', async () => {
     // Healthy pump at 1480 rpm: bearing at 52.9 °C; at 1800 rpm it settles near 59 °C, above the 56 °C maximum below.
     const { act, results } = await load({ mode: 'live', simulation: 'centrifugal-pump', simulationHorizonMin: '60' }, 56);

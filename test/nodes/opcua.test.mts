@@ -297,6 +297,35 @@ describe('twin-opcua-in against an in-process node-opcua server over TCP', funct
     virtualPlc.server().set('BearingTemp', 53);
   });
 
+  it('a Bad status without a value (sensor gone) shows the signal bad in the twin, with an event; a good value clears it', async () => {
+    await helper.load(
+      [nodes.opcuaEndpoint, nodes.opcuaIn, nodes.definition, nodes.state],
+      onTab([
+        endpoint(),
+        { id: 'def', type: 'twin-definition', assetClass: 'pump', historyPoints: '100', acceptUndeclared: false, signals: [{ name: 'bearingTemp', unit: 'degC', min: -20, max: 150 }] },
+        opcuaIn('in', [{ nodeId: plc('BearingTemp'), signal: 'bearingTemp' }], { wires: [['state']] }),
+        { id: 'state', type: 'twin-state', definition: 'def', throttleMs: '0', wires: [['snapshots'], ['events']] },
+        { id: 'snapshots', type: 'helper' },
+        { id: 'events', type: 'helper' },
+      ]),
+    );
+    const snapshots = helper.getNode('snapshots');
+    const events = helper.getNode('events');
+    virtualPlc.server().set('BearingTemp', 55);
+    await nextMessage(snapshots, (m: any) => m.payload.signals.bearingTemp?.value === 55, 15_000);
+    const event = nextMessage(events, (m: any) => m.payload.type === 'rejected' && m.payload.signal === 'bearingTemp', 10_000);
+    const badShown = nextMessage(snapshots, (m: any) => m.payload.signals.bearingTemp?.badSince !== undefined, 10_000);
+    virtualPlc.server().set('BearingTemp', null, 'BadSensorFailure');
+    const bad = (await badShown).payload.signals.bearingTemp;
+    // The last usable value stays, marked as older than what the sensor says now.
+    assert.equal(bad.value, 55);
+    assert.ok(bad.badSince >= bad.ts, `badSince ${bad.badSince} after the value's time ${bad.ts}`);
+    assert.equal((await event).payload.reason, 'marked bad by the source, without a value');
+    const back = nextMessage(snapshots, (m: any) => m.payload.signals.bearingTemp?.value === 57, 10_000);
+    virtualPlc.server().set('BearingTemp', 57);
+    assert.equal((await back).payload.signals.bearingTemp.badSince, undefined);
+  });
+
   it('sends the values of one PLC scan as one message with several signals', async () => {
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
