@@ -141,6 +141,19 @@ export interface IngestOutcome {
   desiredChanged: Array<{ point: string; state: DesiredState }>;
 }
 
+/** What a new definition did to the twin (`reconfigure`). */
+export interface ReconfigureReport {
+  /** History points dropped by a shorter history, and in how many signals (of all assets). */
+  droppedPoints: number;
+  shortenedSignals: number;
+  /** Signals the twin holds that the definition no longer declares. */
+  undeclared: string[];
+  /** Latest values outside the new range (they were taken under the old one, and stay until a newer reading). */
+  outsideRange: Array<{ assetId: string; signal: string; value: number }>;
+  /** Assets whose id the new asset id pattern refuses: they take no more readings. */
+  assetsNotMatching: string[];
+}
+
 /** A change of staleness found by `checkStaleness`. */
 export interface StalenessChange {
   assetId: string;
@@ -235,18 +248,38 @@ export class TwinStore {
 
   /**
    * Takes a changed definition (a redeploy) without losing what is stored: histories are resized keeping their
-   * newest points, and signals that are no longer declared stay until the asset is reset.
+   * newest points, and signals that are no longer declared stay until the asset is reset (without *Also store
+   * signals not listed*, they take no more readings).
+   * @returns what the change did to the twin that its engineer must hear of: nothing of it is undone by changing the
+   *   definition back
    */
-  reconfigure(spec: TwinDefinitionSpec): void {
+  reconfigure(spec: TwinDefinitionSpec): ReconfigureReport {
+    const report: ReconfigureReport = { droppedPoints: 0, shortenedSignals: 0, undeclared: [], outsideRange: [], assetsNotMatching: [] };
     const resize = spec.historyPoints !== this.spec.historyPoints;
     this.spec = spec;
     this.applySpec(spec);
+    const undeclared = new Set<string>();
     for (const asset of this.assets.values()) {
+      if (this.assetPattern && !this.assetPattern.test(asset.assetId)) report.assetsNotMatching.push(asset.assetId);
       for (const [name, signal] of asset.signals) {
         signal.definition = this.definitions.get(name);
-        if (resize) signal.history = copyHistory(signal.history, spec.historyPoints);
+        if (signal.definition === undefined) undeclared.add(name);
+        const { min, max } = signal.definition ?? {};
+        if (!Number.isNaN(signal.value) && ((min !== undefined && signal.value < min) || (max !== undefined && signal.value > max))) {
+          report.outsideRange.push({ assetId: asset.assetId, signal: name, value: signal.value });
+        }
+        if (resize) {
+          const before = signal.history.length;
+          signal.history = copyHistory(signal.history, spec.historyPoints);
+          if (signal.history.length < before) {
+            report.droppedPoints += before - signal.history.length;
+            report.shortenedSignals++;
+          }
+        }
       }
     }
+    report.undeclared = [...undeclared];
+    return report;
   }
 
   private applySpec(spec: TwinDefinitionSpec): void {
@@ -280,14 +313,17 @@ export class TwinStore {
     for (const name in telemetry.signals) {
       const value = telemetry.signals[name]!;
       let signal = asset.signals.get(name);
-      if (signal === undefined) {
+      // Also a signal the asset has but the definition no longer declares (removed or renamed since): refused alike.
+      if (signal === undefined || signal.definition === undefined) {
         const definition = this.definitions.get(name);
         if (definition === undefined && !this.spec.acceptUndeclaredSignals) {
           outcome.rejected.push({ signal: name, reason: `signal "${name}" is not declared in "${this.spec.name}"`, kind: 'undeclared' });
           continue;
         }
-        signal = newSignal(definition, this.spec.historyPoints);
-        asset.signals.set(name, signal);
+        if (signal === undefined) {
+          signal = newSignal(definition, this.spec.historyPoints);
+          asset.signals.set(name, signal);
+        }
       }
       let quality: Quality = telemetry.quality?.[name] ?? 'good';
       // A reading the source marks bad may come without a value (validateTelemetry lets NaN through only then).

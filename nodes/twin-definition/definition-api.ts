@@ -19,6 +19,11 @@ export interface TwinDefinitionNode extends Node {
   /** The Node-RED context store the twin is kept in (`Keep in`); undefined: memory only. */
   contextStore: string | undefined;
   /**
+   * Set when the twin will not be kept as `Keep in` says (the store is not in settings.js): what the engineer must
+   * know, for the status of the twin-state nodes.
+   */
+  persistenceProblem: string | undefined;
+  /**
    * Set when the twin is shared with other Node-RED instances through a Redis store. `route` says whether this
    * instance handles a reading or command of an asset now (it owns the asset) or the share has taken it (handed over
    * to the owner, or waiting for a claim, done later through one of `handlers`).

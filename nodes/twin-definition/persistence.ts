@@ -18,6 +18,11 @@ const FORMAT = 'twinflow-twin-1';
 interface PersistedTwin {
   format: typeof FORMAT;
   assets: Record<string, PersistedAsset>;
+  /**
+   * Saved data this version could not read (an asset damaged by hand, a twin saved by another version), kept as it
+   * was, so that nothing saved is lost by the saves that follow; the log says where it is.
+   */
+  unreadable?: { assets?: Record<string, unknown>; twin?: unknown };
 }
 
 /**
@@ -40,13 +45,18 @@ export class TwinPersistence {
     private readonly intervalMs = 1000,
   ) {}
 
-  /** Reads the saved twin; a missing or unreadable one starts empty with a warning, never an exception. */
-  restore(): Promise<number> {
+  /**
+   * Reads the saved twin; a missing or unreadable one starts empty with a warning, never an exception. What cannot be
+   * read is kept aside in the saved twin (`unreadable`), never overwritten by the next save.
+   * @returns how many assets came back, or undefined when the store could not be read at all: then nothing may be
+   *   saved either, or the first save would replace the saved twin with what arrived since the start
+   */
+  restore(): Promise<number | undefined> {
     return new Promise((resolve) => {
       this.context.get(KEY, this.storeName, (err, value) => {
         if (err) {
-          this.log.warn(`could not read the saved twin from context store "${this.storeName}": ${errorMessage(err)}; starting empty`);
-          resolve(0);
+          this.log.warn(`could not read the saved twin from context store "${this.storeName}": ${errorMessage(err)}; the twin starts empty and is not saved until a redeploy reads it`);
+          resolve(undefined);
           return;
         }
         if (value === undefined) {
@@ -55,10 +65,12 @@ export class TwinPersistence {
         }
         const twin: unknown = value;
         if (!isPersistedTwin(twin)) {
-          this.log.warn(`the saved twin in context store "${this.storeName}" is not in a format this version reads; starting empty`);
+          this.saved.unreadable = { twin };
+          this.log.warn(`the saved twin in context store "${this.storeName}" is not in a format this version reads; starting empty (what was saved is kept as it was, under "${KEY}.unreadable.twin")`);
           resolve(0);
           return;
         }
+        if (twin.unreadable !== undefined) this.saved.unreadable = twin.unreadable;
         let restored = 0;
         for (const [assetId, asset] of Object.entries(twin.assets)) {
           const result = this.store.importAsset(asset);
@@ -66,7 +78,8 @@ export class TwinPersistence {
             restored++;
             this.saved.assets[assetId] = asset;
           } else {
-            this.log.warn(`${result.reason}: asset ${assetId} starts empty`);
+            this.saved.unreadable = { ...this.saved.unreadable, assets: { ...this.saved.unreadable?.assets, [assetId]: asset } };
+            this.log.warn(`${result.reason}: asset ${assetId} starts empty (its saved data is kept as it was, under "${KEY}.unreadable.assets")`);
           }
         }
         resolve(restored);
@@ -76,13 +89,23 @@ export class TwinPersistence {
 
   /**
    * Takes a store kept in memory across a redeploy as what is saved: each save writes the whole twin under one key,
-   * so a persistence that knew only the assets changed since would overwrite the others' saved state.
+   * so a persistence that knew only the assets changed since would overwrite the others' saved state. What the
+   * saved twin keeps aside as unreadable is read back too, so it stays saved.
    */
-  adoptStore(): void {
+  adoptStore(): Promise<void> {
     for (const assetId of this.store.assetIds()) {
       const asset = this.store.exportAsset(assetId);
       if (asset !== undefined) this.saved.assets[assetId] = asset;
     }
+    return new Promise((resolve) => {
+      this.context.get(KEY, this.storeName, (err, value) => {
+        if (!err && value !== undefined) {
+          if (!isPersistedTwin(value)) this.saved.unreadable = { twin: value };
+          else if (value.unreadable !== undefined) this.saved.unreadable = value.unreadable;
+        }
+        resolve();
+      });
+    });
   }
 
   start(): void {

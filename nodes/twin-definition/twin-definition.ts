@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { normaliseDefinition, type TwinDefinitionSpec } from '../../core/twin-definition.js';
-import { TwinStore } from '../../core/twin-store.js';
+import { TwinStore, type ReconfigureReport } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from './definition-api.js';
 import { TwinPersistence } from './persistence.js';
 import { findTwinShareProvider } from '../../context/redis-registry.js';
@@ -41,6 +41,7 @@ export = function register(RED: NodeAPI): void {
     node.store = undefined;
     node.configError = undefined;
     node.contextStore = (config.contextStore ?? '').trim() || undefined;
+    node.persistenceProblem = undefined;
     node.events = new EventEmitter();
     node.events.setMaxListeners(0);
     node.shared = undefined;
@@ -67,7 +68,7 @@ export = function register(RED: NodeAPI): void {
     if (spec !== undefined) {
       const existing = stores.get(node.id);
       const store = existing ?? new TwinStore(spec);
-      if (existing) existing.reconfigure(spec);
+      if (existing) for (const line of describeChange(existing.reconfigure(spec), spec)) node.warn(line);
       else stores.set(node.id, store);
       node.store = store;
       const contextStore = (config.contextStore ?? '').trim();
@@ -99,13 +100,22 @@ export = function register(RED: NodeAPI): void {
         };
         if (share) node.log(`sharing twin "${spec.name}" through ${provider.describe}`);
       } else if (contextStore !== '') {
+        node.persistenceProblem = unconfiguredStore(contextStore, (RED.settings as unknown as { contextStorage?: Record<string, unknown> }).contextStorage);
+        if (node.persistenceProblem !== undefined) node.error(node.persistenceProblem);
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
         // A store kept across a redeploy is already complete in memory (and is what is saved from now on); only a
         // fresh one reads the saved twin.
-        if (existing) persistence.adoptStore();
-        const restoring = existing ? Promise.resolve(0) : persistence.restore();
+        const restoring = existing ? persistence.adoptStore().then(() => 0) : persistence.restore();
         node.restored = restoring.then((count) => {
-          if (count > 0) node.log(`restored ${count} assets from context store "${contextStore}"`);
+          if (count === undefined) {
+            node.persistenceProblem = `the saved twin could not be read from context store "${contextStore}": not saved until a redeploy reads it`;
+            return;
+          }
+          if (count > 0) {
+            node.log(`restored ${count} assets from context store "${contextStore}"${savedAsOf(store)}`);
+            // Saved under an older definition, perhaps: the same warnings as for a change made while running.
+            for (const line of describeChange(store.reconfigure(spec), spec)) node.warn(line);
+          }
           persistence?.start();
         });
       }
@@ -132,6 +142,52 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType('twin-definition', TwinDefinition);
 };
+
+/** What a changed definition did to the live twin, one warning each: none of it is undone by changing it back. */
+function describeChange(report: ReconfigureReport, spec: TwinDefinitionSpec): string[] {
+  const lines: string[] = [];
+  const list = (items: string[]): string => (items.length > 5 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more` : items.join(', '));
+  if (report.droppedPoints > 0) {
+    lines.push(`the shorter History (${spec.historyPoints} points) dropped the oldest ${report.droppedPoints} history points of ${report.shortenedSignals} signals; a longer History later does not bring them back`);
+  }
+  if (report.undeclared.length > 0) {
+    lines.push(`signals no longer declared stay in the twin with their history until a reset: ${list(report.undeclared)}${spec.acceptUndeclaredSignals ? '' : '; they take no more readings'}`);
+  }
+  if (report.outsideRange.length > 0) {
+    const named = report.outsideRange.map((r) => `${r.signal} of ${r.assetId} (${r.value})`);
+    lines.push(`latest values outside the new range, kept until a newer reading: ${list(named)}`);
+  }
+  if (report.assetsNotMatching.length > 0) {
+    lines.push(`assets whose id the new asset id pattern refuses take no more readings (reset them to remove them): ${list(report.assetsNotMatching)}`);
+  }
+  return lines;
+}
+
+/** ", as of <time>, <n> s before this start": how much a restart may have lost (the newest update saved). */
+function savedAsOf(store: TwinStore): string {
+  let newest = 0;
+  for (const assetId of store.assetIds()) newest = Math.max(newest, store.snapshot(assetId)?.updatedAt ?? 0);
+  if (newest === 0) return '';
+  return `, as of ${new Date(newest).toISOString()} (${Math.max(0, Math.round((Date.now() - newest) / 1000))} s before this start)`;
+}
+
+/**
+ * Why a twin will not be kept as `Keep in` says, or undefined when it will: a flow imported on a machine whose
+ * settings.js lacks the store runs on, and Node-RED itself only warns once that it uses its default store instead,
+ * which is memory unless configured otherwise: the twin would be gone at the next restart without anyone being told.
+ */
+function unconfiguredStore(name: string, configured: Record<string, unknown> | undefined): string | undefined {
+  if (configured !== undefined && Object.hasOwn(configured, name)) return undefined;
+  const names = configured === undefined ? 'none' : Object.keys(configured).join(', ');
+  // The default store: a name of another store, or a store of its own; no settings at all means memory.
+  let fallback = configured?.default;
+  if (typeof fallback === 'string') fallback = configured?.[fallback];
+  const module = (fallback as { module?: unknown } | undefined)?.module;
+  const inMemory = fallback === undefined || module === undefined || module === 'memory';
+  return `context store "${name}" (Keep in) is not configured in settings.js (contextStorage: ${names}): ${
+    inMemory ? 'the twin is kept in memory only and is lost at a restart' : 'Node-RED keeps the twin in its default store instead'
+  }. Add the store to settings.js, or choose one that is there`;
+}
 
 /** The definition's store as a shared twin sees it. */
 function sharedHost(node: TwinDefinitionNode, store: TwinStore): SharedTwinHost {

@@ -150,6 +150,27 @@ describe('twin store', () => {
     assert.equal(store.snapshot('p')!.version, 5);
   });
 
+  it('says what a changed definition did: history dropped, signals no longer declared (which take no more readings), values outside the new range, assets the new pattern refuses', () => {
+    const { store } = pumpStore({ acceptUndeclaredSignals: false });
+    for (let i = 0; i < 5; i++) store.ingest({ assetId: 'pump-1', ts: T0 + i, signals: { flow: 100 + i, bearingTemp: 80 } });
+    store.ingest({ assetId: 'fan-9', ts: T0, signals: { flow: 1 } });
+    const report = store.reconfigure(
+      normaliseDefinition({ name: 'pump', historyPoints: 2, acceptUndeclaredSignals: false, assetIdPattern: '^pump-\\d+$', signals: [{ name: 'bearingTemp', max: 50 }] }),
+    );
+    assert.deepEqual(report, {
+      droppedPoints: 6, // pump-1: 3 of flow, 3 of bearingTemp; fan-9's single point stays
+      shortenedSignals: 2,
+      undeclared: ['flow'],
+      outsideRange: [{ assetId: 'pump-1', signal: 'bearingTemp', value: 80 }],
+      assetsNotMatching: ['fan-9'],
+    });
+    // flow is refused now for pump-1 as it would be for a new asset, and keeps what it had.
+    const out = store.ingest({ assetId: 'pump-1', ts: T0 + 10, signals: { flow: 1, bearingTemp: 40 } });
+    assert.deepEqual(out.rejected, [{ signal: 'flow', reason: 'signal "flow" is not declared in "pump"', kind: 'undeclared' }]);
+    assert.equal(store.snapshot('pump-1')!.signals.flow!.value, 104);
+    assert.equal(store.snapshot('pump-1')!.signals.bearingTemp!.value, 40);
+  });
+
   it('forgets one asset or all on reset', () => {
     const { store } = pumpStore();
     store.ingest({ assetId: 'a', ts: T0, signals: { flow: 1 } });

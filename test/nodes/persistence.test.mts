@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-process.mts';
-import { tempDir } from '../support/red.mts';
+import { tempDir, until } from '../support/red.mts';
 
 const CONTEXT = { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 1 } } };
 /** This package's file store: localfilesystem underneath, plus it moves a damaged file aside instead of refusing to start. */
@@ -26,6 +26,11 @@ function flow(contextStore: string) {
     { id: 'state', type: 'twin-state', z, definition: 'def', throttleMs: '0', x: 500, y: 150, wires: [['response'], []] },
     { id: 'response', type: 'http response', z, statusCode: '', x: 700, y: 150, wires: [] },
     { id: 'catch', type: 'catch', z, scope: ['state'], x: 500, y: 300, wires: [['status500']] },
+    // twin-state's status as the editor shows it: GET /status.
+    { id: 'status', type: 'status', z, scope: ['state'], x: 100, y: 400, wires: [['keepStatus']] },
+    { id: 'keepStatus', type: 'change', z, rules: [{ t: 'set', p: 'twinStateStatus', pt: 'global', to: 'status.text', tot: 'msg' }], x: 300, y: 400, wires: [[]] },
+    { id: 'statusIn', type: 'http in', z, url: '/status', method: 'get', x: 100, y: 450, wires: [['statusOut']] },
+    { id: 'statusOut', type: 'change', z, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'twinStateStatus', tot: 'global' }], x: 300, y: 450, wires: [['response']] },
     { id: 'status500', type: 'change', z, rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '400', tot: 'num' }, { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], x: 700, y: 300, wires: [['response']] },
   ];
 }
@@ -126,11 +131,19 @@ describe('twin persistence through Node-RED restarts (localfilesystem context st
     assert.ok(file, 'the twin was saved in a context file');
     const saved = JSON.parse(readFileSync(file, 'utf8'));
     saved.twin.assets['pump-1'].signals.speed.history.ts = 'AAAA';
+    const damaged = saved.twin.assets['pump-1'];
     writeFileSync(file, JSON.stringify(saved));
     await start();
-    assert.match(nr!.output(), /saved twin data: asset pump-1, signal speed: history data has a broken length: asset pump-1 starts empty/);
+    assert.match(nr!.output(), /saved twin data: asset pump-1, signal speed: history data has a broken length: asset pump-1 starts empty \(its saved data is kept as it was, under "twin.unreadable.assets"\)/);
     assert.equal((await post(nr!, 'command/snapshot', { assetId: 'pump-2' })).signals.speed.value, 1200, 'the other asset is restored');
+    // The saves that follow keep the damaged asset aside instead of dropping it (it can be mended by hand).
+    await post(nr!, 'telemetry', { assetId: 'pump-2', ts: Date.now(), signals: { speed: 1210 } });
+    await new Promise((r) => setTimeout(r, 2500));
     assert.equal(await nr!.stop(), 0);
+    const resaved = JSON.parse(readFileSync(file, 'utf8'));
+    assert.deepEqual(resaved.twin.unreadable.assets['pump-1'], damaged);
+    assert.equal(resaved.twin.assets['pump-1'], undefined);
+    assert.ok(resaved.twin.assets['pump-2']);
 
     saved.twin = { format: 'something else' };
     writeFileSync(file, JSON.stringify(saved));
@@ -160,6 +173,34 @@ describe('twin persistence through Node-RED restarts (localfilesystem context st
     assert.equal(await nr!.stop(), 0);
     await start(SAFE_CONTEXT);
     assert.equal((await post(nr!, 'command/snapshot', { assetId: 'pump-1' })).signals.speed.value, 1410, 'and is saved again from then on');
+  });
+
+  it('a Keep in store that settings.js does not have is an error, and twin-state\'s status says the twin is not kept', async () => {
+    writeFileSync(join(dir.path, 'flows.json'), JSON.stringify(flow('disk')));
+    await start();
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { speed: 1400 } });
+    assert.match(nr!.output(), /context store "disk" \(Keep in\) is not configured in settings.js \(contextStorage: default, file\): the twin is kept in memory only and is lost at a restart/);
+    let status = '';
+    for (let i = 0; i < 50 && !/not kept/.test(status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await (await fetch(new URL('api/status', nr!.url))).text();
+    }
+    assert.match(status, /^1 assets · \d+\/s · not kept: Keep in store not configured$/);
+  });
+
+  it('a redeploy with a shorter History or fewer signals warns of what it dropped; a removed signal takes no more readings', async () => {
+    await start();
+    const t0 = Date.now() - 100_000;
+    for (let i = 0; i < 30; i++) await post(nr!, 'telemetry', { assetId: 'pump-1', ts: t0 + i * 1000, signals: { speed: 1400 + i, flow: 150 } });
+    const flows = flow('file').map((n: any) => (n.id === 'def' ? { ...n, historyPoints: '10', acceptUndeclared: false, signals: [n.signals[0]] } : n));
+    const res = await fetch(new URL('flows', nr!.url), { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'nodes' }, body: JSON.stringify(flows) });
+    assert.equal(res.status, 204, await res.text());
+    await until(() => /dropped the oldest/.test(nr!.output()), 5000, 'the warning');
+    assert.match(nr!.output(), /the shorter History \(10 points\) dropped the oldest 40 history points of 2 signals; a longer History later does not bring them back/);
+    assert.match(nr!.output(), /signals no longer declared stay in the twin with their history until a reset: flow; they take no more readings/);
+    const after = await post(nr!, 'telemetry', { assetId: 'pump-1', ts: t0 + 31_000, signals: { speed: 1500, flow: 10 } });
+    assert.equal(after.signals.speed.value, 1500);
+    assert.equal(after.signals.flow.value, 150, 'flow kept what it had and took no more');
   });
 
   it('starts empty without a saved twin, and persists nothing when no context store is chosen', async () => {
