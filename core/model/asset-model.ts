@@ -36,6 +36,11 @@ export interface AssetModelOptions {
   degree?: 1 | 2;
   /** Learned baseline given instead of fitted. */
   baseline?: RidgeBaseline;
+  /**
+   * Residual scales learned before (restored after a restart, with `learned`): the model monitors from the first
+   * update after settling instead of learning a healthy window on a machine that may be worn by now.
+   */
+  scales?: Readonly<Record<string, ResidualScale>>;
   /** Plant seconds per second of telemetry time (a simulator's time scale); default 1. */
   timeScale?: number;
   /** Healthy window in plant seconds, from the first update (after the model settles). */
@@ -123,9 +128,9 @@ export class AssetModel {
     const windowMs = (options.healthyWindowSeconds * 1000) / this.timeScale;
     if (options.kind === 'learned-baseline') {
       // A fitted baseline's scale comes from its own fit (see fitBaseline); a given one learns it on the window.
-      if (this.baseline) this.monitor = new ResidualMonitor({ signals, healthyWindowMs: windowMs, chart: options.chart });
+      if (this.baseline) this.monitor = new ResidualMonitor({ signals, healthyWindowMs: windowMs, chart: options.chart, scales: options.scales });
     } else {
-      this.monitor = new ResidualMonitor({ signals, healthyWindowMs: windowMs, chart: options.chart, settlingMs: ((physics?.settlingSeconds ?? 0) * 1000) / this.timeScale });
+      this.monitor = new ResidualMonitor({ signals, healthyWindowMs: windowMs, chart: options.chart, scales: options.scales, settlingMs: ((physics?.settlingSeconds ?? 0) * 1000) / this.timeScale });
     }
   }
 
@@ -162,6 +167,17 @@ export class AssetModel {
   /** The fitted or given baseline, e.g. to save it and give it later. */
   get fittedBaseline(): RidgeBaseline | undefined {
     return this.baseline;
+  }
+
+  /**
+   * What the model learned of the healthy machine, once it has learned it all (every output's residual scale, and a
+   * fitted baseline): to keep, and to give back as `scales` and `baseline` to a model created after a restart.
+   */
+  get learned(): { scales: Record<string, ResidualScale>; baseline?: RidgeBaseline } | undefined {
+    if (this.monitor === undefined) return undefined;
+    const scales = this.monitor.scales;
+    if (!this.outputSignals().every((signal) => scales[signal] !== undefined)) return undefined;
+    return this.baseline === undefined ? { scales } : { scales, baseline: this.baseline };
   }
 
   /**

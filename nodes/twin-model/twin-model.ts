@@ -10,12 +10,15 @@ import { errorMessage, type DoneFn, type Node, type NodeAPI, type NodeDef, type 
 import { StatusTicker } from '../shared/status-ticker.js';
 import { resolveSettings, type ResolvedSettings, type TwinModelSettings } from './model-config.js';
 import { rankFeaturesCommand } from './rank-command.js';
+import { LearnedModels } from './learned-models.js';
 
 /** One asset's model, the time of its last snapshot, and how it reads the asset's history in the twin. */
 interface AssetEntry {
   model: AssetModel;
   lastTs: number;
   history: HistoryReader;
+  /** What the model learned of the healthy asset is kept (restored, or saved once learned). */
+  learnedKept: boolean;
 }
 
 interface TwinModelConfig extends NodeDef, TwinModelSettings {
@@ -46,6 +49,9 @@ export = function register(RED: NodeAPI): void {
     const store: TwinStore | undefined = definition?.store;
     const settings = resolveSettings(config);
     const assets = new Map<string, AssetEntry>();
+    // What each asset's model learned of the healthy machine, kept with the twin: a restart or a redeploy with the
+    // same settings monitors on (see LearnedModels). The settings as deployed, before a baseline file is read.
+    const learnedModels = settings.ok && definition?.store ? new LearnedModels(definition, this.id, JSON.stringify({ ...settings.value.options, baselineFile: config.baselineFile ?? '' })) : undefined;
     // Build one model at deploy, so a parameter typo shows as a configuration error before any message.
     const probe = settings.ok ? AssetModel.create('(check)', settings.value.options) : settings;
     let configError: string | undefined = 'error' in found ? found.error : probe.ok ? undefined : probe.reason;
@@ -135,7 +141,14 @@ export = function register(RED: NodeAPI): void {
       const known = assets.get(assetId);
       if (known) return { ok: true, value: known };
       if (!settings.ok) return settings;
-      const created = AssetModel.create(assetId, settings.value.options);
+      const { options } = settings.value;
+      const kept = learnedModels?.get(assetId);
+      let created = kept ? AssetModel.create(assetId, { ...options, scales: kept.scales, baseline: options.baseline ?? kept.baseline }) : AssetModel.create(assetId, options);
+      if (!created.ok && kept) {
+        this.warn(`what the model learned of ${assetId} before does not fit it (${created.reason}): learning again`);
+        learnedModels?.forget([assetId]);
+        created = AssetModel.create(assetId, options);
+      }
       if (!created.ok) return created;
       const history: HistoryReader = {
         series: (signal, from, to) => store.history(assetId, signal, from, to),
@@ -144,7 +157,7 @@ export = function register(RED: NodeAPI): void {
         oldest: (signal) => store.oldestHistoryTs(assetId, signal),
         droppedUpTo: (signal) => store.historyDroppedUpTo(assetId, signal),
       };
-      const entry = { model: created.value, lastTs: -Infinity, history };
+      const entry = { model: created.value, lastTs: -Infinity, history, learnedKept: kept !== undefined };
       assets.set(assetId, entry);
       return { ok: true, value: entry };
     };
@@ -201,6 +214,13 @@ export = function register(RED: NodeAPI): void {
     const complete = (store: TwinStore, p: Prepared, expected: Parsed<Record<string, number>>): Parsed<AssetModelResult> => {
       if (!expected.ok) return expected;
       const result = p.entry.model.update(p.ts, p.measured, expected.value, p.entry.history);
+      if (!p.entry.learnedKept && !result.learning) {
+        const learned = p.entry.model.learned;
+        if (learned) {
+          learnedModels?.add(p.assetId, learned);
+          p.entry.learnedKept = true;
+        }
+      }
       noteWindowCut(store, result);
       const written = writeBack(store, result);
       return written.ok ? { ok: true, value: result } : written;
@@ -249,7 +269,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     const handle = async (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): Promise<void> => {
-      await baselineReady;
+      await ready;
       if (configError || !store || !settings.ok) {
         done(new Error(configError ?? 'no twin definition'));
         return;
@@ -282,6 +302,32 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
+    /**
+     * `relearn` (payload an asset id, `{ assetId }`, or nothing for every asset): forgets what the model learned of
+     * the asset, which learns its healthy behaviour again from its next snapshot (after an overhaul, say). Nothing
+     * else does so any more: what was learned is kept across restarts and redeploys.
+     */
+    const relearn = (msg: NodeMessageInFlow, done: DoneFn): void => {
+      const payload = msg.payload;
+      const named = typeof payload === 'string' ? payload : (payload as { assetId?: unknown } | null)?.assetId;
+      if (named !== undefined && (typeof named !== 'string' || named === '')) return fail('relearn takes an asset id (or { assetId }), or nothing for every asset', done);
+      // Queued like a snapshot, so a snapshot already waiting is taken by the old model and the next by the new one.
+      queued++;
+      queue = queue
+        .then(() => {
+          const ids = named === undefined ? [...new Set([...assets.keys(), ...(learnedModels?.forget() ?? [])])] : [named];
+          if (named !== undefined) learnedModels?.forget(ids);
+          for (const id of ids) assets.delete(id);
+          this.log(`learning the healthy behaviour again from the next snapshot: ${ids.join(', ') || 'no asset known yet'}`);
+          ticker.refresh();
+          done();
+        })
+        .catch((err: unknown) => done(new Error(errorMessage(err))))
+        .finally(() => {
+          queued--;
+        });
+    };
+
     const fail = (reason: string, done: DoneFn): void => {
       lastError = reason;
       ticker.refresh();
@@ -293,16 +339,27 @@ export = function register(RED: NodeAPI): void {
     let queue: Promise<void> = Promise.resolve();
     let queued = 0;
     const immediate = settings.ok && settings.value.options.kind !== 'expression';
-    let baselineRead = baselineFile === '';
-    void baselineReady.then(() => {
-      baselineRead = true;
+    // Messages wait (in the queue) until the baseline file is fitted and what the models learned before is read back.
+    const ready = Promise.all([
+      baselineReady,
+      learnedModels?.loaded.then((said) => {
+        if (said !== undefined) this.log(said);
+      }),
+    ]).then(() => undefined);
+    let isReady = false;
+    void ready.then(() => {
+      isReady = true;
     });
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
       if (msg.topic === 'rank-features') {
         rank(msg, send, done);
         return;
       }
-      if (immediate && baselineRead && queued === 0 && !configError && store) {
+      if (msg.topic === 'relearn') {
+        relearn(msg, done);
+        return;
+      }
+      if (immediate && isReady && queued === 0 && !configError && store) {
         try {
           handleNow(store, msg, send, done);
         } catch (err) {
@@ -319,8 +376,9 @@ export = function register(RED: NodeAPI): void {
         });
     });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
+      if (removed) learnedModels?.drop();
       ticker.close();
       assets.clear();
       compiled.length = 0;

@@ -35,6 +35,32 @@ function flow(contextStore: string) {
   ];
 }
 
+/** simulator → twin-state → twin-model, kept in the file store; GET /model answers the model's outputs since the start. */
+function modelFlow() {
+  const z = 'tab';
+  return [
+    { id: z, type: 'tab', label: 'model across restarts' },
+    { id: 'def', type: 'twin-definition', assetClass: 'pump', historyPoints: '2000', acceptUndeclared: true, contextStore: 'file', signals: [] },
+    // One plant minute per 50 ms reading: 30 plant minutes of settling and 30 of healthy window take 3 s.
+    { id: 'sim', type: 'twin-simulator', z, model: 'centrifugal-pump', assetCount: '1', assetPrefix: 'pump-', intervalMs: '50', timeScale: '1200', seed: '7', speed: '1480', frictionGrowth: '0', noise: '0.5', autoStart: true, wires: [['state'], []] },
+    { id: 'state', type: 'twin-state', z, definition: 'def', wires: [['model'], []] },
+    { id: 'model', type: 'twin-model', z, definition: 'def', model: 'pump-physics', healthyWindow: '30', timeScale: '1200', wires: [['keep']] },
+    { id: 'keep', type: 'function', z, func: "const seen = global.get('models') || []; seen.push({ ts: msg.payload.ts, learning: msg.payload.learning }); global.set('models', seen); return null;", outputs: 1, wires: [[]] },
+    { id: 'modelIn', type: 'http in', z, url: '/model', method: 'get', wires: [['modelOut']] },
+    { id: 'modelOut', type: 'change', z, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'models', tot: 'global' }], wires: [['modelResponse']] },
+    { id: 'modelResponse', type: 'http response', z, statusCode: '', wires: [] },
+  ];
+}
+
+async function modelOutputs(nr: NodeRedProcess, enough: (outputs: Array<{ ts: number; learning: boolean }>) => boolean): Promise<Array<{ ts: number; learning: boolean }>> {
+  for (let i = 0; i < 200; i++) {
+    const outputs = (await (await fetch(new URL('api/model', nr.url))).json()) as Array<{ ts: number; learning: boolean }> | null;
+    if (outputs && enough(outputs)) return outputs;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out waiting for twin-model');
+}
+
 async function post(nr: NodeRedProcess, path: string, body: unknown): Promise<any> {
   const res = await fetch(new URL(`api/${path}`, nr.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
@@ -201,6 +227,22 @@ describe('twin persistence through Node-RED restarts (localfilesystem context st
     const after = await post(nr!, 'telemetry', { assetId: 'pump-1', ts: t0 + 31_000, signals: { speed: 1500, flow: 10 } });
     assert.equal(after.signals.speed.value, 1500);
     assert.equal(after.signals.flow.value, 150, 'flow kept what it had and took no more');
+  });
+
+  it('twin-model keeps what it learned of the healthy pump across a restart: it monitors on after settling, without a new healthy window', async () => {
+    writeFileSync(join(dir.path, 'flows.json'), JSON.stringify(modelFlow()));
+    await start();
+    const before = await modelOutputs(nr!, (outputs) => outputs.some((o) => !o.learning));
+    const learnedAfter = before.find((o) => !o.learning)!.ts - before[0]!.ts;
+    await new Promise((r) => setTimeout(r, 1500)); // the file store's flush
+    assert.equal(await nr!.stop(), 0);
+
+    await start();
+    const after = await modelOutputs(nr!, (outputs) => outputs.some((o) => !o.learning));
+    const monitoringAfter = after.find((o) => !o.learning)!.ts - after[0]!.ts;
+    assert.match(nr!.output(), /kept what it learned of 1 assets \(pump-1\): monitoring on, no new healthy window/);
+    // Settling (30 plant minutes, 1.5 s) is all; the first start also learned 30 plant minutes of healthy window.
+    assert.ok(monitoringAfter < learnedAfter - 700, `monitoring ${monitoringAfter} ms after the restart, learning took ${learnedAfter} ms`);
   });
 
   it('starts empty without a saved twin, and persists nothing when no context store is chosen', async () => {

@@ -97,6 +97,38 @@ describe('twin-model in Node-RED', function () {
     assert.ok(tracked.payload.performance.steadyBearingTemp > 25 + 1.3 * 27.9, `steady bearing temperature ${tracked.payload.performance.steadyBearingTemp}`);
   });
 
+  it('a full redeploy keeps what the model learned: a worn pump is not learned again as healthy; relearn starts over; other settings learn again', async () => {
+    const def = uid('def');
+    const flow = pumpFlow(def);
+    await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, coreNodes.catch], flow);
+    await nextMessage(helper.getNode('out'), (m: any) => m.payload.healthIndex !== null, 15000);
+    // Wear the bearing until the model flags it.
+    helper.getNode('sim').receive({ topic: 'fault', payload: { fault: 'friction', rate: 200 } });
+    await nextMessage(helper.getNode('out'), (m: any) => m.payload.anomalies.vibration === true, 10000);
+    // Every node starts again (the simulator too, with a new bearing: the twin's history still holds the worn one).
+    await helper.setFlows(flow, 'full');
+    const first = await nextMessage(helper.getNode('out'), () => true, 10000);
+    // The physics settles first (its lags start from nothing), then monitors with the scales learned before.
+    assert.equal(first.payload.learning, true, 'settling');
+    const monitored = await nextMessage(helper.getNode('out'), (m: any) => m.payload.learning === false, 10000);
+    // Settling is 30 plant minutes (1.5 s here); a new healthy window would add as much again.
+    assert.ok(monitored.payload.ts - first.payload.ts < 2300, `monitoring after ${monitored.payload.ts - first.payload.ts} ms: no new healthy window`);
+    assert.equal(typeof monitored.payload.healthIndex, 'number');
+
+    helper.getNode('model').receive({ topic: 'relearn', payload: 'pump-1' });
+    const again = await nextMessage(helper.getNode('out'), () => true, 10000);
+    assert.equal(again.payload.learning, true);
+    const learnedAt = (await nextMessage(helper.getNode('out'), (m: any) => m.payload.learning === false, 15000)).payload.ts;
+    // 30 plant minutes of settling and 30 of healthy window: about 60 readings of one plant minute.
+    assert.ok(learnedAt - again.payload.ts >= 55 * 60_000 / 1200, `learned again in ${(learnedAt - again.payload.ts) / 50} readings`);
+
+    // Other model settings: what was learned no longer holds, and the model learns again.
+    await helper.setFlows(pumpFlow(def, { healthyWindow: '20' }), 'full');
+    const changed = await nextMessage(helper.getNode('out'), () => true, 10000);
+    const relearned = await nextMessage(helper.getNode('out'), (m: any) => m.payload.learning === false, 15000);
+    assert.ok(relearned.payload.ts - changed.payload.ts >= 45 * 60_000 / 1200, 'a healthy window again');
+  });
+
   it('expression model: JSONata outputs over inputs and parameters; an expression that gives no number reaches Catch', async () => {
     const def = uid('def');
     const expressions = [{ signal: 'flow', expression: 'inputs.speed * parameters.k' }, { signal: 'label', expression: '"text"' }];
