@@ -9,6 +9,7 @@ export * from './pump-simulator.js';
 export * from './random.js';
 export * from './mqtt-mapping.js';
 export * from './opcua-quality.js';
+export * from './rate-meter.js';
 export * from './opcua-node-id.js';
 export * from './units.js';
 export * from './sensor-mapping.js';

@@ -606,6 +606,11 @@ export class TwinStore {
     return count;
   }
 
+  /** True when the twin takes readings of this signal: it is declared, or the definition stores undeclared ones too. */
+  takesSignal(signal: string): boolean {
+    return this.spec.acceptUndeclaredSignals || this.definitions.has(signal);
+  }
+
   has(assetId: string): boolean {
     return this.assets.has(assetId);
   }

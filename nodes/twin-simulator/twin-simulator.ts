@@ -85,10 +85,12 @@ export = function register(RED: NodeAPI): void {
       } else if (!fleet.running) {
         this.status({ fill: 'blue', shape: 'dot', text: RED._('twin-simulator.status.finished') });
       } else if (timer) {
-        const assets = fleet.activeAssets;
+        const n = fleet.activeAssets;
+        const assets = RED._(`twin-simulator.status.${model === 'cmapss-replay' ? 'engine' : 'pump'}${n === 1 ? '' : 's'}`, { n });
+        const count = faults.active.length;
         const text =
-          faults.active.length > 0
-            ? RED._('twin-simulator.status.running-faults', { assets, faults: faults.active.length })
+          count > 0
+            ? RED._('twin-simulator.status.running-faults', { assets, faults: RED._(count === 1 ? 'twin-simulator.status.fault' : 'twin-simulator.status.faults', { n: count }) })
             : RED._('twin-simulator.status.running', { assets });
         this.status({ fill: faults.active.length > 0 ? 'yellow' : 'green', shape: 'dot', text });
       } else {

@@ -1,4 +1,5 @@
 import { parseTimestamp, validateTelemetry, type RejectedSignal } from '../../core/telemetry.js';
+import { RateMeter } from '../../core/rate-meter.js';
 import type { IngestOutcome, StalenessChange, TwinStore } from '../../core/twin-store.js';
 import type { TwinDefinitionNode } from '../twin-definition/definition-api.js';
 import type { SharedItem } from '../../context/redis-twin-share.js';
@@ -38,21 +39,19 @@ export = function register(RED: NodeAPI): void {
     const store: TwinStore | undefined = definition?.store;
     const throttleMs = Math.max(0, numberSetting(config.throttleMs, 0));
     const snapshotOptions = { statistics: config.includeStatistics === true };
-    let updates = 0;
-    let lastTick = Date.now();
+    const updates = new RateMeter(Date.now());
     let lastError: string | undefined;
     let lastErrorAt = 0;
 
     const ticker = new StatusTicker(this, () => {
       if (!store) return { fill: 'red', shape: 'ring', text: RED._('twin-state.status.no-definition') };
       const now = Date.now();
-      const rate = Math.round((updates * 1000) / Math.max(1, now - lastTick));
-      updates = 0;
-      lastTick = now;
+      const rate = updates.rate(now);
       const stale = store.staleCount;
+      const assets = store.assetCount === 1 ? RED._('twin-state.status.one-asset') : RED._('twin-state.status.assets', { n: store.assetCount });
       const text = stale > 0
-        ? RED._('twin-state.status.tracking-stale', { assets: store.assetCount, rate, stale })
-        : RED._('twin-state.status.tracking', { assets: store.assetCount, rate });
+        ? RED._('twin-state.status.tracking-stale', { assets, rate, stale })
+        : RED._('twin-state.status.tracking', { assets, rate });
       // An error stays in view for a while, so one bad message among many good ones is seen, not flashed.
       if (lastError !== undefined && now - lastErrorAt < ERROR_SHOWN_MS) {
         return { fill: 'yellow', shape: 'ring', text: RED._('twin-state.status.error', { status: text, error: lastError.slice(0, 80) }) };
@@ -84,6 +83,9 @@ export = function register(RED: NodeAPI): void {
     /** True when the asset's snapshot may go out now; otherwise it is scheduled. */
     const mayEmitNow = (assetId: string, now: number): boolean => {
       if (throttleMs === 0) return true;
+      // A send is scheduled (perhaps due, its timer not yet run): it takes this update along. Sending now as well
+      // sent the same snapshot twice.
+      if (pending.has(assetId)) return false;
       const last = lastSent.get(assetId);
       if (last === undefined || now - last >= throttleMs) {
         lastSent.set(assetId, now);
@@ -126,6 +128,10 @@ export = function register(RED: NodeAPI): void {
 
     const ingest = (store: TwinStore, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
       const batch = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
+      // Readings a sensor node already left out (twin-sensor, twin-mqtt-in: a text where a number belongs) are
+      // readings not taken like the ones this node leaves out: errors and events here too, not only a list on msg.
+      const leftOutBySource = Array.isArray(msg.payload) ? [] : readingsLeftOut((msg as { rejected?: unknown }).rejected);
+      delete (msg as { rejected?: unknown }).rejected;
       const now = Date.now();
       const events: NodeMessage[] = [];
       const failures: string[] = [];
@@ -136,7 +142,8 @@ export = function register(RED: NodeAPI): void {
           failures.push(parsed.reason);
           continue;
         }
-        const { telemetry, rejected } = parsed.value;
+        const { telemetry } = parsed.value;
+        const rejected = unwanted(store, leftOutBySource.length > 0 ? [...leftOutBySource, ...parsed.value.rejected] : parsed.value.rejected);
         notTaken(telemetry.assetId, rejected, failures);
         // Shared with other instances: a reading of an asset another instance owns goes to that instance instead.
         if (definition?.shared && !definition.shared.route(telemetry.assetId, { reading: telemetry })) {
@@ -147,7 +154,7 @@ export = function register(RED: NodeAPI): void {
         notTaken(telemetry.assetId, outcome.rejected, failures);
         collectEvents(outcome, rejected, telemetry.ts, events);
         if (outcome.accepted) {
-          updates++;
+          updates.add();
           changedAssets.add(telemetry.assetId);
         }
       }
@@ -354,6 +361,24 @@ function notTaken(assetId: string, rejected: readonly RejectedSignal[], failures
     if (r.kind !== undefined) continue;
     failures.push(r.signal === '*' ? `reading of ${assetId} not taken: ${r.reason}` : `${r.signal} of ${assetId} not taken: ${r.reason}`);
   }
+}
+
+/**
+ * Marks the unusable values of signals the twin would not take anyway (not declared, and the definition stores no
+ * others) as `undeclared`: an event, no error. Sources send fields the twin does not need, text among them (a
+ * device's `"POWER": "ON"` beside its readings), and an error per message for them would drown the real ones.
+ */
+function unwanted(store: TwinStore, rejected: RejectedSignal[]): RejectedSignal[] {
+  if (rejected.length === 0) return rejected;
+  return rejected.map((r) => (r.kind === undefined && r.signal !== '*' && !store.takesSignal(r.signal) ? { ...r, kind: 'undeclared' as const } : r));
+}
+
+/** The `msg.rejected` of a sensor node: `[{ signal, reason }]`; anything else is no such list. */
+function readingsLeftOut(value: unknown): RejectedSignal[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((r: { signal?: unknown; reason?: unknown } | null) => typeof r?.signal === 'string' && typeof r.reason === 'string')
+    .map((r: { signal: string; reason: string }) => ({ signal: r.signal, reason: r.reason }));
 }
 
 /** The asset a command is about: `msg.payload` as a string, or `msg.payload.assetId`. */

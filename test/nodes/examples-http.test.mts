@@ -53,4 +53,16 @@ describe('example 05: the HTTP endpoint answers every request', function () {
     assert.equal(next.status, 200);
     assert.equal(next.body.signals.flow.value, 151);
   });
+
+  it('a body with one reading it cannot read among good ones: 400 naming it; the good ones are taken', async () => {
+    const mixed = await post(JSON.stringify({ pump: 'pump-9', time: '2026-11-25T12:03:00Z', flow: 'abc', speed: 1477 }));
+    assert.equal(mixed.status, 400);
+    assert.match(mixed.body.error, /flow of pump-9 not taken: value is the string "abc", not a finite number/);
+    // The same speed again: the example answers with the reading itself when the twin already has it.
+    const again = await post(JSON.stringify({ pump: 'pump-9', time: '2026-11-25T12:03:00Z', speed: 1477 }));
+    assert.equal(again.status, 200);
+    assert.equal(again.body.signals.speed, 1477, `the twin took the speed of the mixed body (${JSON.stringify(again.body)})`);
+    const later = await post(JSON.stringify({ pump: 'pump-9', time: '2026-11-25T12:04:00Z', speed: 1478 }));
+    assert.equal(later.body.signals.flow.value, 151, 'flow keeps its last reading');
+  });
 });

@@ -47,6 +47,8 @@ describe('simulator example flows', function () {
   it('04 Turbofan replay: tells the user to set the file, and replays engines into their twins once it is set', async () => {
     const flow = importExample('04 Turbofan replay (C-MAPSS).json', (n) => {
       if (n.type === 'twin-simulator') n.intervalMs = '20';
+      // Every snapshot, to follow single readings (the example sends one per engine every 5 s).
+      if (n.type === 'twin-state') n.throttleMs = '0';
     });
     const firstComment = flow.find((n) => n.type === 'comment')!;
     assert.match(`${firstComment.name} ${firstComment.info}`, /train_FD001\.txt/);

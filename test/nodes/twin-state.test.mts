@@ -53,6 +53,23 @@ describe('twin-state node', function () {
     assert.equal(got[1].version, 20);
   });
 
+  it('throttled: a reading that comes when the window has ended but before its scheduled send has run goes out once', async () => {
+    const { state, out } = await load({ throttleMs: '300' });
+    const got: any[] = [];
+    out.on('input', (m: any) => got.push(m.payload.version));
+    const ts = Date.now() - 1000;
+    state.receive({ payload: { assetId: 'p', ts, signals: { flow: 1 } } });
+    await until(() => got.length === 1, 3000, 'the first snapshot');
+    state.receive({ payload: { assetId: 'p', ts: ts + 1, signals: { flow: 2 } } }); // scheduled for the window's end
+    await new Promise((r) => setImmediate(r));
+    // A busy event loop: the window ends while the scheduled send cannot run yet, and a third reading comes.
+    const busyUntil = Date.now() + 400;
+    while (Date.now() < busyUntil);
+    state.receive({ payload: { assetId: 'p', ts: ts + 2, signals: { flow: 3 } } });
+    await new Promise((r) => setTimeout(r, 700));
+    assert.deepEqual(got, [1, 3], 'the last state once, not twice');
+  });
+
   it('reports a signal going stale and coming back on the events output, and in the status', async () => {
     const { state, events } = await load();
     const stale = nextMessage(events, (m: any) => m.payload.type === 'stale', 5000);
@@ -185,8 +202,18 @@ describe('twin-state node', function () {
     state.receive({ payload: { assetId: 'p', ts: Date.now() - 1000, signals: { speed: 1200, seq: 41, rssi: -67 } } });
     assert.deepEqual(Object.keys((await sent).payload.signals), ['speed']);
     assert.match((await rejected).payload.reason, /signal "(seq|rssi)" is not declared/);
+    // Text in a field the twin does not take (a device's "POWER": "ON"), as it comes or as a sensor node listed it.
+    const power = nextMessage(helper.getNode('events'), (m: any) => m.payload.signal === 'POWER');
+    const listed = nextMessage(helper.getNode('events'), (m: any) => m.payload.signal === 'mode');
+    state.receive({ payload: { assetId: 'p', ts: Date.now() - 900, signals: { speed: 1201, POWER: 'ON' } }, rejected: [{ signal: 'mode', reason: 'value is the string "AUTO", not a finite number' }] });
+    assert.match((await power).payload.reason, /value is the string "ON"/);
+    assert.match((await listed).payload.reason, /AUTO/);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(errors, 0);
+    // Text where a declared signal belongs, listed by a sensor node: an error naming it.
+    const err = nextMessage(helper.getNode('caught'));
+    state.receive({ payload: { assetId: 'p', ts: Date.now() - 800, signals: { speed: 1202 } }, rejected: [{ signal: 'flow', reason: 'value is the string "n/a", not a finite number' }] });
+    assert.equal((await err).error.message, 'Error: flow of p not taken: value is the string "n/a", not a finite number');
   });
 
   it('a reading it cannot take (future time, NaN, text) is an error for Catch nodes and an event; the rest is stored', async () => {

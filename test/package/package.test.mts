@@ -73,6 +73,19 @@ describe('package: Node-RED scorecard rules', () => {
     for (const type of NODE_TYPES) assert.ok(used.has(type), `no example uses ${type}`);
   });
 
+  it('names, in every node\'s help, an example that exists and uses that node', () => {
+    for (const type of NODE_TYPES) {
+      const help = readFileSync(join(root, 'nodes', type, `${type}.html`), 'utf8');
+      const named = [...help.matchAll(/Import → Examples → @twinflow\/node-red-digital-twin → (.*)\.<\/p>/g)].flatMap((m) => [...m[1]!.matchAll(/<i>([^<]+)<\/i>/g)].map((i) => i[1]!));
+      assert.ok(named.length > 0, `the help of ${type} names no example`);
+      for (const name of named) {
+        const file = join(root, 'examples', `${name}.json`);
+        assert.ok(existsSync(file), `${type}: no example "${name}"`);
+        assert.ok((JSON.parse(readFileSync(file, 'utf8')) as Array<{ type: string }>).some((n) => n.type === type), `${type}: "${name}" does not use it`);
+      }
+    }
+  });
+
   it('ships the built nodes, their editor files and icons, and the examples, and nothing of the tests', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const files = new Set((JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path));
