@@ -16,11 +16,28 @@ export class TwinRunLibrary {
   revision = 0;
   /** Failures that could not be learned (reported once). */
   readonly refused = new Set<string>();
-  readonly loaded: Promise<void>;
+  loaded: Promise<void>;
+  /** The context store the library was read from and is written to. */
+  private storeName: string | undefined;
 
   constructor(definition: TwinDefinitionNode) {
+    this.storeName = definition.contextStore;
+    this.loaded = this.read(definition);
+  }
+
+  /**
+   * The definition now keeps the twin in another store (its *Keep in* changed): the runs saved there join, and the
+   * whole library is written there, so a restart before the next learned failure does not lose it.
+   */
+  follow(definition: TwinDefinitionNode): void {
+    if (definition.contextStore === this.storeName) return;
+    this.storeName = definition.contextStore;
+    this.loaded = this.loaded.then(() => this.read(definition)).then(() => this.write(definition));
+  }
+
+  private read(definition: TwinDefinitionNode): Promise<void> {
     const storeName = definition.contextStore;
-    this.loaded = storeName === undefined ? Promise.resolve() : new Promise((resolve) => {
+    return storeName === undefined ? Promise.resolve() : new Promise((resolve) => {
       definition.context().get(KEY, storeName, (err: Error | null | undefined, value: unknown) => {
         if (err) definition.warn(`could not read the completed runs from context store "${storeName}": ${errorMessage(err)}`);
         else if (value !== undefined) {
@@ -46,13 +63,16 @@ export class TwinRunLibrary {
     const added = addRuns(this.library, runs);
     if (added.length === 0) return added;
     this.revision++;
-    const storeName = definition.contextStore;
-    if (storeName !== undefined) {
-      definition.context().set(KEY, encodeRunLibrary(this.library), storeName, (err?: Error | null) => {
-        if (err) definition.warn(`could not save the completed runs to context store "${storeName}": ${errorMessage(err)}`);
-      });
-    }
+    this.write(definition);
     return added;
+  }
+
+  private write(definition: TwinDefinitionNode): void {
+    const storeName = definition.contextStore;
+    if (storeName === undefined || this.library.runs.length === 0) return;
+    definition.context().set(KEY, encodeRunLibrary(this.library), storeName, (err?: Error | null) => {
+      if (err) definition.warn(`could not save the completed runs to context store "${storeName}": ${errorMessage(err)}`);
+    });
   }
 }
 
@@ -66,7 +86,7 @@ export function runLibraryOf(definition: TwinDefinitionNode): TwinRunLibrary {
   if (library === undefined) {
     library = new TwinRunLibrary(definition);
     libraries.set(definition.id, library);
-  }
+  } else library.follow(definition);
   if (!watched.has(definition)) {
     watched.add(definition);
     // A deleted twin definition drops its store (twin-definition does); its runs go with it, not kept for ever.
