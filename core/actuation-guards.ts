@@ -60,6 +60,11 @@ export interface GuardContext {
   interlocks?: readonly InterlockResult[];
   /** Runs the model with the value to write; absent: the point does not ask for simulation. */
   simulate?: (value: number) => SimulationResult;
+  /**
+   * Why the command's asset cannot be commanded (the twin has no such asset, or its id cannot be part of the
+   * command's MQTT topic); absent: it can.
+   */
+  assetProblem?: string;
 }
 
 export interface GuardDecision {
@@ -118,6 +123,7 @@ export function checkCommand(command: ActuationCommand, context: GuardContext): 
   // 1. Shape and type.
   const point = context.point;
   if (point === undefined) return refuse('shape', `"${String(command.point).slice(0, 60)}" is not an actuation point of this twin`);
+  if (context.assetProblem !== undefined) return refuse('shape', context.assetProblem);
   if (typeof command.value !== 'number' || !Number.isFinite(command.value)) {
     return refuse('shape', `value must be a finite number, got ${describe(command.value)}`);
   }

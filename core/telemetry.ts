@@ -184,12 +184,15 @@ export function validateTelemetry(
   return { ok: true, value: { telemetry, rejected } };
 }
 
-/** Numbers as text ("12.5") and booleans (1/0) are common in field data; other values pass unchanged. */
+/** Decimal number text, as field devices send it ("12.5", "-3", "1.5e2"); not "0x10", "0b11" or "Infinity". */
+const DECIMAL_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/**
+ * Numbers as text ("12.5") and booleans (1/0) are common in field data; other values pass unchanged. Only decimal
+ * text counts: "0x10" is no pressure of 16 bar.
+ */
 export function readNumber(value: unknown): unknown {
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isNaN(n) ? value : n;
-  }
+  if (typeof value === 'string' && DECIMAL_TEXT.test(value)) return Number(value);
   if (typeof value === 'boolean') return value ? 1 : 0;
   return value;
 }

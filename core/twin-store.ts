@@ -464,6 +464,19 @@ export class TwinStore {
     return { ok: true, value: { ...desired } };
   }
 
+  /**
+   * Takes a desired value back that was never sent (the broker was down): the twin must not wait for it, nor later
+   * call the machine's own value an override of it. @returns whether there was one
+   */
+  withdrawDesired(assetId: string, pointName: string): boolean {
+    const asset = this.assets.get(assetId);
+    if (asset === undefined || !asset.desired.delete(pointName)) return false;
+    asset.version++;
+    asset.updatedAt = this.clock.now();
+    this.dirty.add(assetId);
+    return true;
+  }
+
   /** The desired value of a point with its state brought up to date (expiry), or undefined. */
   desired(assetId: string, pointName: string): DesiredValue | undefined {
     const desired = this.assets.get(assetId)?.desired.get(pointName);

@@ -107,6 +107,17 @@ export = function register(RED: NodeAPI): void {
     const ttlMs = Math.max(1, numberSetting(config.ttlS, 30)) * 1000;
     const confirmTimeoutMs = Math.max(1, numberSetting(config.confirmTimeoutS, 30)) * 1000;
     const readBackTimeoutMs = Math.max(0.1, numberSetting(config.readBackTimeoutS, 10)) * 1000;
+    /**
+     * How long a command message may still reach the machine (MQTT 5 message expiry; the wait for the broker's
+     * acknowledgement): no longer than the read-back, so a command reported failed is never delivered afterwards to a
+     * device that comes back online.
+     */
+    const messageTtlMs = Math.min(ttlMs, readBackTimeoutMs);
+    if (broker && mode !== 'dry-run' && qos > 0 && broker.protocolVersion === 4) {
+      this.warn(
+        `MQTT 3.1.1 cannot make a command expire: a device with a persistent session that is offline gets a QoS ${qos} command whenever it comes back, also after this node reported it failed. Use MQTT 5 on the broker node (commands then expire after ${messageTtlMs / 1000} s) or QoS 0`,
+      );
+    }
     const policy: GuardPolicy = { limits: config.limitPolicy === 'clamp' ? 'clamp' : 'refuse', rate: config.ratePolicy === 'ramp' ? 'ramp' : 'refuse' };
     const simulation = config.simulation === 'centrifugal-pump' ? 'centrifugal-pump' : 'none';
     const horizonS = Math.max(1, numberSetting(config.simulationHorizonMin, 30)) * 60;
@@ -329,28 +340,45 @@ export = function register(RED: NodeAPI): void {
       // Each step is due at a fixed time from the first, so a slow write does not push the ramp past the end the twin
       // was told.
       const firstStepAt = Date.now();
+      /**
+       * A step that did not reach the machine: the twin expects what was written before it, or, with nothing written,
+       * nothing at all (a desired value left behind would wait for a command never sent, then call the machine's
+       * own value an override).
+       */
+      const notWritten = (): void => {
+        const written = command.audit.written;
+        if (written === undefined) store!.withdrawDesired(command.assetId, command.point.name);
+        else store!.setDesired(command.assetId, command.point.name, written, { ttlMs, source: command.source ?? this.name ?? this.id });
+      };
       for (const [i, value] of command.writes.entries()) {
         if (i > 0) await new Promise((resolve) => later(Math.max(0, firstStepAt + i * RAMP_STEP_MS - Date.now()), () => resolve(undefined)));
         // Replaced by a newer command (or the actuator stopped) while it waited: the rest of the ramp is not written.
         if (!inFlight.has(command)) return;
-        command.audit.written = value;
-        if (endpoint) {
-          if (!command.point.binding) throw new Error(`actuation point ${command.point.name} has no OPC UA node id in its binding`);
-          const outcome = await endpoint.write(command.point.binding, value);
-          // Bad_OutOfRange, Bad_TypeMismatch, Bad_UserAccessDenied …: the machine said no; nothing was changed.
-          if (outcome.result === 'refused') {
-            finish(command, 'refused', `the OPC UA server refused the write: ${outcome.status}`);
-            return;
+        try {
+          if (endpoint) {
+            if (!command.point.binding) throw new Error(`actuation point ${command.point.name} has no OPC UA node id in its binding`);
+            const outcome = await endpoint.write(command.point.binding, value);
+            // Bad_OutOfRange, Bad_TypeMismatch, Bad_UserAccessDenied …: the machine said no; nothing was changed.
+            if (outcome.result === 'refused') {
+              notWritten();
+              finish(command, 'refused', `the OPC UA server refused the write: ${outcome.status}`);
+              return;
+            }
+            // Good_CompletesAsynchronously: accepted but not confirmed by the server; only the read-back can tell.
+            if (outcome.result === 'pending') command.unconfirmedByServer = true;
+          } else {
+            await broker!.publish(topicFor(command), payloadFor(command, value), {
+              qos,
+              ttlMs: messageTtlMs,
+              ...(responseTopic !== '' ? { responseTopic, correlationData: Buffer.from(command.id) } : {}),
+            });
           }
-          // Good_CompletesAsynchronously: accepted but not confirmed by the server; only the read-back can tell.
-          if (outcome.result === 'pending') command.unconfirmedByServer = true;
-        } else {
-          await broker!.publish(topicFor(command), payloadFor(command, value), {
-            qos,
-            ttlMs,
-            ...(responseTopic !== '' ? { responseTopic, correlationData: Buffer.from(command.id) } : {}),
-          });
+        } catch (err) {
+          notWritten();
+          throw err;
         }
+        // Written only once the machine (or the broker) took it: the audit never names a step that was not sent.
+        command.audit.written = value;
       }
       // Replaced or stopped while the last write was on its way: that command has had its result, and its message is done.
       if (!inFlight.has(command)) return;
@@ -374,7 +402,13 @@ export = function register(RED: NodeAPI): void {
     const decide = async (request: ActuationCommand, point: ActuationPoint | undefined): Promise<GuardDecision> => {
       const reported = point ? store!.snapshot(request.assetId)?.signals[point.reportedSignal ?? point.name] : undefined;
       const usableReported = isCurrentReading(reported) ? reported.value : undefined;
+      const assetProblem = !store!.has(request.assetId)
+        ? `the twin has no asset "${request.assetId.slice(0, 60)}": a command needs the twin of the machine it goes to`
+        : broker && (/[/+#]/.test(request.assetId) || request.assetId.includes(String.fromCharCode(0)))
+          ? `asset id "${request.assetId.slice(0, 60)}" cannot be part of an MQTT topic (it holds / + # or NUL)`
+          : undefined;
       return checkCommand(request, {
+        ...(assetProblem !== undefined ? { assetProblem } : {}),
         point: request.assetId === '' ? undefined : point,
         policy,
         interlocks: await evaluateInterlocks(request.assetId),

@@ -41,6 +41,8 @@ export interface TwinMqttBrokerNode extends Node<Credentials> {
   lastError: string | undefined;
   /** The current state as flows see it. */
   connectionEvent(): ConnectionEvent;
+  /** 4 (MQTT 3.1.1) or 5. */
+  readonly protocolVersion: 4 | 5;
   /** Subscribes; the connection opens with the first subscription. */
   subscribe(filter: string, qos: 0 | 1 | 2, handler: MessageHandler): Unsubscribe;
   /** Opens the shared connection if it is not open yet (for nodes that only publish). */

@@ -65,7 +65,14 @@ export function connectionPlan(config: TwinMqttBrokerConfig, credentials: Creden
     connectTimeout: 10_000,
     // The broker node subscribes every filter itself on each connect (see twin-mqtt-broker.ts).
     resubscribe: false,
+    // A refused login is tried again too (slowly, see twin-mqtt-broker.ts): a broker that refuses while its user
+    // database reloads, or until someone fixes the password on the broker, must not leave the twin offline until a
+    // redeploy.
+    reconnectOnConnackError: true,
   };
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) {
+    warnings.push('the URL holds a user name or password: it is saved in the flow and shown by every export of it; put them under User and Password, which Node-RED keeps as encrypted credentials');
+  }
   if (credentials.user) options.username = credentials.user;
   if (credentials.password) options.password = credentials.password;
   if (protocolVersion === 5) {
@@ -106,7 +113,7 @@ export function connectionPlan(config: TwinMqttBrokerConfig, credentials: Creden
   return { ok: true, value: { url, options, warnings } };
 }
 
-/** The URL without user and password, for messages and status. */
+/** The URL without user and password (up to the last @, so a password with an unencoded / is not shown either). */
 export function displayUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1');
 }

@@ -29,6 +29,8 @@ const PARK_MS = 10_000;
  * 135. Shown as "access denied", so the status says what to fix instead of a truncated "Connection refused: Not…".
  */
 const ACCESS_DENIED_CODES = new Set([4, 5, 134, 135]);
+/** How long after a refused connection (wrong password, client id refused) it is tried again. */
+const REFUSED_RETRY_MS = 15_000;
 
 /** Network failures that fix themselves when the broker is back: shown as "disconnected", not "error". */
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
@@ -53,6 +55,15 @@ export = function register(RED: NodeAPI): void {
     const plan = connectionPlan(config, node.credentials ?? {}, (path) => readFileSync(path), `twinflow-${randomBytes(4).toString('hex')}`);
     const broker = displayUrl(plan.ok ? plan.value.url : config.url || '');
     const clean = plan.ok ? plan.value.options.clean !== false : true;
+    (node as { protocolVersion: 4 | 5 }).protocolVersion = plan.ok && plan.value.options.protocolVersion === 5 ? 5 : 4;
+    /**
+     * What this connection published (topic and payload) and until when, so that its own command coming back on a
+     * subscription that also matches the command topic is dropped, never taken as the machine's reading (MQTT 3.1.1
+     * brokers send a client its own messages; MQTT 5 subscriptions here ask them not to, with no-local).
+     */
+    const ownMessages = new Map<string, number>();
+    /** Subscription filters already warned about matching a command topic. */
+    const warnedEcho = new Set<string>();
     if (plan.ok) for (const warning of plan.value.warnings) node.warn(warning);
 
     const setState = (state: ConnectionState, error?: string): void => {
@@ -82,6 +93,17 @@ export = function register(RED: NodeAPI): void {
     /** Hands a message to the nodes of every matching filter; acknowledges it only once a node has taken it. */
     const dispatch = (packet: IPublishPacket, ack: DoneCallback): void => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      if (ownMessages.size > 0) {
+        const key = `${packet.topic}\u0000${payload.toString('utf8')}`;
+        const until = ownMessages.get(key);
+        if (until !== undefined) {
+          ownMessages.delete(key);
+          if (until >= Date.now()) {
+            ack();
+            return;
+          }
+        }
+      }
       let delivered = false;
       let parked = false;
       for (const [filter, sub] of subscriptions) {
@@ -108,8 +130,9 @@ export = function register(RED: NodeAPI): void {
     };
 
     const subscribeOnBroker = (c: MqttClient, filter: string, qos: 0 | 1 | 2): void => {
-      // rh 1 (MQTT 5): retained messages only for a new subscription, not again on every reconnect.
-      c.subscribe(filter, { qos, rh: 1 }, (err, granted) => {
+      // rh 1 (MQTT 5): retained messages only for a new subscription, not again on every reconnect; nl (no local):
+      // never this connection's own messages, such as an actuator's commands on a topic the filter also matches.
+      c.subscribe(filter, { qos, rh: 1, nl: true }, (err, granted) => {
         if (closing) return;
         const refused = granted?.find((g) => g.qos >= 128);
         if (err || refused) fail(`subscription ${filter} refused: ${err ? errorMessage(err) : `reason code ${refused?.qos ?? ''}`}`);
@@ -140,6 +163,8 @@ export = function register(RED: NodeAPI): void {
       });
       c.on('error', (err: Error & { code?: string | number }) => {
         accessDenied = typeof err.code === 'number' && ACCESS_DENIED_CODES.has(err.code);
+        // The broker refused the connection (a CONNACK code): ask again, but slowly, not every 2 s.
+        if (typeof err.code === 'number') c.options.reconnectPeriod = REFUSED_RETRY_MS;
         fail(errorMessage(err), typeof err.code === 'string' && TRANSIENT_CODES.has(err.code) ? 'disconnected' : 'error');
       });
       return c;
@@ -202,8 +227,27 @@ export = function register(RED: NodeAPI): void {
       if (!v5 && options.responseTopic) return Promise.reject(new Error(`a response topic needs MQTT 5; ${broker} is set to MQTT 3.1.1`));
       const properties = { messageExpiryInterval: ttlS, ...(options.responseTopic ? { responseTopic: options.responseTopic } : {}), ...(options.correlationData ? { correlationData: options.correlationData } : {}) };
       const publishOptions = v5 ? { qos: options.qos, retain: options.retain === true, properties } : { qos: options.qos, retain: options.retain === true };
+      const echoes = [...subscriptions.keys()].filter((filter) => topicMatchesFilter(filter, topic));
+      if (echoes.length > 0) {
+        const now = Date.now();
+        for (const [key, until] of ownMessages) if (until < now) ownMessages.delete(key);
+        ownMessages.set(`${topic}\u0000${payload.toString()}`, now + Math.max(options.ttlMs, 10_000));
+        for (const filter of echoes.filter((f) => !warnedEcho.has(f))) {
+          warnedEcho.add(filter);
+          node.warn(`the command topic ${topic} matches the subscription ${filter} of this broker: the commands are not taken as readings, but give the readings a topic of their own`);
+        }
+      }
       return new Promise<void>((resolve, reject) => {
         let settled = false;
+        let messageId: number | undefined;
+        // A command that outlived its time to live must never reach the machine later (after a reconnect). Set before
+        // publishing: with QoS 0, mqtt.js may call back at once, and the callback clears it.
+        const timer = setTimeout(() => {
+          if (settled) return;
+          settled = true;
+          if (messageId !== undefined) c.removeOutgoingMessage(messageId);
+          reject(new Error(`${broker} did not acknowledge within ${ttlS} s: withdrawn, never sent later`));
+        }, options.ttlMs);
         c.publish(topic, payload, publishOptions, (err) => {
           if (settled) return;
           settled = true;
@@ -211,14 +255,7 @@ export = function register(RED: NodeAPI): void {
           if (err) reject(err);
           else resolve();
         });
-        const messageId = options.qos > 0 ? c.getLastMessageId() : undefined;
-        // A command that outlived its time to live must never reach the machine later (after a reconnect).
-        const timer = setTimeout(() => {
-          if (settled) return;
-          settled = true;
-          if (messageId !== undefined) c.removeOutgoingMessage(messageId);
-          reject(new Error(`${broker} did not acknowledge within ${ttlS} s: withdrawn, never sent later`));
-        }, options.ttlMs);
+        if (options.qos > 0) messageId = c.getLastMessageId();
       });
     };
 

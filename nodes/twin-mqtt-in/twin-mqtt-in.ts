@@ -31,6 +31,9 @@ function compileSettings(config: TwinMqttInConfig): Settings {
   return { ok: true, template: template.value, convert: conversions.value };
 }
 
+/** Payloads up to this size are remembered per topic, to tell a retained replay from a new reading. */
+const MAX_REMEMBERED_BYTES = 1024;
+
 export = function register(RED: NodeAPI): void {
   function TwinMqttIn(this: Node, config: TwinMqttInConfig): void {
     RED.nodes.createNode(this, config);
@@ -84,9 +87,25 @@ export = function register(RED: NodeAPI): void {
       this.error(`${topic}: ${reason}`, { topic, payload: payload.toString('utf8', 0, 1000) });
     };
 
-    const unsubscribe = broker.subscribe(template.filter, qos, (topic, payload) => {
+    /**
+     * The payload last taken per topic. A broker replays a retained message on every new subscription (each
+     * reconnect), with the retain flag set, while the same message reached this node live without it.
+     */
+    const lastTaken = new Map<string, Uint8Array>();
+    const unsubscribe = broker.subscribe(template.filter, qos, (topic, payload, packet) => {
       const fields = match(topic);
       if (fields === undefined) return; // another node's subscription on the same connection
+      // An empty message deletes a retained one: no reading, and nothing wrong.
+      if (payload.length === 0) return;
+      // A retained message is the last one the device left, of unknown age: taken once (the asset's state at
+      // start), and not again when the broker replays it after a reconnect, which would make a device that has
+      // gone quiet look fresh.
+      const last = lastTaken.get(topic);
+      if (packet.retain && last !== undefined && payload.equals(last)) return;
+      // A copy of its own (the payload is a view of the socket's read buffer, which it would keep alive); a large
+      // payload is not kept, only forgotten.
+      if (payload.length <= MAX_REMEMBERED_BYTES) lastTaken.set(topic, new Uint8Array(payload));
+      else lastTaken.delete(topic);
       const decoded = decodePayload(payload, fields, options);
       if (!decoded.ok) return refuse(topic, payload, decoded.reason);
       const candidate = decoded.value;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { validateTelemetry, parseTimestamp } from '../../dist/core/index.js';
+import { readNumber, validateTelemetry, parseTimestamp } from '../../dist/core/index.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -88,6 +88,12 @@ describe('telemetry validation', () => {
     const text = validateTelemetry({ assetId: 'p', signals: { a: 'off' }, quality: { a: 'bad' } }, NOW);
     assert.ok(text.ok);
     assert.equal(text.value.rejected.length, 1, 'a text is still no reading, bad or not');
+  });
+
+  it('reads decimal text as numbers, and nothing else: "0x10" is no 16 bar', () => {
+    assert.deepEqual(['12.5', ' -3 ', '1.5e2', '.5', '+7.'].map(readNumber), [12.5, -3, 150, 0.5, 7]);
+    assert.deepEqual(['0x10', '0b11', '0o7', 'Infinity', '151.3 m3/h', ''].map(readNumber), ['0x10', '0b11', '0o7', 'Infinity', '151.3 m3/h', '']);
+    assert.deepEqual([true, false].map(readNumber), [1, 0]);
   });
 
   it('refuses an unknown quality word for that signal only', () => {

@@ -90,6 +90,8 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     assert.equal(audits[0].result, 'confirmed');
     assert.equal(audits[0].user, 'operator A');
     assert.deepEqual(audits[0].guards.map((g: any) => g.guard), ['shape', 'limits', 'rate', 'interlocks', 'simulation', 'source']);
+    // QoS 1 over MQTT 3.1.1 in live mode: the deploy says what 3.1.1 cannot do.
+    assert.ok(act.warn.args.some((a: unknown[]) => /^MQTT 3\.1\.1 cannot make a command expire: .* gets a QoS 1 command whenever it comes back/.test(String(a[0]))));
   });
 
   it('an interlock on the live bearing temperature stops a speed raise before anything reaches the wire', async () => {
@@ -113,6 +115,22 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     await until(() => results.length > 0, 5000, 'a result');
     assert.equal(results[0].result, 'refused');
     assert.match(results[0].reason, /^interlocks: bearing not hot cannot be evaluated \(an input is stale, bad or missing\)/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(onWire, []);
+  });
+
+  it('refuses a command for an asset the twin does not have, or whose id would change the MQTT topic', async () => {
+    const { act, results } = await load({ mode: 'live' });
+    act.receive({ payload: { assetId: 'pump-404', point: 'speed', value: 1400 } });
+    await until(() => results.length === 1, 5000, 'a result');
+    // An id from another source (twin-sensor, say) with a topic level in it: written, it would go to another topic.
+    helper.getNode('state').receive({ payload: { assetId: 'area2/pump-1', signals: { speed: 1400 } } });
+    await new Promise((r) => setTimeout(r, 100));
+    act.receive({ payload: { assetId: 'area2/pump-1', point: 'speed', value: 1400 } });
+    await until(() => results.length === 2, 5000, 'two results');
+    assert.deepEqual(results.map((r) => r.result), ['refused', 'refused']);
+    assert.match(results[0].reason, /^shape: the twin has no asset "pump-404"/);
+    assert.match(results[1].reason, /^shape: asset id "area2\/pump-1" cannot be part of an MQTT topic/);
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(onWire, []);
   });
@@ -327,7 +345,7 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
   });
 
   it('fails a write when the broker is not connected, through done(err), and never sends it later', async () => {
-    const { act, results } = await load({ mode: 'live' });
+    const { act, results, audits, store } = await load({ mode: 'live' });
     const caught = nextMessage(helper.getNode('caught'), () => true, 10_000);
     await wire.endAsync(true);
     await broker.close();
@@ -335,6 +353,10 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1450 } });
     assert.match((await caught).error.message, /not connected to .*: not sent/);
     assert.equal(results.at(-1).result, 'failed');
+    // Nothing was sent: the twin waits for no such value (it called the pump's own speed an override of it), and the
+    // audit names no written value.
+    assert.equal(store.desired('pump-1', 'speed'), undefined);
+    assert.equal(audits.at(-1).written, undefined);
     broker = await startEmbeddedBroker(broker.port);
     wire = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4 });
     wire.on('message', (topic, payload) => onWire.push({ topic, payload: payload.toString() }));

@@ -123,6 +123,20 @@ describe('twin-mqtt-in against Mosquitto', function () {
       assert.equal(lastStatus('in').fill, 'red');
     });
 
+    it('asks again, slowly, after the broker refused the login: once the broker knows the user, data flows without a redeploy', async function () {
+      this.timeout(60_000);
+      const late = { broker: { user: 'commissioned-later', password: 'pump-house-9' } };
+      await helper.load([nodes.mqttBroker, nodes.mqttIn, coreNodes.catch], flow(tlsBroker()), late);
+      await until(() => lastStatus('in').fill === 'red', 10_000, 'refused');
+      // The broker's user database is fixed (here: a restart with the user added).
+      await broker.restart({ users: { [USER]: PASSWORD, 'commissioned-later': 'pump-house-9' } });
+      await until(() => lastStatus('in').fill === 'green', 30_000, 'connected on a later attempt');
+      const out: Array<Record<string, any>> = [];
+      collect(helper.getNode('out'), out);
+      await publishUntil(publisher, () => out.length > 0, 'secure/pump-1/flow', '13.5');
+      assert.deepEqual(out[0]!.payload.signals, { flow: 13.5 });
+    });
+
     it('refuses at deploy a key file that cannot be read, and TLS files with an unencrypted URL', async () => {
       await helper.load([nodes.mqttBroker, nodes.mqttIn, coreNodes.catch], flow(tlsBroker({ tlsKey: `${pki.dir}/missing.key` })), credentials);
       await until(() => lastStatus('in').fill === 'red', 5000, 'red status');
@@ -240,6 +254,38 @@ describe('twin-mqtt-in against Mosquitto', function () {
         collect(helper.getNode('out'), back);
         await publishUntil(publisher, () => back.some((m) => m.payload.signals.flow === 3), 'gone/pump-1/flow', '3');
         assert.ok(!back.some((m) => m.payload.signals.flow === 2), 'nothing kept for a deleted node');
+      } finally {
+        await publisher.endAsync();
+      }
+    });
+
+    it('takes a retained reading once, not again when the broker replays it after a reconnect; clearing it is no error', async () => {
+      await helper.load(
+        [nodes.mqttBroker, nodes.mqttIn, coreNodes.catch],
+        onTab([
+          { id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: '4', cleanSession: true },
+          { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'kept/{assetId}/{signal}', wires: [['out']] },
+          { id: 'out', type: 'helper' },
+          { id: 'catch', type: 'catch', scope: ['in'], wires: [['caught']] },
+          { id: 'caught', type: 'helper' },
+        ]),
+      );
+      const out: Array<Record<string, any>> = [];
+      const caught: Array<Record<string, any>> = [];
+      collect(helper.getNode('out'), out);
+      collect(helper.getNode('caught'), caught);
+      const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 200 });
+      try {
+        // The device's last value, left on the broker; then the device goes quiet.
+        await publisher.publishAsync('kept/pump-3/flow', '7', { qos: 1, retain: true });
+        await until(() => out.length === 1, 10_000, 'the retained reading');
+        await broker.restart();
+        await until(() => lastStatus('in').fill === 'green', 10_000, 'connected again');
+        await publishUntil(publisher, () => out.some((m) => m.payload.signals.flow === 8), 'kept/pump-3/flow', '8');
+        assert.deepEqual(out.map((m) => m.payload.signals.flow).filter((v) => v === 7), [7], `the replayed 7 is not a new reading: ${JSON.stringify(out.map((m) => [m.topic, m.payload.signals]))}`);
+        await publisher.publishAsync('kept/pump-3/flow', '', { qos: 1, retain: true });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual(caught, []);
       } finally {
         await publisher.endAsync();
       }

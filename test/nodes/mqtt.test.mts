@@ -170,4 +170,30 @@ describe('twin-mqtt-in against an in-process aedes broker over TCP', function ()
     assert.deepEqual((await received).payload.signals, { flow: 5 });
     assert.deepEqual(states, []);
   });
+
+  it('an actuator\'s command coming back on a subscription that matches its topic is no reading: with no device, it is not confirmed', async () => {
+    const def = uid('def');
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn, nodes.definition, nodes.state, nodes.actuator],
+      onTab([
+        brokerNode(),
+        { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '10', acceptUndeclared: true, signals: [], actuationPoints: [{ name: 'speed', min: 0, max: 1800, tolerance: 5, settleS: 0 }] },
+        // Readings on <anything>/<asset>/<signal>: the commands on cmnd/<asset>/<point> match too.
+        { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: '+/{assetId}/{signal}', qos: '1', format: 'auto', wires: [['state']] },
+        { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
+        { id: 'act', type: 'twin-actuator', definition: def, broker: 'broker', mode: 'live', topic: 'cmnd/{assetId}/{point}', qos: '0', readBackTimeoutS: '1.5', ttlS: '10', wires: [['results'], []] },
+        { id: 'results', type: 'helper' },
+      ]),
+    );
+    const results: any[] = [];
+    helper.getNode('results').on('input', (m: any) => results.push(m.payload));
+    const store = (helper.getNode(def) as any).store;
+    // The pump reports 1400 rpm once; then no device answers.
+    await publishUntil(until(() => store.has('pump-2'), 5000, 'the reading'), 'stat/pump-2/speed', '1400');
+    helper.getNode('act').receive({ payload: { assetId: 'pump-2', point: 'speed', value: 1420 } });
+    await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 5000, 'a final result');
+    assert.deepEqual(results.map((r) => r.result), ['written', 'failed'], JSON.stringify(results));
+    assert.equal(store.snapshot('pump-2').signals.speed.value, 1400, 'its own command is not the pump\'s speed');
+    assert.ok((helper.getNode('broker') as any).warn.args.some((a: unknown[]) => /the command topic cmnd\/pump-2\/speed matches the subscription \+\/\+\/\+/.test(String(a[0]))));
+  });
 });
