@@ -230,6 +230,8 @@ export class TwinStore {
   private dirty = new Set<string>();
   /** Reused buffers of `alignedHistory`, one pair per signal position. */
   private readonly alignScratch: Array<{ ts: Float64Array; values: Float64Array }> = [];
+  /** History points `importAsset` could not keep since the last `reconfigure` (saved under a longer History). */
+  private droppedOnImport = { points: 0, signals: 0 };
   /** What `usableWindow` answers, reused. */
   private readonly windowScratch: UsableWindow = { ts: new Float64Array(0), values: new Float64Array(0), count: 0 };
 
@@ -254,7 +256,9 @@ export class TwinStore {
    *   definition back
    */
   reconfigure(spec: TwinDefinitionSpec): ReconfigureReport {
-    const report: ReconfigureReport = { droppedPoints: 0, shortenedSignals: 0, undeclared: [], outsideRange: [], assetsNotMatching: [] };
+    // Points that saved data held beyond the History (restored under a shorter one) count as dropped by the change.
+    const report: ReconfigureReport = { droppedPoints: this.droppedOnImport.points, shortenedSignals: this.droppedOnImport.signals, undeclared: [], outsideRange: [], assetsNotMatching: [] };
+    this.droppedOnImport = { points: 0, signals: 0 };
     const resize = spec.historyPoints !== this.spec.historyPoints;
     this.spec = spec;
     this.applySpec(spec);
@@ -344,12 +348,16 @@ export class TwinStore {
       // A reading the twin already holds changes nothing, also when its copy arrives after newer readings (a QoS 1
       // redelivery after a broker restart): the version counts readings, not deliveries.
       if (noValue) {
-        // Nothing for the history (there is no reading to keep); what changes is that the sensor is bad from now on.
-        if (ts > signal.ts && !(signal.badSince <= ts)) {
-          signal.badSince = ts;
-          signal.changedAtVersion = nextVersion;
+        // Nothing for the history (there is no reading to keep). The source is heard, so the signal is not stale;
+        // what changes is that the sensor is bad from now on.
+        signal.receivedAt = now;
+        if (signal.stale) {
+          signal.stale = false;
+          asset.staleCount--;
+          outcome.cameBack.push(name);
           stored = true;
         }
+        if (markBad(signal, ts, nextVersion)) stored = true;
         continue;
       }
       const isRepeat = ts === signal.ts ? value === signal.value && quality === signal.quality : signal.history.holds(ts, value, quality);
@@ -367,11 +375,7 @@ export class TwinStore {
         outcome.cameBack.push(name);
       }
       if (quality === 'bad') {
-        // Newer than the value shown: the sensor says something unusable now, and the snapshot must say so.
-        if (ts > signal.ts && !(signal.badSince <= ts)) {
-          signal.badSince = ts;
-          signal.changedAtVersion = nextVersion;
-        }
+        markBad(signal, ts, nextVersion);
       } else if (ts >= signal.ts) {
         const wasBad = signal.badSince <= ts;
         if (wasBad) signal.badSince = NaN;
@@ -466,11 +470,14 @@ export class TwinStore {
 
   /**
    * Takes a desired value back that was never sent (the broker was down): the twin must not wait for it, nor later
-   * call the machine's own value an override of it. @returns whether there was one
+   * call the machine's own value an override of it. `previous`, the desired value it replaced, comes back (a setpoint
+   * reached before stays the drive's setpoint). @returns whether there was one
    */
-  withdrawDesired(assetId: string, pointName: string): boolean {
+  withdrawDesired(assetId: string, pointName: string, previous?: DesiredValue): boolean {
     const asset = this.assets.get(assetId);
-    if (asset === undefined || !asset.desired.delete(pointName)) return false;
+    if (asset === undefined || !asset.desired.has(pointName)) return false;
+    if (previous === undefined) asset.desired.delete(pointName);
+    else asset.desired.set(pointName, { ...previous });
     asset.version++;
     asset.updatedAt = this.clock.now();
     this.dirty.add(assetId);
@@ -895,6 +902,12 @@ export class TwinStore {
       const values = decodeFloat32(s.history.values);
       const qualities = decodeUint8(s.history.quality);
       for (let i = 0; i < ts.length; i++) signal.history.add(ts[i]!, values[i]!, QUALITY_BY_CODE[qualities[i]!] ?? 'bad');
+      // Saved under a longer History: what does not fit now is dropped, and `reconfigure` reports it.
+      if (ts.length > this.spec.historyPoints) {
+        this.droppedOnImport.points += ts.length - this.spec.historyPoints;
+        this.droppedOnImport.signals++;
+      }
+      const liveBadSince = signal.badSince;
       if (s.value !== null && s.ts !== null && s.ts >= signal.ts) {
         signal.value = s.value;
         signal.ts = s.ts;
@@ -903,6 +916,8 @@ export class TwinStore {
         if (s.ewma !== null) signal.ewma = s.ewma;
         signal.badSince = typeof s.badSince === 'number' && Number.isFinite(s.badSince) && s.badSince > s.ts ? s.badSince : NaN;
       }
+      // A bad spell that began live, before the restore finished, still holds when it is newer than the value kept.
+      if (liveBadSince > signal.ts && !(signal.badSince <= liveBadSince)) signal.badSince = liveBadSince;
       // Restored signals count as fresh: staleness restarts from now, not from before the restart.
       signal.receivedAt = this.clock.now();
     }
@@ -962,6 +977,17 @@ const QUALITY_BY_CODE: readonly Quality[] = ['good', 'uncertain', 'bad'];
 function describeTime(ms: number): string {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? 'not a valid time' : date.toISOString();
+}
+
+/**
+ * A bad reading newer than the value shown: the sensor says something unusable now, and the snapshot must say so from
+ * the first such reading on. @returns whether the signal changed
+ */
+function markBad(signal: SignalState, ts: number, version: number): boolean {
+  if (!(ts > signal.ts) || signal.badSince <= ts) return false;
+  signal.badSince = ts;
+  signal.changedAtVersion = version;
+  return true;
 }
 
 function newAsset(assetId: string): AssetState {

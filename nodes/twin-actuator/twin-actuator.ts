@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { checkCommand, type ActuationCommand, type AuditRecord, type GuardDecision, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
 import { firstLimitViolation, predictPumpAfterCommand } from '../../core/pump-prediction.js';
 import type { ActuationPoint } from '../../core/twin-definition.js';
-import { isCurrentReading, type TwinStore } from '../../core/twin-store.js';
+import { isCurrentReading, type DesiredValue, type TwinStore } from '../../core/twin-store.js';
 import type { TwinMqttBrokerNode, Unsubscribe } from '../twin-mqtt-broker/broker-api.js';
 import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
 import { findDefinition } from '../shared/definition.js';
@@ -60,6 +60,8 @@ interface Command {
   confirmed?: boolean;
   /** Cancelled while its guards were checked again at confirmation: it is not written. */
   cancelled?: string;
+  /** The desired value it set in the twin (its time tells it from a newer command's), and the one it replaced. */
+  desired?: { ts: number; replaced: DesiredValue | undefined };
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
@@ -290,7 +292,8 @@ export = function register(RED: NodeAPI): void {
       const signals = twin.snapshot(assetId)?.signals ?? {};
       const speed = signals.speed;
       const temp = signals.bearingTemp;
-      if (!speed || speed.stale || !temp || temp.stale) throw new Error('the prediction needs fresh speed and bearingTemp readings');
+      // Not the last good value of a sensor the source now reports bad: the bearing may be hotter by now.
+      if (!isCurrentReading(speed) || !isCurrentReading(temp)) throw new Error('the prediction needs fresh, usable speed and bearingTemp readings');
       const friction = twin.derived(assetId, 'parameters')?.bearingFriction;
       const trajectory = predictPumpAfterCommand({
         speedRpm: speed.value,
@@ -329,7 +332,9 @@ export = function register(RED: NodeAPI): void {
     const write = async (command: Command): Promise<void> => {
       const target = command.writes[command.writes.length - 1]!;
       const rampMs = (command.writes.length - 1) * RAMP_STEP_MS;
+      const replaced = store!.desired(command.assetId, command.point.name);
       const desired = store!.setDesired(command.assetId, command.point.name, target, { ttlMs, rampMs, source: command.source ?? this.name ?? this.id });
+      if (desired.ok) command.desired = { ts: desired.value.ts, replaced };
       if (!desired.ok) {
         finish(command, 'refused', desired.reason);
         return;
@@ -346,8 +351,10 @@ export = function register(RED: NodeAPI): void {
        * own value an override).
        */
       const notWritten = (): void => {
+        // A newer command (of this node, or of another on the same twin) owns the desired value now: leave it be.
+        if (!inFlight.has(command) || store!.desired(command.assetId, command.point.name)?.ts !== command.desired?.ts) return;
         const written = command.audit.written;
-        if (written === undefined) store!.withdrawDesired(command.assetId, command.point.name);
+        if (written === undefined) store!.withdrawDesired(command.assetId, command.point.name, command.desired?.replaced);
         else store!.setDesired(command.assetId, command.point.name, written, { ttlMs, source: command.source ?? this.name ?? this.id });
       };
       for (const [i, value] of command.writes.entries()) {

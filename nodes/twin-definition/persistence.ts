@@ -36,6 +36,8 @@ interface PersistedTwin {
 export class TwinPersistence {
   private timer: NodeJS.Timeout | undefined;
   private readonly saved: PersistedTwin = { format: FORMAT, assets: {} };
+  /** The saved twin could not be read: nothing may be written, or it would replace what is saved. */
+  private readFailed = false;
 
   constructor(
     private readonly store: TwinStore,
@@ -55,17 +57,20 @@ export class TwinPersistence {
     return new Promise((resolve) => {
       this.context.get(KEY, this.storeName, (err, value) => {
         if (err) {
+          this.readFailed = true;
           this.log.warn(`could not read the saved twin from context store "${this.storeName}": ${errorMessage(err)}; the twin starts empty and is not saved until a redeploy reads it`);
           resolve(undefined);
           return;
         }
         if (value === undefined) {
+          this.adoptLive();
           resolve(0);
           return;
         }
         const twin: unknown = value;
         if (!isPersistedTwin(twin)) {
           this.saved.unreadable = { twin };
+          this.adoptLive();
           this.log.warn(`the saved twin in context store "${this.storeName}" is not in a format this version reads; starting empty (what was saved is kept as it was, under "${KEY}.unreadable.twin")`);
           resolve(0);
           return;
@@ -82,6 +87,7 @@ export class TwinPersistence {
             this.log.warn(`${result.reason}: asset ${assetId} starts empty (its saved data is kept as it was, under "${KEY}.unreadable.assets")`);
           }
         }
+        this.adoptLive();
         resolve(restored);
       });
     });
@@ -92,20 +98,32 @@ export class TwinPersistence {
    * so a persistence that knew only the assets changed since would overwrite the others' saved state. What the
    * saved twin keeps aside as unreadable is read back too, so it stays saved.
    */
-  adoptStore(): Promise<void> {
-    for (const assetId of this.store.assetIds()) {
-      const asset = this.store.exportAsset(assetId);
-      if (asset !== undefined) this.saved.assets[assetId] = asset;
-    }
+  adoptStore(): Promise<boolean> {
+    this.adoptLive();
     return new Promise((resolve) => {
       this.context.get(KEY, this.storeName, (err, value) => {
-        if (!err && value !== undefined) {
+        if (err) {
+          this.readFailed = true;
+          this.log.warn(`could not read the saved twin from context store "${this.storeName}": ${errorMessage(err)}; not saved until a redeploy reads it`);
+          resolve(false);
+          return;
+        }
+        if (value !== undefined) {
           if (!isPersistedTwin(value)) this.saved.unreadable = { twin: value };
           else if (value.unreadable !== undefined) this.saved.unreadable = value.unreadable;
         }
-        resolve();
+        resolve(true);
       });
     });
+  }
+
+  /** What the live store holds and the saved twin does not (yet) becomes part of it: each save writes the whole twin. */
+  private adoptLive(): void {
+    for (const assetId of this.store.assetIds()) {
+      if (Object.hasOwn(this.saved.assets, assetId)) continue;
+      const asset = this.store.exportAsset(assetId);
+      if (asset !== undefined) this.saved.assets[assetId] = asset;
+    }
   }
 
   start(): void {
@@ -114,6 +132,8 @@ export class TwinPersistence {
 
   /** Writes the assets changed since the last save into the context store. */
   save(): Promise<void> {
+    // Changes stay marked for the next persistence (a redeploy that reads the saved twin) to write.
+    if (this.readFailed) return Promise.resolve();
     const dirty = this.store.takeDirty();
     if (dirty.length === 0) return Promise.resolve();
     for (const assetId of dirty) {

@@ -34,6 +34,9 @@ const stores = new Map<string, TwinStore>();
 
 const STALENESS_CHECK_MS = 1000;
 
+/** Definitions whose saved twin could not be read: their next deploy reads it again instead of writing over it. */
+const unread = new Set<string>();
+
 export = function register(RED: NodeAPI): void {
   function TwinDefinition(this: Node, config: TwinDefinitionConfig): void {
     RED.nodes.createNode(this, config);
@@ -105,12 +108,15 @@ export = function register(RED: NodeAPI): void {
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
         // A store kept across a redeploy is already complete in memory (and is what is saved from now on); only a
         // fresh one reads the saved twin.
-        const restoring = existing ? persistence.adoptStore().then(() => 0) : persistence.restore();
+        // A store whose saved twin could not be read is read again (merged with what arrived live), not adopted.
+        const restoring = existing && !unread.has(node.id) ? persistence.adoptStore().then((ok) => (ok ? 0 : undefined)) : persistence.restore();
         node.restored = restoring.then((count) => {
           if (count === undefined) {
+            unread.add(node.id);
             node.persistenceProblem = `the saved twin could not be read from context store "${contextStore}": not saved until a redeploy reads it`;
             return;
           }
+          unread.delete(node.id);
           if (count > 0) {
             node.log(`restored ${count} assets from context store "${contextStore}"${savedAsOf(store)}`);
             // Saved under an older definition, perhaps: the same warnings as for a change made while running.
@@ -130,7 +136,10 @@ export = function register(RED: NodeAPI): void {
       clearInterval(staleTimer);
       const finish = (): void => {
         node.events.removeAllListeners();
-        if (removed) stores.delete(node.id);
+        if (removed) {
+          stores.delete(node.id);
+          unread.delete(node.id);
+        }
         done();
       };
       node.shared = undefined;

@@ -70,7 +70,7 @@ export function connectionPlan(config: TwinMqttBrokerConfig, credentials: Creden
     // redeploy.
     reconnectOnConnackError: true,
   };
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) {
+  if (displayUrl(url) !== url) {
     warnings.push('the URL holds a user name or password: it is saved in the flow and shown by every export of it; put them under User and Password, which Node-RED keeps as encrypted credentials');
   }
   if (credentials.user) options.username = credentials.user;
@@ -113,7 +113,16 @@ export function connectionPlan(config: TwinMqttBrokerConfig, credentials: Creden
   return { ok: true, value: { url, options, warnings } };
 }
 
-/** The URL without user and password (up to the last @, so a password with an unencoded / is not shown either). */
+/**
+ * The URL without user and password. One that does not parse (a password with an unencoded / makes the rest look
+ * like a path) loses everything up to its last @, so no part of a password is shown.
+ */
 export function displayUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1');
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+  } catch {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1');
+  }
 }

@@ -61,7 +61,7 @@ export = function register(RED: NodeAPI): void {
      * subscription that also matches the command topic is dropped, never taken as the machine's reading (MQTT 3.1.1
      * brokers send a client its own messages; MQTT 5 subscriptions here ask them not to, with no-local).
      */
-    const ownMessages = new Map<string, number>();
+    const ownMessages = new Map<string, { payload: Buffer; until: number }>();
     /** Subscription filters already warned about matching a command topic. */
     const warnedEcho = new Set<string>();
     if (plan.ok) for (const warning of plan.value.warnings) node.warn(warning);
@@ -93,15 +93,12 @@ export = function register(RED: NodeAPI): void {
     /** Hands a message to the nodes of every matching filter; acknowledges it only once a node has taken it. */
     const dispatch = (packet: IPublishPacket, ack: DoneCallback): void => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      if (ownMessages.size > 0) {
-        const key = `${packet.topic}\u0000${payload.toString('utf8')}`;
-        const until = ownMessages.get(key);
-        if (until !== undefined) {
-          ownMessages.delete(key);
-          if (until >= Date.now()) {
-            ack();
-            return;
-          }
+      const own = ownMessages.size > 0 ? ownMessages.get(packet.topic) : undefined;
+      if (own !== undefined) {
+        ownMessages.delete(packet.topic);
+        if (own.until >= Date.now() && payload.equals(own.payload)) {
+          ack();
+          return;
         }
       }
       let delivered = false;
@@ -229,9 +226,13 @@ export = function register(RED: NodeAPI): void {
       const publishOptions = v5 ? { qos: options.qos, retain: options.retain === true, properties } : { qos: options.qos, retain: options.retain === true };
       const echoes = [...subscriptions.keys()].filter((filter) => topicMatchesFilter(filter, topic));
       if (echoes.length > 0) {
-        const now = Date.now();
-        for (const [key, until] of ownMessages) if (until < now) ownMessages.delete(key);
-        ownMessages.set(`${topic}\u0000${payload.toString()}`, now + Math.max(options.ttlMs, 10_000));
+        // MQTT 5 subscriptions here are no-local: the broker sends no echo, and none must be waited for (a device
+        // writing the same value back on that topic would be taken for it).
+        if (!v5) {
+          const now = Date.now();
+          for (const [key, entry] of ownMessages) if (entry.until < now) ownMessages.delete(key);
+          ownMessages.set(topic, { payload: Buffer.from(payload), until: now + Math.max(options.ttlMs, 10_000) });
+        }
         for (const filter of echoes.filter((f) => !warnedEcho.has(f))) {
           warnedEcho.add(filter);
           node.warn(`the command topic ${topic} matches the subscription ${filter} of this broker: the commands are not taken as readings, but give the readings a topic of their own`);

@@ -31,8 +31,15 @@ function compileSettings(config: TwinMqttInConfig): Settings {
   return { ok: true, template: template.value, convert: conversions.value };
 }
 
-/** Payloads up to this size are remembered per topic, to tell a retained replay from a new reading. */
-const MAX_REMEMBERED_BYTES = 1024;
+/**
+ * FNV-1a, 32 bits: a fingerprint of a payload that costs no allocation (a copy of each payload would). Two different
+ * payloads of one topic share one with a chance of 1 in 4 billion; the cost then is one retained replay not taken.
+ */
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
+}
 
 export = function register(RED: NodeAPI): void {
   function TwinMqttIn(this: Node, config: TwinMqttInConfig): void {
@@ -88,10 +95,11 @@ export = function register(RED: NodeAPI): void {
     };
 
     /**
-     * The payload last taken per topic. A broker replays a retained message on every new subscription (each
-     * reconnect), with the retain flag set, while the same message reached this node live without it.
+     * A fingerprint of the payload last taken per topic (MQTT 3.1.1). A broker replays a retained message on every new
+     * subscription (each reconnect) with the retain flag set, while the same message reached this node live without
+     * it. MQTT 5 subscriptions here ask for retained messages on a new subscription only (rh 1): nothing to tell.
      */
-    const lastTaken = new Map<string, Uint8Array>();
+    const lastTaken = broker.protocolVersion === 5 ? undefined : new Map<string, number>();
     const unsubscribe = broker.subscribe(template.filter, qos, (topic, payload, packet) => {
       const fields = match(topic);
       if (fields === undefined) return; // another node's subscription on the same connection
@@ -100,12 +108,11 @@ export = function register(RED: NodeAPI): void {
       // A retained message is the last one the device left, of unknown age: taken once (the asset's state at
       // start), and not again when the broker replays it after a reconnect, which would make a device that has
       // gone quiet look fresh.
-      const last = lastTaken.get(topic);
-      if (packet.retain && last !== undefined && payload.equals(last)) return;
-      // A copy of its own (the payload is a view of the socket's read buffer, which it would keep alive); a large
-      // payload is not kept, only forgotten.
-      if (payload.length <= MAX_REMEMBERED_BYTES) lastTaken.set(topic, new Uint8Array(payload));
-      else lastTaken.delete(topic);
+      if (lastTaken !== undefined) {
+        const fingerprint = fnv1a(payload);
+        if (packet.retain && lastTaken.get(topic) === fingerprint) return;
+        lastTaken.set(topic, fingerprint);
+      }
       const decoded = decodePayload(payload, fields, options);
       if (!decoded.ok) return refuse(topic, payload, decoded.reason);
       const candidate = decoded.value;

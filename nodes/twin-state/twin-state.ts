@@ -130,8 +130,9 @@ export = function register(RED: NodeAPI): void {
       const batch = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
       // Readings a sensor node already left out (twin-sensor, twin-mqtt-in: a text where a number belongs) are
       // readings not taken like the ones this node leaves out: errors and events here too, not only a list on msg.
-      const leftOutBySource = Array.isArray(msg.payload) ? [] : readingsLeftOut((msg as { rejected?: unknown }).rejected);
-      delete (msg as { rejected?: unknown }).rejected;
+      const carried = (msg as { rejected?: unknown }).rejected;
+      const leftOutBySource = carried === undefined || Array.isArray(msg.payload) ? NONE_LEFT_OUT : readingsLeftOut(carried);
+      if (carried !== undefined) delete (msg as { rejected?: unknown }).rejected;
       const now = Date.now();
       const events: NodeMessage[] = [];
       const failures: string[] = [];
@@ -372,6 +373,8 @@ function unwanted(store: TwinStore, rejected: RejectedSignal[]): RejectedSignal[
   if (rejected.length === 0) return rejected;
   return rejected.map((r) => (r.kind === undefined && r.signal !== '*' && !store.takesSignal(r.signal) ? { ...r, kind: 'undeclared' as const } : r));
 }
+
+const NONE_LEFT_OUT: readonly RejectedSignal[] = Object.freeze([]);
 
 /** The `msg.rejected` of a sensor node: `[{ signal, reason }]`; anything else is no such list. */
 function readingsLeftOut(value: unknown): RejectedSignal[] {

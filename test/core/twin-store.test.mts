@@ -104,6 +104,33 @@ describe('twin store', () => {
     assert.equal(store.snapshot('p')!.signals.flow!.badSince, undefined);
   });
 
+  it('a bad reading without a value keeps the signal from going stale (the source is heard) and brings a stale one back', () => {
+    const { store, clock } = pumpStore({ signals: [{ name: 'flow', staleAfterMs: 5000 }] });
+    store.ingest({ assetId: 'p', ts: T0, signals: { flow: 100 } });
+    clock.advance(6000);
+    assert.deepEqual(store.checkStaleness().map((c) => c.signal), ['flow']);
+    const out = store.ingest({ assetId: 'p', ts: T0 + 6000, signals: { flow: NaN }, quality: { flow: 'bad' } });
+    assert.deepEqual(out.cameBack, ['flow']);
+    clock.advance(4000);
+    store.ingest({ assetId: 'p', ts: T0 + 10_000, signals: { flow: NaN }, quality: { flow: 'bad' } });
+    clock.advance(4000);
+    assert.deepEqual(store.checkStaleness(), [], 'heard 4 s ago');
+    assert.deepEqual(store.snapshot('p')!.signals.flow, { value: 100, ts: T0, quality: 'good', badSince: T0 + 6000 });
+  });
+
+  it('a restore keeps a bad spell that began live before it finished, and reports history a shorter History could not keep', () => {
+    const { store: saved } = pumpStore({ historyPoints: 20 });
+    for (let i = 0; i < 20; i++) saved.ingest({ assetId: 'p', ts: T0 + i * 1000, signals: { flow: 100 + i } });
+    const data = JSON.parse(JSON.stringify(saved.exportAsset('p')));
+    const { store } = pumpStore({ historyPoints: 5 });
+    store.ingest({ assetId: 'p', ts: T0 + 30_000, signals: { flow: NaN }, quality: { flow: 'bad' } }); // live, during the restore
+    assert.deepEqual(store.importAsset(data), { ok: true, value: 'p' });
+    assert.deepEqual(store.snapshot('p')!.signals.flow, { value: 119, ts: T0 + 19_000, quality: 'good', unit: 'm3/h', badSince: T0 + 30_000 });
+    const report = store.reconfigure(store.definition);
+    assert.deepEqual([report.droppedPoints, report.shortenedSignals], [15, 1]);
+    assert.equal(store.reconfigure(store.definition).droppedPoints, 0, 'reported once');
+  });
+
   it('refuses undeclared signals when told to, with a reason, and stores the rest', () => {
     const { store } = pumpStore({ acceptUndeclaredSignals: false });
     const out = store.ingest({ assetId: 'p', ts: T0, signals: { flow: 1, colour: 3 } });

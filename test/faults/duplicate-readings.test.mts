@@ -30,7 +30,8 @@ describe('fault: readings delivered more than once (QoS 1 redelivery)', () => {
     const withBad = twin.snapshot('p')!.version;
     assert.equal(twin.ingest({ assetId: 'p', ts: T0 + 10_500, signals: { flow: 999 } }).accepted, false);
     assert.equal(twin.snapshot('p')!.version, withBad);
-    assert.deepEqual(twin.snapshot('p')!.signals, { ...before.signals });
+    // The latest values stay; flow's newest reading is bad (out of range), which its badSince says.
+    assert.deepEqual(twin.snapshot('p')!.signals, { ...before.signals, flow: { ...before.signals.flow!, badSince: T0 + 10_500 } });
     assert.equal(twin.history('p', 'flow').ts.length, 11);
     // A correction (same time, another value) is new information.
     assert.equal(twin.ingest({ assetId: 'p', ts: T0 + 4000, signals: { flow: 42 } }).accepted, true);
