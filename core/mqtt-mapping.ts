@@ -118,8 +118,27 @@ export interface PayloadOptions {
   maxBytes: number;
 }
 
-/** The keys of a flat JSON object that are not signals. */
-const RESERVED_KEYS = new Set(['assetId', 'ts', 'timestamp', 'time', 'quality']);
+/** The keys of a JSON object of numbers that are not signals (in any case: Tasmota sends "Time"). */
+const RESERVED_KEYS = new Set(['assetid', 'ts', 'timestamp', 'time', 'quality']);
+
+/** How deep objects in an object of numbers are followed ({"ENERGY":{"Power":45}} → "ENERGY.Power"). */
+const MAX_NESTING = 3;
+
+/**
+ * The signals of an object of numbers: each key that is not reserved, and the keys of objects in it joined with dots,
+ * as devices group their readings (Tasmota's {"ENERGY":{"Power":45,"Voltage":229}}, Shelly's {"aenergy":{"total":…}}).
+ */
+function signalsOf(object: Record<string, unknown>, out: Record<string, unknown>, prefix: string, depth: number): Record<string, unknown> {
+  for (const key of Object.keys(object)) {
+    if (depth === 0 && RESERVED_KEYS.has(key.toLowerCase())) continue;
+    const value = object[key];
+    const name = prefix === '' ? key : `${prefix}.${key}`;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && depth < MAX_NESTING) signalsOf(value as Record<string, unknown>, out, name, depth + 1);
+    // defineProperty keeps a key such as "__proto__" a key instead of changing the prototype.
+    else Object.defineProperty(out, name, { value: readNumber(value), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
 
 function getPath(value: unknown, path: string): unknown {
   let current = value;
@@ -190,9 +209,7 @@ export function decodePayload(payload: Uint8Array | string, fields: TopicFields,
       if (typeof object.quality === 'string') candidate.quality = { [signal]: object.quality };
       return { ok: true, value: candidate };
     }
-    // fromEntries defines own properties, so a key such as "__proto__" stays a key instead of changing the prototype.
-    const signals = Object.fromEntries(Object.keys(object).filter((key) => !RESERVED_KEYS.has(key)).map((key) => [key, readNumber(object[key])]));
-    return { ok: true, value: { assetId: owner, signals, ts } };
+    return { ok: true, value: { assetId: owner, signals: signalsOf(object, {}, '', 0), ts } };
   }
   if (signal === undefined) {
     return { ok: false, reason: 'payload is a single value but no signal name is known: put {signal} in the topic or set one' };

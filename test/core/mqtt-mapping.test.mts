@@ -68,6 +68,17 @@ describe('MQTT payload decoding', () => {
     assert.deepEqual(r, { ok: true, value: { assetId: 'p1', signals: { flow: 12.5, pressure: 4 }, ts: 1732550400000 } });
   });
 
+  it('takes the grouped readings of a device (Tasmota, Shelly) as dotted signal names; its "Time" is no signal', () => {
+    const tasmota = '{"Time":"2026-12-01T20:17:46","ENERGY":{"TotalStartTime":"2026-01-01T00:00:00","Total":12.345,"Power":45,"Voltage":229,"Current":0.21}}';
+    const r = decodePayload(tasmota, { assetId: 'plug-1' }, opts);
+    assert.deepEqual(r, { ok: true, value: { assetId: 'plug-1', signals: { 'ENERGY.TotalStartTime': '2026-01-01T00:00:00', 'ENERGY.Total': 12.345, 'ENERGY.Power': 45, 'ENERGY.Voltage': 229, 'ENERGY.Current': 0.21 }, ts: undefined } });
+    const shelly = '{"id":0,"apower":45.2,"aenergy":{"total":1234.5,"by_minute":[1,2,3]},"temperature":{"tC":41.2,"tF":106.2}}';
+    const s = decodePayload(shelly, { assetId: 'sw-1' }, opts);
+    assert.ok(s.ok);
+    assert.deepEqual(Object.keys(s.value.signals as object), ['id', 'apower', 'aenergy.total', 'aenergy.by_minute', 'temperature.tC', 'temperature.tF']);
+    assert.equal((s.value.signals as Record<string, unknown>)['temperature.tC'], 41.2);
+  });
+
   it('takes a plain number or {value, ts} when the topic names the signal', () => {
     assert.deepEqual(decodePayload('42.5', { assetId: 'p', signal: 'flow' }, opts), { ok: true, value: { assetId: 'p', signals: { flow: 42.5 } } });
     const r = decodePayload('{"value":7,"ts":1732550400000,"quality":"uncertain"}', { assetId: 'p', signal: 'flow' }, opts);
