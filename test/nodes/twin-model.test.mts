@@ -266,7 +266,9 @@ describe('twin-model: condition indicators and feature ranking', function () {
     await helper.load([nodes.definition, nodes.simulator, nodes.state, nodes.model, coreNodes.catch], flow);
     const msg = await nextMessage(helper.getNode('out'), (m: any) => m.payload.indicatorWindowCut !== undefined, 10000);
     assert.equal(msg.payload.indicators.vibration.points, 20);
-    assert.ok(Math.abs(msg.payload.indicatorWindowCut.minutes - 19) < 0.5, `covers ${msg.payload.indicatorWindowCut.minutes} min`);
+    // 19 intervals of one plant minute each; the simulator's 50 ms timer runs late on a busy machine (53.9 ms a tick
+    // seen once, 20.5 min), so the figure is checked to the minute, not the second.
+    assert.ok(msg.payload.indicatorWindowCut.minutes >= 18.5 && msg.payload.indicatorWindowCut.minutes < 22, `covers ${msg.payload.indicatorWindowCut.minutes} min`);
     const model = helper.getNode('model');
     await until(() => /window-cut/.test(lastStatus(model)?.text ?? ''), 5000, 'the status to say so');
     await new Promise((r) => setTimeout(r, 500));
