@@ -34,9 +34,11 @@ function readSnapshot(payload: unknown): Parsed<{ assetId: string; ts: number; m
   if (typeof p.signals !== 'object' || p.signals === null) return { ok: false, reason: `the snapshot of ${p.assetId} has no signals` };
   const measured: Record<string, number> = {};
   for (const [name, s] of Object.entries(p.signals as Record<string, unknown>)) {
-    const value = (s as { value?: unknown; stale?: unknown } | null)?.value;
-    // A stale signal is an old reading: the model must not take it for the present.
-    if (typeof value === 'number' && Number.isFinite(value) && (s as { stale?: unknown }).stale !== true) measured[name] = value;
+    const signal = s as { value?: unknown; stale?: unknown; badSince?: unknown } | null;
+    const value = signal?.value;
+    // A stale signal is an old reading, and so is the last good value of a sensor the source now reports bad
+    // (badSince): the model must not take either for the present.
+    if (typeof value === 'number' && Number.isFinite(value) && signal!.stale !== true && signal!.badSince === undefined) measured[name] = value;
   }
   return { ok: true, value: { assetId: p.assetId, ts: p.ts, measured } };
 }

@@ -9,6 +9,17 @@ import mqtt from 'mqtt';
 import { coreNodes, helper, nodes, onTab, until, type TestNode } from '../support/red.mts';
 import { Mosquitto, makeTestPki, type TestPki } from '../support/mosquitto.mts';
 
+/** A broker node, twin-mqtt-in on `topic` into the helper `out`, and a Catch node on it into `caught`. */
+function inWithCatch(brokerNode: Record<string, unknown>, topic: string) {
+  return onTab([
+    brokerNode,
+    { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+    { id: 'catch', type: 'catch', scope: ['in'], wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ]);
+}
+
 /** Collects what a helper node receives, across reloads of the flow (call again after each load). */
 function collect(node: TestNode, into: Array<Record<string, any>>): void {
   node.on('input', (msg: Record<string, any>) => into.push(msg));
@@ -74,14 +85,7 @@ describe('twin-mqtt-in against Mosquitto', function () {
       tlsKey: pki.clientKey,
       ...changes,
     });
-    const flow = (brokerNode: Record<string, unknown>) =>
-      onTab([
-        brokerNode,
-        { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'secure/{assetId}/{signal}', wires: [['out']] },
-        { id: 'out', type: 'helper' },
-        { id: 'catch', type: 'catch', scope: ['in'], wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
-      ]);
+    const flow = (brokerNode: Record<string, unknown>) => inWithCatch(brokerNode, 'secure/{assetId}/{signal}');
     const credentials = { broker: { user: USER, password: PASSWORD } };
 
     it('connects with the right CA, client certificate and password, and data flows', async () => {
@@ -262,13 +266,7 @@ describe('twin-mqtt-in against Mosquitto', function () {
     it('takes a retained reading once, not again when the broker replays it after a reconnect; clearing it is no error', async () => {
       await helper.load(
         [nodes.mqttBroker, nodes.mqttIn, coreNodes.catch],
-        onTab([
-          { id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: '4', cleanSession: true },
-          { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'kept/{assetId}/{signal}', wires: [['out']] },
-          { id: 'out', type: 'helper' },
-          { id: 'catch', type: 'catch', scope: ['in'], wires: [['caught']] },
-          { id: 'caught', type: 'helper' },
-        ]),
+        inWithCatch({ id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: '4', cleanSession: true }, 'kept/{assetId}/{signal}'),
       );
       const out: Array<Record<string, any>> = [];
       const caught: Array<Record<string, any>> = [];

@@ -7,6 +7,11 @@ import { startTcpProxy } from '../support/tcp-proxy.mts';
 const require = createRequire(import.meta.url);
 const plant = require('../../dist/scripts/opcua-plant-server.js') as typeof import('../../dist/scripts/opcua-plant-server.js');
 
+/** A variable of the virtual PLC's pump by its namespace URI, which a restarted server may number differently. */
+const plc = (name: string) => `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.${name}`;
+/** The endpoint node every test here uses: no security, a fast publishing interval. */
+const endpointNode = (url: string) => ({ id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: url, securityMode: 'None', authentication: 'anonymous', publishingInterval: '100' });
+
 describe('twin-opcua-in when the OPC UA server restarts or the network drops', function () {
   this.timeout(90_000);
   let pki: ReturnType<typeof tempDir>;
@@ -28,11 +33,10 @@ describe('twin-opcua-in when the OPC UA server restarts or the network drops', f
     const pkiFolder = join(pki.path, 'plc');
     server = await plant.startPlantServer({ pkiFolder, tickMs: 50 });
     const port = server.port;
-    const plc = (name: string) => `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.${name}`;
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
       onTab([
-        { id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: server.endpointUrl, securityMode: 'None', authentication: 'anonymous', publishingInterval: '100' },
+        endpointNode(server.endpointUrl),
         { id: 'a', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'pump-1', samplingInterval: '50', variables: [{ nodeId: plc('Counter'), signal: 'counter' }], wires: [['out']] },
         {
           id: 'b',
@@ -98,11 +102,10 @@ describe('twin-opcua-in when the OPC UA server restarts or the network drops', f
     server = await plant.startPlantServer({ pkiFolder, tickMs: 50 });
     server.addVariable('Level', 3);
     const port = server.port;
-    const plc = (name: string) => `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.${name}`;
     await helper.load(
       [nodes.opcuaEndpoint, nodes.opcuaIn],
       onTab([
-        { id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: server.endpointUrl, securityMode: 'None', authentication: 'anonymous', publishingInterval: '100' },
+        endpointNode(server.endpointUrl),
         { id: 'in', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'tank-1', samplingInterval: '50', noDataTimeout: '0', variables: [{ nodeId: plc('Level'), signal: 'level' }, { nodeId: plc('Counter'), signal: 'counter' }], wires: [['out']] },
         { id: 'out', type: 'helper' },
       ]),
@@ -139,7 +142,7 @@ describe('twin-opcua-in when the OPC UA server restarts or the network drops', f
       await helper.load(
         [nodes.opcuaEndpoint, nodes.opcuaIn],
         onTab([
-          { id: 'endpoint', type: 'twin-opcua-endpoint', endpoint: `opc.tcp://127.0.0.1:${proxy.port}`, securityMode: 'None', authentication: 'anonymous', publishingInterval: '100' },
+          endpointNode(`opc.tcp://127.0.0.1:${proxy.port}`),
           { id: 'a', type: 'twin-opcua-in', endpoint: 'endpoint', assetId: 'pump-1', samplingInterval: '50', variables: [{ nodeId: `nsu=${plant.PLANT_NAMESPACE_URI};s=Pump1.Counter`, signal: 'counter' }], wires: [['out']] },
           { id: 'out', type: 'helper' },
         ]),

@@ -163,6 +163,13 @@ describe('twin-model in Node-RED', function () {
     await until(() => got.length === 1, 2000, 'one output');
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(got.map((p) => [p.assetId, p.expected.flow, p.residuals.flow]), [['p1', 100, -1]]);
+
+    // Through twin-state: the flow sensor reported bad (no value) leaves flow out of the model, whose snapshot still
+    // holds the last good 99; the expectation from speed stays.
+    helper.getNode('state').receive({ payload: { assetId: 'p1', ts: now + 1, signals: { speed: 1000, flow: null }, quality: { flow: 'bad' } } });
+    await until(() => got.length === 2, 2000, 'a second output');
+    assert.equal(got[1].expected.flow, 100);
+    assert.equal(got[1].residuals.flow, undefined, 'no residual from the last good value of a failed sensor');
   });
 
   it('learned baseline: fitted from the twin\'s history at the end of the healthy window, then predicts new operating points', async () => {
