@@ -97,7 +97,7 @@ export interface MonitorResult {
   normalisedResiduals: Record<string, number>;
   /** EWMA of the normalised residual (standard deviations), per signal with a scale. */
   smoothedResiduals: Record<string, number>;
-  /** Health index in (0, 1] (see the module comment); undefined while no signal has a scale. */
+  /** Health index in [0, 1] (see the module comment), to four decimals; undefined while no signal has a scale. */
   healthIndex: number | undefined;
   /** Anomaly flag per signal with a scale (with hysteresis). */
   anomalies: Record<string, boolean>;
@@ -185,7 +185,9 @@ export class ResidualMonitor {
       sumSquares += state.chart.value * state.chart.value;
       counted++;
     }
-    if (counted > 0) result.healthIndex = healthIndex(sumSquares / counted);
+    // Four decimals: a large fault gives exp(−½·Z²) of 1e-234, which a dashboard shows as "2e-234"; to a reader
+    // that is 0, and the index tells nothing below 0.0001 (every signal about 4.3σ off) that the anomalies don't.
+    if (counted > 0) result.healthIndex = Math.round(healthIndex(sumSquares / counted) * 1e4) / 1e4;
     return result;
   }
 

@@ -101,6 +101,8 @@ export interface Kpis {
   bearingTripAtS: number | null;
   /** Share of runs in which the bearing trips within the horizon. */
   bearingTripProbability: number;
+  /** Share of runs in which any signal crosses any of its limits within the horizon (0 without limits). */
+  limitCrossingProbability: number;
 }
 
 export interface ScenarioResult {
@@ -435,6 +437,8 @@ export function simulatePumpScenario(fork: PumpFork, scenario: Scenario | undefi
     });
   }
   violations.sort((a, b) => a.firstAtS - b.firstAtS);
+  // Per run, not from the violations' probabilities: two limits crossed in 40 % of runs each may be the same runs.
+  const crossingRuns = outcomes.filter((o) => table.names.some((_, l) => Number.isFinite(table.bounds[l]!) && !Number.isNaN(o.firstCross[l]!))).length;
   const trips = outcomes.map((o) => o.tripAtS).filter((v) => !Number.isNaN(v));
   const kpis: Kpis = {
     energyKwh: median(energy),
@@ -446,6 +450,7 @@ export function simulatePumpScenario(fork: PumpFork, scenario: Scenario | undefi
     rulAtEndH: median(rul),
     bearingTripAtS: trips.length > 0 ? median(trips) : null,
     bearingTripProbability: trips.length / runs,
+    limitCrossingProbability: crossingRuns / runs,
   };
   const result: ScenarioResult = {
     name: options.name,

@@ -92,7 +92,10 @@ export interface TableRow {
   peakBearingTempC: number;
   rulAtEndH: number;
   minutesOutsideLimits: number;
+  /** How many limits were crossed in at least one run. */
   violations: number;
+  /** Share of runs in which any limit was crossed (0–1): the chance this scenario crosses a limit. */
+  limitCrossingProbability: number;
 }
 
 function round(value: number, digits: number): number {
@@ -112,6 +115,7 @@ export function tableRow(result: ScenarioResult): TableRow {
     rulAtEndH: round(k.rulAtEndH, 1),
     minutesOutsideLimits: round(Object.values(k.timeOutsideLimitsS).reduce((a, b) => a + b, 0) / 60, 1),
     violations: result.violations.length,
+    limitCrossingProbability: round(k.limitCrossingProbability, 3),
   };
 }
 

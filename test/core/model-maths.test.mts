@@ -212,6 +212,17 @@ describe('EWMA control chart and health index', () => {
     close(healthIndex(4), Math.exp(-2), 1e-15);
     assert.throws(() => healthIndex(-1));
   });
+
+  it('the monitor gives its health index to four decimals: a large fault reads 0, not 2e-234', () => {
+    const monitor = new ResidualMonitor({ signals: ['t'], healthyWindowMs: 10_000 });
+    for (let s = 0; s <= 10; s++) monitor.update(s * 1000, { t: 51 + (s % 2 ? 0.5 : -0.5) }, { t: 50 });
+    let last = monitor.update(11_000, { t: 51.2 }, { t: 50 });
+    assert.equal(last.healthIndex, Math.round(last.healthIndex! * 1e4) / 1e4);
+    assert.ok(last.healthIndex! > 0.9, `healthy: ${last.healthIndex}`);
+    // 1,000 healthy standard deviations off for long enough that the smoothed residual follows
+    for (let s = 12; s < 60; s++) last = monitor.update(s * 1000, { t: 600 }, { t: 50 });
+    assert.equal(last.healthIndex, 0);
+  });
 });
 
 describe('recursive least squares and the ridge baseline', () => {

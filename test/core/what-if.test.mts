@@ -369,6 +369,24 @@ describe('what-if core', () => {
       const s = run(fork(), { name: 'faster', assetId: 'pump-1', horizon: '1 h', step: 30, runs: 300, changes: { setpoints: { speed: 1700 } } }, settings).scenarios[0]!;
       const v = s.violations.find((x) => x.signal === 'bearingTemp')!;
       assert.ok(v.probability > 0.05 && v.probability < 0.95, `probability ${v.probability}`);
+      // The scenario's chance of crossing any limit, which the KPI table shows: here that one limit's.
+      assert.equal(s.kpis.limitCrossingProbability, v.probability);
+    });
+
+    it('the KPI table gives the chance of crossing any limit, counted per run, beside how many limits were crossed', () => {
+      // The bearing crosses its limit in some runs; every run crosses the speed limit, since the scenario asks for 1,700 rpm.
+      const settings = { ...NO_LIMITS, limits: [{ signal: 'bearingTemp', max: 57 }, { signal: 'speed', max: 1650 }] };
+      const outcome = run(fork(), { name: 'faster', assetId: 'pump-1', horizon: '1 h', step: 30, runs: 300, changes: { setpoints: { speed: 1700 } } }, settings);
+      const s = outcome.scenarios[0]!;
+      const bearing = s.violations.find((x) => x.signal === 'bearingTemp')!;
+      assert.ok(bearing.probability < 0.95, `bearing ${bearing.probability}`);
+      assert.equal(s.violations.find((x) => x.signal === 'speed')!.probability, 1);
+      const row = outcome.table[1]!;
+      assert.equal(row.violations, 2);
+      assert.equal(row.limitCrossingProbability, 1);
+      // The baseline holds 1,480 rpm: only its bearing crosses, in some runs.
+      assert.deepEqual(outcome.baseline.violations.map((x) => x.signal), ['bearingTemp']);
+      assert.equal(outcome.table[0]!.limitCrossingProbability, Math.round(outcome.baseline.violations[0]!.probability * 1000) / 1000);
     });
   });
 
