@@ -1,4 +1,4 @@
-import { readNumber, validateTelemetry, type Parsed, type ValidatedTelemetry } from './telemetry.js';
+import { readNumber, validateTelemetry, type Parsed, type ValidatedTelemetry, type ZonelessTimes } from './telemetry.js';
 
 /**
  * Builds telemetry from values picked out of any message (Modbus registers, an HTTP body, a file row …) by the
@@ -11,6 +11,7 @@ export function telemetryFromMapping(
   ts: unknown,
   values: ReadonlyArray<readonly [signal: string, value: unknown]>,
   now: number,
+  zonelessTimes: ZonelessTimes = 'host',
 ): Parsed<ValidatedTelemetry> {
   if (typeof assetId === 'number' && Number.isFinite(assetId)) assetId = String(assetId);
   const signals: Record<string, unknown> = {};
@@ -19,7 +20,7 @@ export function telemetryFromMapping(
   if (Object.keys(signals).length === 0) return { ok: false, reason: `no mapped signal has a value here (${values.map(([signal]) => signal).join(', ')})` };
   const candidate: Record<string, unknown> = { assetId, signals };
   if (ts !== undefined && ts !== null && ts !== '') candidate.ts = ts;
-  const checked = validateTelemetry(candidate, now);
+  const checked = validateTelemetry(candidate, now, { zonelessTimes });
   if (!checked.ok) return checked;
   if (Object.keys(checked.value.telemetry.signals).length === 0) {
     const reasons = checked.value.rejected.map((r) => `${r.signal}: ${r.reason}`).join('; ');

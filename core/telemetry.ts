@@ -44,10 +44,17 @@ export interface TelemetryLimits {
 
 export const DEFAULT_TELEMETRY_LIMITS: TelemetryLimits = { maxSignals: 1000, maxNameLength: 200 };
 
+export interface TelemetryOptions extends Partial<TelemetryLimits> {
+  /** How a timestamp without a zone offset is read (default `host`). */
+  zonelessTimes?: ZonelessTimes;
+}
+
 /** Telemetry whose structure is sound; unusable values are listed in `rejected` instead of failing the message. */
 export interface ValidatedTelemetry {
   telemetry: Telemetry;
   rejected: RejectedSignal[];
+  /** The timestamp as sent, when it had no zone offset (read in the zone the options say). */
+  zonelessTime?: string;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -59,13 +66,79 @@ const NUMBER_TEXT = /^\s*\d+(\.\d+)?\s*$/;
 const NUMBER_LIKE = /^[\s+\-.\d]+$/;
 
 /**
+ * A date and time with no zone offset: "2026-12-01T10:00:00", "2026-12-01 10:00:00.250", "2026-12-01". Tasmota, many
+ * PLCs and gateways send their clock's local time so, and the text alone cannot say which zone that is.
+ */
+const ZONELESS_TIME = /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*$/;
+
+/** True for a time given as text without a zone offset (see ZONELESS_TIME), whose zone a setting must say. */
+export function isZonelessTime(value: unknown): value is string {
+  return typeof value === 'string' && ZONELESS_TIME.test(value);
+}
+
+/**
+ * How a time without a zone offset is read: `host` (the zone of the machine Node-RED runs on, as JavaScript reads
+ * it; the default), `UTC`, or a zone of the IANA database such as `Europe/Berlin` (daylight saving included).
+ */
+export type ZonelessTimes = string;
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A setting for times without a zone as the nodes take it: '' or `host`, `UTC`, or an IANA zone name. */
+export function checkZonelessTimes(setting: unknown): Parsed<ZonelessTimes> {
+  const text = typeof setting === 'string' ? setting.trim() : '';
+  if (text === '' || text === 'host') return { ok: true, value: 'host' };
+  if (text.toUpperCase() === 'UTC') return { ok: true, value: 'UTC' };
+  try {
+    if (!zoneFormats.has(text)) {
+      zoneFormats.set(text, new Intl.DateTimeFormat('en-US', { timeZone: text, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }));
+    }
+    return { ok: true, value: text };
+  } catch {
+    return { ok: false, reason: `"${text.slice(0, 60)}" is no time zone: use host, UTC or a zone name such as Europe/Berlin` };
+  }
+}
+
+/** The zone's offset from UTC at an instant (ms; +3,600,000 for Berlin in winter). */
+function zoneOffsetMs(format: Intl.DateTimeFormat, at: number): number {
+  const part: Record<string, number> = {};
+  for (const p of format.formatToParts(at)) if (p.type !== 'literal') part[p.type] = Number(p.value);
+  const wall = Date.UTC(part.year!, part.month! - 1, part.day, part.hour, part.minute, part.second);
+  return wall - Math.floor(at / 1000) * 1000;
+}
+
+/** The instant a zone-less date and time names in `zone`, or why it names none. */
+function readZonelessTime(text: string, zone: ZonelessTimes): Parsed<number> {
+  const m = ZONELESS_TIME.exec(text)!;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const ms = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const check = new Date(wall);
+  // Date.UTC rolls 2026-02-30 over into March and 25:00 into the next day: such a text is no date.
+  if (month < 1 || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    return { ok: false, reason: `timestamp "${text.trim().slice(0, 40)}" is not a date` };
+  }
+  if (zone === 'UTC') return { ok: true, value: wall };
+  if (zone === 'host') return { ok: true, value: new Date(year, month - 1, day, hour, minute, second, ms).getTime() };
+  const known = checkZonelessTimes(zone);
+  if (!known.ok) return known;
+  const format = zoneFormats.get(zone)!;
+  // The offset at the wall time read as UTC is off by the offset itself near a daylight-saving change: look again.
+  let at = wall - zoneOffsetMs(format, wall);
+  const again = zoneOffsetMs(format, at);
+  if (again !== wall - at) at = wall - again;
+  return { ok: true, value: at };
+}
+
+/**
  * Reads a timestamp given as milliseconds since the epoch (a number, or its digits as text), an ISO 8601 string or
  * a Date. Other units are not guessed: a number below 1e11 (before 1973 in ms) looks like seconds and one from 1e14
  * (the year 5138 in ms) like microseconds, and both are refused, because a wrong guess would silently put readings
- * in 1970 or far in the future.
+ * in 1970 or far in the future. A date and time without a zone offset is read in `zone` (see ZonelessTimes).
  */
-export function parseTimestamp(value: unknown): Parsed<number> {
+export function parseTimestamp(value: unknown, zone: ZonelessTimes = 'host'): Parsed<number> {
   if (typeof value === 'string' && NUMBER_TEXT.test(value)) return parseTimestamp(Number(value));
+  if (typeof value === 'string' && ZONELESS_TIME.test(value)) return readZonelessTime(value, zone);
   // Other text of signs, digits and dots ("-5", ".5", "1 2") is no number the rules above could judge, and
   // Date.parse would make a date in 2001 of it.
   if (typeof value === 'string' && NUMBER_LIKE.test(value)) return { ok: false, reason: `timestamp "${value.trim().slice(0, 40)}" is neither a number of ms nor a date` };
@@ -112,11 +185,10 @@ function describe(value: unknown): string {
  * @param input anything a flow may send
  * @param now receive time in ms, used when the message carries no timestamp
  */
-export function validateTelemetry(
-  input: unknown,
-  now: number,
-  limits: TelemetryLimits = DEFAULT_TELEMETRY_LIMITS,
-): Parsed<ValidatedTelemetry> {
+export function validateTelemetry(input: unknown, now: number, options: TelemetryOptions = {}): Parsed<ValidatedTelemetry> {
+  // Read one by one: a merged object would be an allocation per message on the hot path.
+  const maxSignals = options.maxSignals ?? DEFAULT_TELEMETRY_LIMITS.maxSignals;
+  const maxNameLength = options.maxNameLength ?? DEFAULT_TELEMETRY_LIMITS.maxNameLength;
   if (!isPlainObject(input)) {
     return { ok: false, reason: `telemetry must be an object { assetId, ts, signals }, got ${describe(input)}` };
   }
@@ -124,12 +196,12 @@ export function validateTelemetry(
   if (typeof assetId !== 'string' || assetId.trim() === '') {
     return { ok: false, reason: 'telemetry has no assetId (a non-empty string)' };
   }
-  if (assetId.length > limits.maxNameLength) {
-    return { ok: false, reason: `assetId is longer than ${limits.maxNameLength} characters` };
+  if (assetId.length > maxNameLength) {
+    return { ok: false, reason: `assetId is longer than ${maxNameLength} characters` };
   }
   let ts = now;
   if (input.ts !== undefined) {
-    const parsed = parseTimestamp(input.ts);
+    const parsed = parseTimestamp(input.ts, options.zonelessTimes);
     if (!parsed.ok) return parsed;
     ts = parsed.value;
   }
@@ -138,8 +210,8 @@ export function validateTelemetry(
   }
   const names = Object.keys(signals);
   if (names.length === 0) return { ok: false, reason: `telemetry for ${assetId} has no signals` };
-  if (names.length > limits.maxSignals) {
-    return { ok: false, reason: `telemetry for ${assetId} has ${names.length} signals, more than the limit of ${limits.maxSignals}` };
+  if (names.length > maxSignals) {
+    return { ok: false, reason: `telemetry for ${assetId} has ${names.length} signals, more than the limit of ${maxSignals}` };
   }
   if (quality !== undefined && !isPlainObject(quality)) {
     return { ok: false, reason: `quality must be an object { signal: "good" | "uncertain" | "bad" }` };
@@ -150,7 +222,7 @@ export function validateTelemetry(
   const rejected: RejectedSignal[] = [];
   let anyQuality = false;
   for (const name of names) {
-    if (name.length === 0 || name.length > limits.maxNameLength) {
+    if (name.length === 0 || name.length > maxNameLength) {
       rejected.push({ signal: name.slice(0, 40), reason: 'signal name is empty or too long' });
       continue;
     }
@@ -181,7 +253,9 @@ export function validateTelemetry(
   }
   const telemetry: Telemetry = { assetId, ts, signals: cleanSignals };
   if (anyQuality) telemetry.quality = cleanQuality;
-  return { ok: true, value: { telemetry, rejected } };
+  const validated: ValidatedTelemetry = { telemetry, rejected };
+  if (isZonelessTime(input.ts)) validated.zonelessTime = input.ts.trim();
+  return { ok: true, value: validated };
 }
 
 /** Decimal number text, as field devices send it ("12.5", "-3", "1.5e2"); not "0x10", "0b11" or "Infinity". */

@@ -1,6 +1,7 @@
 import { compileTopicTemplate, decodePayload, type PayloadOptions, type TopicTemplate } from '../../core/mqtt-mapping.js';
 import { validateTelemetry } from '../../core/telemetry.js';
 import { compileSignalConversions, type SignalConverter } from '../../core/units.js';
+import { ZonelessTimesSetting } from '../shared/zoneless-times.js';
 import type { ConnectionState, TwinMqttBrokerNode } from '../twin-mqtt-broker/broker-api.js';
 import { numberSetting, type Node, type NodeAPI, type NodeDef, type NodeMessage } from '../shared/node-red.js';
 
@@ -18,17 +19,21 @@ interface TwinMqttInConfig extends NodeDef {
   conversions?: unknown;
   /** Adds a second output with connection changes. */
   stateOutput?: boolean;
+  /** How times without a zone offset are read: empty (this server's zone), `UTC` or a zone name. */
+  zonelessTimes?: string;
 }
 
 /** Everything that can refuse the node's settings at deploy, checked before anything connects. */
-type Settings = { ok: true; template: TopicTemplate; convert: SignalConverter } | { ok: false; status: string; reason: string };
+type Settings = { ok: true; template: TopicTemplate; convert: SignalConverter; times: ZonelessTimesSetting } | { ok: false; status: string; reason: string };
 
-function compileSettings(config: TwinMqttInConfig): Settings {
+function compileSettings(node: Node, config: TwinMqttInConfig): Settings {
   const template = compileTopicTemplate(config.topic || 'plant/{assetId}/telemetry');
   if (!template.ok) return { ok: false, status: 'twin-mqtt-in.status.bad-topic', reason: template.reason };
   const conversions = compileSignalConversions(config.conversions);
   if (!conversions.ok) return { ok: false, status: 'twin-mqtt-in.status.bad-conversion', reason: conversions.reason };
-  return { ok: true, template: template.value, convert: conversions.value };
+  const times = ZonelessTimesSetting.of(node, config.zonelessTimes);
+  if (!times.ok) return { ok: false, status: 'twin-mqtt-in.status.bad-time-zone', reason: times.reason };
+  return { ok: true, template: template.value, convert: conversions.value, times: times.value };
 }
 
 /**
@@ -50,7 +55,7 @@ export = function register(RED: NodeAPI): void {
       this.error(RED._('twin-mqtt-in.errors.no-broker'));
       return;
     }
-    const settings = compileSettings(config);
+    const settings = compileSettings(this, config);
     if (!settings.ok) {
       this.status({ fill: 'red', shape: 'ring', text: RED._(settings.status) });
       this.error(settings.reason);
@@ -66,7 +71,8 @@ export = function register(RED: NodeAPI): void {
       signal: config.signal || '',
       maxBytes: numberSetting(config.maxBytes, 256 * 1024),
     };
-    const { template, convert } = settings;
+    const { template, convert, times } = settings;
+    const telemetryOptions = { zonelessTimes: times.zone };
     const { match } = template;
     const stateOutput = config.stateOutput === true;
 
@@ -119,9 +125,10 @@ export = function register(RED: NodeAPI): void {
       if (typeof candidate.signals === 'object' && candidate.signals !== null && !Array.isArray(candidate.signals)) {
         candidate.signals = convert(candidate.signals as Record<string, unknown>);
       }
-      const checked = validateTelemetry(candidate, Date.now());
+      const checked = validateTelemetry(candidate, Date.now(), telemetryOptions);
       if (!checked.ok) return refuse(topic, payload, checked.reason);
       const { telemetry, rejected } = checked.value;
+      times.noteRead(checked.value.zonelessTime, telemetry.assetId);
       if (Object.keys(telemetry.signals).length === 0) {
         return refuse(topic, payload, `no usable signal (${rejected.map((r) => `${r.signal}: ${r.reason}`).join('; ')})`);
       }

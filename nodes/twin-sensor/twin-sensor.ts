@@ -1,6 +1,7 @@
 import { telemetryFromMapping } from '../../core/sensor-mapping.js';
 import { errorMessage, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 import { compileTypedValue, type PropertyReader, type TypedValue } from '../shared/typed-property.js';
+import { ZonelessTimesSetting } from '../shared/zoneless-times.js';
 
 interface SignalMapping {
   signal: string;
@@ -14,6 +15,8 @@ interface TwinSensorConfig extends NodeDef {
   timestamp: string;
   timestampType: string;
   mappings: SignalMapping[];
+  /** How times without a zone offset are read: empty (this server's zone), `UTC` or a zone name. */
+  zonelessTimes?: string;
 }
 
 /** Where a value is read from, for error messages: `msg.payload.ts`, `JSONata payload[3] / 10`, `flow.speed` … */
@@ -37,6 +40,7 @@ export = function register(RED: NodeAPI): void {
     let readAsset: PropertyReader;
     let readTimestamp: PropertyReader;
     let readSignals: Array<readonly [string, PropertyReader]>;
+    let times: ZonelessTimesSetting;
     try {
       const asset: TypedValue = { value: config.assetId ?? 'topic', type: config.assetIdType || 'msg' };
       const timestamp: TypedValue = { value: config.timestamp ?? '', type: config.timestampType || 'date' };
@@ -48,6 +52,9 @@ export = function register(RED: NodeAPI): void {
         const typed: TypedValue = { value: m.value, type: m.valueType || 'msg' };
         return [m.signal, labelled(`signal ${m.signal}`, typed, compileTypedValue(RED, this, typed))] as const;
       });
+      const zone = ZonelessTimesSetting.of(this, config.zonelessTimes);
+      if (!zone.ok) throw new Error(zone.reason);
+      times = zone.value;
     } catch (err) {
       const message = errorMessage(err);
       this.status({ fill: 'red', shape: 'ring', text: RED._('twin-sensor.status.bad-config') });
@@ -60,8 +67,9 @@ export = function register(RED: NodeAPI): void {
     this.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
       void (async () => {
         const [assetId, ts, ...values] = await Promise.all([readAsset(msg), readTimestamp(msg), ...readSignals.map(([, read]) => read(msg))]);
-        const result = telemetryFromMapping(assetId, ts, readSignals.map(([signal], i) => [signal, values[i]] as const), Date.now());
+        const result = telemetryFromMapping(assetId, ts, readSignals.map(([signal], i) => [signal, values[i]] as const), Date.now(), times.zone);
         if (!result.ok) throw new Error(result.reason);
+        times.noteRead(result.value.zonelessTime, result.value.telemetry.assetId);
         msg.payload = result.value.telemetry;
         msg.topic = result.value.telemetry.assetId;
         if (result.value.rejected.length > 0) msg.rejected = result.value.rejected;

@@ -16,12 +16,15 @@ import {
   type SendFn,
 } from '../shared/node-red.js';
 import { StatusTicker } from '../shared/status-ticker.js';
+import { ZonelessTimesSetting } from '../shared/zoneless-times.js';
 
 interface TwinStateConfig extends NodeDef {
   definition: string;
   /** At most one snapshot per asset per this many ms (0: every update). */
   throttleMs: string | number;
   includeStatistics: boolean;
+  /** How times without a zone offset are read: empty (this server's zone), `UTC` or a zone name. */
+  zonelessTimes?: string;
 }
 
 /** Commands on `msg.topic`; anything else is telemetry. */
@@ -39,12 +42,15 @@ export = function register(RED: NodeAPI): void {
     const store: TwinStore | undefined = definition?.store;
     const throttleMs = Math.max(0, numberSetting(config.throttleMs, 0));
     const snapshotOptions = { statistics: config.includeStatistics === true };
+    const times = ZonelessTimesSetting.of(this, config.zonelessTimes);
+    const telemetryOptions = { zonelessTimes: times.ok ? times.value.zone : 'host' };
     const updates = new RateMeter(Date.now());
     let lastError: string | undefined;
     let lastErrorAt = 0;
 
     const ticker = new StatusTicker(this, () => {
       if (!store) return { fill: 'red', shape: 'ring', text: RED._('twin-state.status.no-definition') };
+      if (!times.ok) return { fill: 'red', shape: 'ring', text: RED._('twin-state.status.bad-time-zone') };
       const now = Date.now();
       const rate = updates.rate(now);
       const stale = store.staleCount;
@@ -63,6 +69,7 @@ export = function register(RED: NodeAPI): void {
     });
     ticker.refresh();
     if ('error' in found) this.error(found.error);
+    if (!times.ok) this.error(times.reason);
 
     // Throttling: the first update of an asset goes out at once; later ones within the window are folded into one
     // snapshot sent when the window ends, so the last state is never held back.
@@ -107,6 +114,10 @@ export = function register(RED: NodeAPI): void {
         done(new Error('error' in found ? found.error : 'no twin definition'));
         return;
       }
+      if (!times.ok) {
+        done(new Error(times.reason));
+        return;
+      }
       // What-if results describe a future that has not happened: they must never become the twin's state.
       if ((msg as { scenario?: unknown }).scenario === true) {
         done(new Error('what-if scenario traffic (msg.scenario) is never ingested into the live twin'));
@@ -138,12 +149,13 @@ export = function register(RED: NodeAPI): void {
       const failures: string[] = [];
       const changedAssets = new Set<string>();
       for (const item of batch) {
-        const parsed = validateTelemetry(item, now);
+        const parsed = validateTelemetry(item, now, telemetryOptions);
         if (!parsed.ok) {
           failures.push(parsed.reason);
           continue;
         }
         const { telemetry } = parsed.value;
+        if (times.ok) times.value.noteRead(parsed.value.zonelessTime, telemetry.assetId);
         const rejected = unwanted(store, leftOutBySource.length > 0 ? [...leftOutBySource, ...parsed.value.rejected] : parsed.value.rejected);
         notTaken(telemetry.assetId, rejected, failures);
         // Shared with other instances: a reading of an asset another instance owns goes to that instance instead.
@@ -299,7 +311,7 @@ export = function register(RED: NodeAPI): void {
           // silently the whole history.
           const timeOf = (name: 'from' | 'to'): number | undefined => {
             if (payload[name] === undefined) return undefined;
-            const parsed = parseTimestamp(payload[name]);
+            const parsed = parseTimestamp(payload[name], telemetryOptions.zonelessTimes);
             if (!parsed.ok) throw new Error(`history ${name}: ${parsed.reason}`);
             return parsed.value;
           };

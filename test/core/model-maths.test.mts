@@ -218,7 +218,7 @@ describe('EWMA control chart and health index', () => {
     for (let s = 0; s <= 10; s++) monitor.update(s * 1000, { t: 51 + (s % 2 ? 0.5 : -0.5) }, { t: 50 });
     let last = monitor.update(11_000, { t: 51.2 }, { t: 50 });
     assert.equal(last.healthIndex, Math.round(last.healthIndex! * 1e4) / 1e4);
-    assert.ok(last.healthIndex! > 0.9, `healthy: ${last.healthIndex}`);
+    assert.ok(last.healthIndex > 0.9, `healthy: ${last.healthIndex}`);
     // 1,000 healthy standard deviations off for long enough that the smoothed residual follows
     for (let s = 12; s < 60; s++) last = monitor.update(s * 1000, { t: 600 }, { t: 50 });
     assert.equal(last.healthIndex, 0);

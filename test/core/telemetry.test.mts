@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readNumber, validateTelemetry, parseTimestamp } from '../../dist/core/index.js';
+import { readNumber, validateTelemetry, parseTimestamp, checkZonelessTimes } from '../../dist/core/index.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -39,6 +39,47 @@ describe('telemetry validation', () => {
     }
     // The year 5000 is still a date in ms (a test rig's far-future stamp is refused later, by the twin's clock).
     assert.equal(parseTimestamp(Date.UTC(5000, 0, 1)).ok, true);
+  });
+
+  it('reads a time without a zone offset in the zone it is told (UTC, a named zone across daylight saving, or the host\'s)', () => {
+    const at = (text: string, zone?: string) => {
+      const parsed = parseTimestamp(text, zone);
+      assert.ok(parsed.ok, `${text} in ${zone}: ${JSON.stringify(parsed)}`);
+      return parsed.value;
+    };
+    assert.equal(at('2026-11-25T12:00:00', 'UTC'), NOW);
+    assert.equal(at('2026-11-25 12:00:00.250', 'UTC'), NOW + 250);
+    assert.equal(at('2026-11-25', 'UTC'), Date.UTC(2026, 10, 25));
+    // Berlin is UTC+1 in winter and UTC+2 in summer; New York UTC−5 and UTC−4.
+    assert.equal(at('2026-11-25T13:00:00', 'Europe/Berlin'), NOW);
+    assert.equal(at('2026-07-01T14:00:00', 'Europe/Berlin'), Date.UTC(2026, 6, 1, 12));
+    assert.equal(at('2026-07-01T08:00:00', 'America/New_York'), Date.UTC(2026, 6, 1, 12));
+    // The hours either side of the change to summer time (Berlin, 29 March 2026, 02:00 → 03:00).
+    assert.equal(at('2026-03-29T01:59:00', 'Europe/Berlin'), Date.UTC(2026, 2, 29, 0, 59));
+    assert.equal(at('2026-03-29T03:00:00', 'Europe/Berlin'), Date.UTC(2026, 2, 29, 1, 0));
+    // The host's zone, as JavaScript reads local time (the default).
+    assert.equal(at('2026-11-25T12:00:00'), new Date(2026, 10, 25, 12).getTime());
+    // A zone offset in the text wins over the setting.
+    assert.equal(at('2026-11-25T12:00:00Z', 'Europe/Berlin'), NOW);
+    assert.equal(at('2026-11-25T14:00:00+02:00', 'America/New_York'), NOW);
+    // No such day or hour: refused, not rolled over into the next month.
+    for (const text of ['2026-02-30T10:00:00', '2026-11-25T24:00:00', '2026-13-01']) {
+      assert.match((parseTimestamp(text, 'UTC') as { reason: string }).reason, /is not a date/, text);
+    }
+  });
+
+  it('checks the zone setting, and says which times validation read without a zone', () => {
+    assert.deepEqual(checkZonelessTimes(''), { ok: true, value: 'host' });
+    assert.deepEqual(checkZonelessTimes(' utc '), { ok: true, value: 'UTC' });
+    assert.deepEqual(checkZonelessTimes('Asia/Kolkata'), { ok: true, value: 'Asia/Kolkata' });
+    assert.match((checkZonelessTimes('Europe/Atlantis') as { reason: string }).reason, /"Europe\/Atlantis" is no time zone/);
+    const zoneless = validateTelemetry({ assetId: 'p', ts: '2026-11-25T17:30:00', signals: { a: 1 } }, NOW, { zonelessTimes: 'Asia/Kolkata' });
+    assert.ok(zoneless.ok);
+    assert.equal(zoneless.value.telemetry.ts, NOW);
+    assert.equal(zoneless.value.zonelessTime, '2026-11-25T17:30:00');
+    const zoned = validateTelemetry({ assetId: 'p', ts: '2026-11-25T12:00:00Z', signals: { a: 1 } }, NOW, { zonelessTimes: 'Asia/Kolkata' });
+    assert.ok(zoned.ok);
+    assert.equal(zoned.value.zonelessTime, undefined);
   });
 
   it('drops NaN, Infinity, strings and booleans per signal, keeping the rest, each with a reason', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import mqtt from 'mqtt';
-import { coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
+import { callsOn, coreNodes, helper, nodes, nextMessage, onTab, textsOn, uid, until } from '../support/red.mts';
 
 const require = createRequire(import.meta.url);
 const { startEmbeddedBroker } = require('../../dist/scripts/embedded-broker.js') as typeof import('../../dist/scripts/embedded-broker.js');
@@ -65,6 +65,43 @@ describe('twin-mqtt-in against an in-process aedes broker over TCP', function ()
     const snap = (await received).payload;
     assert.equal(snap.assetId, 'pump-3');
     assert.deepEqual(snap.signals.pressure, { value: 4.2, ts, quality: 'good' });
+  });
+
+  it('reads a device time without a zone offset in the zone set on the node; left unset, it warns once naming this server\'s zone', async () => {
+    await helper.load(
+      [nodes.mqttBroker, nodes.mqttIn],
+      onTab([
+        brokerNode(),
+        // A Tasmota SENSOR message: its Time is the device clock's local time, with no offset.
+        { id: 'berlin', type: 'twin-mqtt-in', broker: 'broker', topic: 'tele/{assetId}/SENSOR', qos: '1', format: 'auto', timestampPath: 'Time', zonelessTimes: 'Europe/Berlin', wires: [['a']] },
+        { id: 'unset', type: 'twin-mqtt-in', broker: 'broker', topic: 'tele/{assetId}/SENSOR', qos: '1', format: 'auto', timestampPath: 'Time', wires: [['b']] },
+        { id: 'a', type: 'helper' },
+        { id: 'b', type: 'helper' },
+      ]),
+    );
+    const payload = JSON.stringify({ Time: '2026-11-25T13:00:00', ENERGY: { Power: 42 } });
+    let readings = 0;
+    helper.getNode('b').on('input', () => readings++);
+    const [a, b] = [nextMessage(helper.getNode('a')), nextMessage(helper.getNode('b'))];
+    await publishUntil(Promise.all([a, b]), 'tele/plug-1/SENSOR', payload);
+    assert.equal((await a).payload.ts, Date.UTC(2026, 10, 25, 12), 'Berlin is UTC+1 in November');
+    assert.deepEqual((await a).payload.signals, { 'ENERGY.Power': 42 });
+    assert.equal((await b).payload.ts, new Date(2026, 10, 25, 13).getTime(), 'unset: this server\'s zone');
+    await publisher.publishAsync('tele/plug-1/SENSOR', payload, { qos: 1 });
+    await publisher.publishAsync('tele/plug-2/SENSOR', payload, { qos: 1 });
+    await until(() => readings >= 3, 5000, 'three readings');
+    const zoneName = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const warned = textsOn(helper.getNode('unset'), 'warn');
+    assert.equal(warned.length, 1, warned.join('\n'));
+    assert.ok(warned[0]!.includes('"2026-11-25T13:00:00" carry no zone offset') && warned[0]!.includes(zoneName) && warned[0]!.includes('Times without a zone'), warned[0]);
+    assert.deepEqual(textsOn(helper.getNode('berlin'), 'warn'), [], 'a zone set on the node is no surprise to warn about');
+  });
+
+  it('refuses a time zone it does not know at deploy, with a status', async () => {
+    await helper.load([nodes.mqttBroker, nodes.mqttIn], onTab([brokerNode(), { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: 'tele/{assetId}/SENSOR', zonelessTimes: 'Europe/Atlantis', wires: [[]] }]));
+    const node = helper.getNode('in');
+    assert.match(textsOn(node, 'error').join('\n'), /Times without a zone: "Europe\/Atlantis" is no time zone/);
+    assert.deepEqual(callsOn(node, 'status').at(-1), { fill: 'red', shape: 'ring', text: 'twin-mqtt-in.status.bad-time-zone' });
   });
 
   it('raises an error a Catch node handles for a payload it cannot read, and keeps going', async () => {

@@ -60,6 +60,13 @@ describe('twin-sensor: any message to telemetry', function () {
     assert.equal(msg.topic, 'line-3');
   });
 
+  it('reads a PLC time without a zone offset in the zone set on the node (Asia/Kolkata, UTC+05:30)', async () => {
+    const { sensor, out } = await load({ assetId: 'topic', assetIdType: 'msg', timestamp: 'payload.time', timestampType: 'msg', zonelessTimes: 'Asia/Kolkata', mappings: [{ signal: 'flow', value: 'payload.flow', valueType: 'msg' }] });
+    const got = nextMessage(out);
+    sensor.receive({ topic: 'line-3', payload: { time: '2026-11-25 17:30:00', flow: 151.5 } });
+    assert.equal((await got).payload.ts, Date.UTC(2026, 10, 25, 12));
+  });
+
   it('sends what it can and lists values that are not numbers in msg.rejected', async () => {
     const { sensor, out } = await load({
       assetId: 'pump-1',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
+import { coreNodes, helper, nodes, nextMessage, onTab, textsOn, uid, until } from '../support/red.mts';
 
 function definition(id: string) {
   return {
@@ -120,6 +120,20 @@ describe('twin-state node', function () {
     const refused = nextMessage(caught);
     state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed', from: 'yesterday' } });
     assert.match((await refused).error.message, /history from: timestamp "yesterday" is not a date/);
+  });
+
+  it('reads times without a zone offset, in readings and in history windows, in the zone set on the node', async () => {
+    const { state, out } = await load({ zonelessTimes: 'America/New_York' });
+    // The wall-clock time in New York a minute ago, as a PLC there would send it: no offset.
+    const at = Math.floor((Date.now() - 60_000) / 1000) * 1000;
+    const wall = (ms: number) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ms).replace(' ', 'T');
+    const snap = nextMessage(out);
+    state.receive({ payload: { assetId: 'p', ts: wall(at), signals: { speed: 1400 } } });
+    assert.equal((await snap).payload.signals.speed.ts, at);
+    const history = nextMessage(out, (m: any) => Array.isArray(m.payload.values));
+    state.receive({ topic: 'history', payload: { assetId: 'p', signal: 'speed', from: wall(at - 1000), to: wall(at + 1000) } });
+    assert.deepEqual((await history).payload.values, [1400]);
+    assert.deepEqual(textsOn(state, 'warn'), [], 'the zone was chosen: nothing to warn about');
   });
 
   it('includes window statistics in snapshots when asked', async () => {
