@@ -32,6 +32,19 @@ const ACCESS_DENIED_CODES = new Set([4, 5, 134, 135]);
 /** How long after a refused connection (wrong password, client id refused) it is tried again. */
 const REFUSED_RETRY_MS = 15_000;
 
+/**
+ * A client id used twice: the broker ends the older connection when the newer one logs in, both reconnect, and each
+ * ends the other's in turn. An MQTT 5 broker may say so (DISCONNECT reason 142, "session taken over"; Mosquitto 2.0
+ * does not); otherwise it shows only as connections the broker closes soon after they opened, TAKEOVERS_SUSPECTED of
+ * them within TAKEOVER_WINDOW_MS.
+ */
+const SESSION_TAKEN_OVER = 142;
+const SHORT_CONNECTION_MS = 5_000;
+const TAKEOVER_WINDOW_MS = 120_000;
+const TAKEOVERS_SUSPECTED = 3;
+/** Connected this long without being taken over again: the other client has gone, the status turns green. */
+const CALM_MS = 10_000;
+
 /** Network failures that fix themselves when the broker is back: shown as "disconnected", not "error". */
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
@@ -51,6 +64,14 @@ export = function register(RED: NodeAPI): void {
     let loggedError: string | undefined;
     /** The broker refused the user name or password (or the client certificate's identity). */
     let accessDenied = false;
+    /** Why the connection seems to share its client id with another client, while that lasts. */
+    let idInUse: string | undefined;
+    let connectedAt: number | undefined;
+    /** When recent connections that the broker closed soon after they opened ended. */
+    let shortConnections: number[] = [];
+    /** When the last connection ended, if it was short and nothing has failed since. */
+    let closedSoon: number | undefined;
+    let calmTimer: NodeJS.Timeout | undefined;
 
     const plan = connectionPlan(config, node.credentials ?? {}, (path) => readFileSync(path), `twinflow-${randomBytes(4).toString('hex')}`);
     const broker = displayUrl(plan.ok ? plan.value.url : config.url || '');
@@ -136,16 +157,51 @@ export = function register(RED: NodeAPI): void {
       });
     };
 
+    const clientId = plan.ok ? String(plan.value.options.clientId ?? '') : '';
+    /** Another client shares this client id: said once, shown red until this connection stays for CALM_MS. */
+    const takenOver = (reason: string): void => {
+      // Each reconnect ends the other client's connection: not every 250 ms.
+      if (client) client.options.reconnectPeriod = RECONNECT_MAX_MS;
+      if (idInUse !== undefined) {
+        setState('error', idInUse);
+        return;
+      }
+      idInUse = `${reason}; give every Node-RED and every device its own client id (the broker node's Client id; empty makes a unique one)`;
+      fail(idInUse);
+    };
+
     const open = (): MqttClient | undefined => {
       if (!plan.ok) return undefined;
       setState('connecting');
       const c = connect(plan.value.url, plan.value.options);
       c.handleMessage = dispatch;
       c.on('connect', () => {
-        c.options.reconnectPeriod = RECONNECT_MIN_MS;
+        c.options.reconnectPeriod = idInUse === undefined ? RECONNECT_MIN_MS : RECONNECT_MAX_MS;
         loggedError = undefined;
         accessDenied = false;
-        setState('connected');
+        connectedAt = Date.now();
+        if (closedSoon !== undefined) {
+          // The broker closed the last connection soon after it opened, and took this one at the first attempt: it was
+          // up all along (a restarting broker refuses a while), so something ended a working connection.
+          shortConnections = shortConnections.filter((t) => connectedAt! - t < TAKEOVER_WINDOW_MS);
+          shortConnections.push(closedSoon);
+          closedSoon = undefined;
+          if (shortConnections.length >= TAKEOVERS_SUSPECTED) {
+            takenOver(`the broker closed the connection soon after it opened, ${shortConnections.length} times in ${TAKEOVER_WINDOW_MS / 60_000} minutes: another client probably uses the same client id "${clientId}"`);
+          }
+        }
+        if (idInUse === undefined) setState('connected');
+        else {
+          // Still red while the two clients keep ending each other's connection; green once this one stays.
+          setState('error', idInUse);
+          clearTimeout(calmTimer);
+          calmTimer = setTimeout(() => {
+            if (!c.connected || closing) return;
+            idInUse = undefined;
+            shortConnections = [];
+            setState('connected');
+          }, CALM_MS);
+        }
         // Subscribing again is harmless when the broker kept the session, and restores it when the broker lost it
         // (restart without persistence, session expired), including filters added while the session was away.
         for (const [filter, sub] of subscriptions) subscribeOnBroker(c, filter, sub.qos);
@@ -155,10 +211,19 @@ export = function register(RED: NodeAPI): void {
         c.options.reconnectPeriod = Math.min((c.options.reconnectPeriod ?? RECONNECT_MIN_MS) * 2, RECONNECT_MAX_MS);
         if (node.state !== 'error') setState('connecting');
       });
+      c.on('disconnect', (packet: { reasonCode?: number }) => {
+        if (packet.reasonCode === SESSION_TAKEN_OVER) takenOver(`the broker ended this connection because another client logged in with the same client id "${clientId}"`);
+      });
       c.on('close', () => {
+        clearTimeout(calmTimer);
+        const lasted = connectedAt === undefined ? undefined : Date.now() - connectedAt;
+        connectedAt = undefined;
+        // Counted when the next connection opens at the first attempt (see 'connect'); a failed attempt forgets it.
+        closedSoon = !closing && lasted !== undefined && lasted < SHORT_CONNECTION_MS ? Date.now() : undefined;
         if (!closing && node.state === 'connected') setState('disconnected');
       });
       c.on('error', (err: Error & { code?: string | number }) => {
+        closedSoon = undefined;
         accessDenied = typeof err.code === 'number' && ACCESS_DENIED_CODES.has(err.code);
         // The broker refused the connection (a CONNACK code): ask again, but slowly, not every 2 s.
         if (typeof err.code === 'number') c.options.reconnectPeriod = REFUSED_RETRY_MS;
@@ -262,11 +327,16 @@ export = function register(RED: NodeAPI): void {
 
     node.statusFor = (state) =>
       connectionStatus(state, () =>
-        accessDenied ? RED._('twin-mqtt-broker.status.access-denied') : RED._('twin-mqtt-broker.status.error', { reason: shortText(node.lastError ?? '', 24) }),
+        accessDenied
+          ? RED._('twin-mqtt-broker.status.access-denied')
+          : idInUse !== undefined
+            ? RED._('twin-mqtt-broker.status.client-id-in-use')
+            : RED._('twin-mqtt-broker.status.error', { reason: shortText(node.lastError ?? '', 24) }),
       );
 
     node.on('close', (done: () => void) => {
       closing = true;
+      clearTimeout(calmTimer);
       for (const sub of subscriptions.values()) clearTimeout(sub.parkedTimer);
       subscriptions.clear();
       // Never acknowledged: with a persistent session the broker delivers it again on the next connect.

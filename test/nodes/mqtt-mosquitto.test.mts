@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { coreNodes, helper, nodes, onTab, until, type TestNode } from '../support/red.mts';
+import { coreNodes, helper, nodes, onTab, textsOn, until, type TestNode } from '../support/red.mts';
 import { Mosquitto, makeTestPki, type TestPki } from '../support/mosquitto.mts';
 
 /** A broker node, twin-mqtt-in on `topic` into the helper `out`, and a Catch node on it into `caught`. */
@@ -365,5 +365,48 @@ describe('twin-mqtt-in against Mosquitto', function () {
         await publisher.endAsync();
       }
     });
+  });
+
+  describe('a client id used twice', () => {
+    let broker: Mosquitto;
+    before(async () => {
+      broker = await Mosquitto.start({ persistence: false });
+    });
+    after(() => broker?.dispose());
+
+    /** Another client (a second Node-RED, a copied flow) with the broker node's client id, reconnecting as mqtt.js does. */
+    async function twinOf(clientId: string, protocolVersion: 4 | 5): Promise<mqtt.MqttClient> {
+      return mqtt.connectAsync(broker.url, { clientId, protocolVersion, reconnectPeriod: 250 });
+    }
+
+    for (const version of [4, 5] as const) {
+      it(`says so in the status and one warning instead of flapping between connected and disconnected (MQTT ${version === 4 ? '3.1.1' : '5'})`, async function () {
+        const clientId = `twin-duplicate-${version}`;
+        await helper.load([nodes.mqttBroker, nodes.mqttIn, coreNodes.catch], inWithCatch({ id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: String(version), cleanSession: true, clientId }, 'dup/{assetId}/telemetry'));
+        const caught: Array<Record<string, any>> = [];
+        collect(helper.getNode('caught'), caught);
+        await until(() => lastStatus('in').fill === 'green', 5000, 'connected');
+        const other = await twinOf(clientId, version);
+        try {
+          await until(() => lastStatus('in').text === 'twin-mqtt-broker.status.client-id-in-use', 20_000, 'the client id status');
+          assert.equal(lastStatus('in').fill, 'red');
+          const warnings = textsOn(helper.getNode('broker'), 'warn').filter((t) => t.includes(clientId));
+          assert.equal(warnings.length, 1, warnings.join('\n'));
+          // Mosquitto 2.0 ends the older MQTT 5 connection without DISCONNECT reason 142 ("session taken over"): both
+          // versions are told by connections closed soon after they opened.
+          assert.match(warnings[0]!, /closed the connection soon after it opened, 3 times in 2 minutes: another client probably uses the same client id/);
+          // A Catch node hears it once, as for any connection error, however often the connection flaps.
+          await new Promise((r) => setTimeout(r, 3000));
+          assert.equal(caught.filter((m) => String(m.error?.message).includes(clientId)).length, 1);
+          if (version === 5) {
+            // The other client goes away: this connection stays, and after a calm spell the status is green again.
+            await other.endAsync(true);
+            await until(() => lastStatus('in').fill === 'green', 15_000, 'green again');
+          }
+        } finally {
+          await other.endAsync(true);
+        }
+      });
+    }
   });
 });
