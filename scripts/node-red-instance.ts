@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute } from 'node:path';
 import express from 'express';
 import RED from 'node-red';
 import safeFileStore from '../context/safe-file-store.js';
@@ -29,13 +31,17 @@ export interface NodeRedInstanceOptions {
 
 /**
  * Context store modules must be functions in settings; options that travel as JSON (a child process, a test) name
- * this package's file store as "twinflow-file" and its Redis store as "twinflow-redis".
+ * this package's file store as "twinflow-file", its Redis store as "twinflow-redis", and any other by the absolute
+ * path of its module file (a test's store that fails on purpose).
  */
 function withStoreModules(storage: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, store] of Object.entries(storage)) {
     const s = store as { module?: unknown };
-    out[name] = s.module === 'twinflow-file' ? { ...s, module: safeFileStore } : s.module === 'twinflow-redis' ? { ...s, module: redisStore } : store;
+    if (s.module === 'twinflow-file') out[name] = { ...s, module: safeFileStore };
+    else if (s.module === 'twinflow-redis') out[name] = { ...s, module: redisStore };
+    else if (typeof s.module === 'string' && isAbsolute(s.module)) out[name] = { ...s, module: createRequire(__filename)(s.module) as unknown };
+    else out[name] = store;
   }
   return out;
 }

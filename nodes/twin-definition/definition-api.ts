@@ -19,10 +19,11 @@ export interface TwinDefinitionNode extends Node {
   /** The Node-RED context store the twin is kept in (`Keep in`); undefined: memory only. */
   contextStore: string | undefined;
   /**
-   * Set when the twin will not be kept as `Keep in` says (the store is not in settings.js): what the engineer must
-   * know, for the status of the twin-state nodes.
+   * Set when the twin will not be kept as `Keep in` says: what the engineer must know, for the status of the
+   * twin-state nodes. `unconfigured`: the store is not in settings.js; `unread`: the saved twin could not be read, so
+   * nothing is saved (it would replace what is saved) until a redeploy reads it.
    */
-  persistenceProblem: string | undefined;
+  persistenceProblem: { kind: 'unconfigured' | 'unread'; message: string } | undefined;
   /**
    * Set when the twin is shared with other Node-RED instances through a Redis store. `route` says whether this
    * instance handles a reading or command of an asset now (it owns the asset) or the share has taken it (handed over

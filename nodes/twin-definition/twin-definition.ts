@@ -103,8 +103,11 @@ export = function register(RED: NodeAPI): void {
         };
         if (share) node.log(`sharing twin "${spec.name}" through ${provider.describe}`);
       } else if (contextStore !== '') {
-        node.persistenceProblem = unconfiguredStore(contextStore, (RED.settings as unknown as { contextStorage?: Record<string, unknown> }).contextStorage);
-        if (node.persistenceProblem !== undefined) node.error(node.persistenceProblem);
+        const unconfigured = unconfiguredStore(contextStore, (RED.settings as unknown as { contextStorage?: Record<string, unknown> }).contextStorage);
+        if (unconfigured !== undefined) {
+          node.persistenceProblem = { kind: 'unconfigured', message: unconfigured };
+          node.error(unconfigured);
+        }
         persistence = new TwinPersistence(store, node.context(), contextStore, node);
         // A store kept across a redeploy is already complete in memory (and is what is saved from now on); only a
         // fresh one reads the saved twin.
@@ -113,7 +116,7 @@ export = function register(RED: NodeAPI): void {
         node.restored = restoring.then((count) => {
           if (count === undefined) {
             unread.add(node.id);
-            node.persistenceProblem = `the saved twin could not be read from context store "${contextStore}": not saved until a redeploy reads it`;
+            node.persistenceProblem = { kind: 'unread', message: `the saved twin could not be read from context store "${contextStore}": not saved until a redeploy reads it` };
             return;
           }
           unread.delete(node.id);

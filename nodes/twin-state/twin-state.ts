@@ -63,7 +63,8 @@ export = function register(RED: NodeAPI): void {
         return { fill: 'yellow', shape: 'ring', text: RED._('twin-state.status.error', { status: text, error: lastError.slice(0, 80) }) };
       }
       // Told at every start, not only in the log: a twin that will not survive a restart looks healthy otherwise.
-      if (definition?.persistenceProblem !== undefined) return { fill: 'yellow', shape: 'ring', text: RED._('twin-state.status.not-kept', { status: text }) };
+      const problem = definition?.persistenceProblem;
+      if (problem !== undefined) return { fill: 'yellow', shape: 'ring', text: RED._(problem.kind === 'unread' ? 'twin-state.status.not-saved-unread' : 'twin-state.status.not-kept', { status: text }) };
       if (stale > 0) return { fill: 'yellow', shape: 'ring', text };
       return { fill: store.assetCount > 0 ? 'green' : 'grey', shape: 'dot', text };
     });

@@ -3,7 +3,7 @@
  * stop Node-RED, start it again, and the twin is back.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNodeRedProcess, type NodeRedProcess } from '../support/node-red-process.mts';
 import { tempDir, until } from '../support/red.mts';
@@ -214,6 +214,48 @@ describe('twin persistence through Node-RED restarts (localfilesystem context st
       status = await (await fetch(new URL('api/status', nr!.url))).text();
     }
     assert.match(status, /^1 asset · [\d.]+\/s · not kept: Keep in store not configured$/);
+  });
+
+  it('a saved twin that cannot be read is never written over: the twin runs unsaved, says so, and a full deploy reads it again and merges', async () => {
+    const storeFile = join(dir.path, 'flaky-store.json');
+    const failReads = join(dir.path, 'fail-reads');
+    const flaky = { default: { module: 'memory' }, flaky: { module: join(import.meta.dirname, '..', 'support', 'flaky-context-store.cjs'), config: { path: storeFile, failReads } } };
+    writeFileSync(join(dir.path, 'flows.json'), JSON.stringify(flow('flaky')));
+    const status = async (wanted: RegExp): Promise<string> => {
+      let text = '';
+      for (let i = 0; i < 50 && !wanted.test(text); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        text = await (await fetch(new URL('api/status', nr!.url))).text();
+      }
+      return text;
+    };
+    const saved = (): string => (existsSync(storeFile) ? readFileSync(storeFile, 'utf8') : '');
+    await start(flaky);
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now() - 5000, signals: { speed: 1400 } });
+    await until(() => saved().includes('pump-1'), 5000, 'pump-1 saved');
+    assert.equal(await nr!.stop(), 0);
+    const before = saved();
+
+    // The store cannot be read at the next start (a database not up yet): the twin starts empty, runs, saves nothing.
+    writeFileSync(failReads, '');
+    await start(flaky);
+    assert.match(nr!.output(), /could not read the saved twin from context store "flaky": the store cannot be reached \(test\); the twin starts empty and is not saved until a redeploy reads it/);
+    await post(nr!, 'telemetry', { assetId: 'pump-2', ts: Date.now() - 5000, signals: { speed: 1000 } });
+    assert.match(await status(/not saved/), /^1 asset · [\d.]+\/s · not saved: saved twin unreadable \(a full deploy reads it again\)$/);
+    await new Promise((r) => setTimeout(r, 2500)); // more than two save intervals
+    assert.equal(saved(), before, 'what was saved is untouched');
+
+    // The store is back; a full deploy reads the saved twin again and merges what arrived meanwhile.
+    rmSync(failReads);
+    const flows = JSON.parse(readFileSync(join(dir.path, 'flows.json'), 'utf8'));
+    const res = await fetch(new URL('flows', nr!.url), { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+    assert.equal(res.status, 204, await res.text());
+    await until(() => /restored 1 assets from context store "flaky"/.test(nr!.output()), 10_000, 'the restore');
+    assert.equal((await post(nr!, 'command/snapshot', { assetId: 'pump-1' })).signals.speed.value, 1400);
+    assert.equal((await post(nr!, 'command/snapshot', { assetId: 'pump-2' })).signals.speed.value, 1000);
+    await until(() => saved().includes('pump-1') && saved().includes('pump-2'), 5000, 'both saved');
+    await post(nr!, 'telemetry', { assetId: 'pump-1', ts: Date.now(), signals: { speed: 1410 } });
+    assert.match(await status(/^2 assets/), /^2 assets · [\d.]+\/s$/, 'saved again: the status no longer says otherwise');
   });
 
   it('a redeploy with a shorter History or fewer signals warns of what it dropped; a removed signal takes no more readings', async () => {
