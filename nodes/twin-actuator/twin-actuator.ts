@@ -189,6 +189,33 @@ export = function register(RED: NodeAPI): void {
       });
     }
 
+    // A command left retained on the broker (by a test tool, a script, another controller) reaches the device again
+    // whenever it subscribes, after every reconnect, past this node's limits, rate guard and audit. The broker replays
+    // retained messages to a new subscription: watched at deploy and after every reconnect, said once per message.
+    const stopWatching: Unsubscribe[] = [];
+    if (transport === 'mqtt' && broker && mode !== 'dry-run' && !configError) {
+      const templates = new Set([topicTemplate, ...(store?.definition.actuationPoints ?? []).flatMap((p) => (p.binding ? [p.binding] : []))]);
+      const told = new Set<string>();
+      for (const template of templates) {
+        // Each level with a {placeholder} becomes +; the template itself then says which topics are command topics.
+        const filter = template.split('/').map((level) => (level.includes('{') ? '+' : level)).join('/');
+        const escaped = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replaceAll('{assetId}', '[^/]+').replaceAll('{point}', '[^/]+');
+        const commandTopic = new RegExp(`^${escaped}$`);
+        stopWatching.push(
+          broker.watch(filter, (topic, payload, packet) => {
+            if (!packet.retain || payload.length === 0 || !commandTopic.test(topic)) return;
+            const text = payload.toString('utf8', 0, 100);
+            if (told.has(`${topic}\0${text}`)) return;
+            told.add(`${topic}\0${text}`);
+            this.warn(
+              `a retained command "${text}" is left on the broker at ${topic}: a device gets it each time it subscribes (after every reconnect), past this node's limits, rate guard and audit. ` +
+                `Clear it by publishing an empty retained message to that topic (mosquitto_pub -r -n -t '${topic}')`,
+            );
+          }),
+        );
+      }
+    }
+
     const later = (ms: number, fn: () => void): NodeJS.Timeout => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -559,6 +586,7 @@ export = function register(RED: NodeAPI): void {
 
     this.on('close', (removed: boolean, done: () => void) => {
       stopResponses?.(removed);
+      for (const stop of stopWatching) stop();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       awaitingConfirmation.clear();

@@ -45,6 +45,11 @@ export interface TwinMqttBrokerNode extends Node<Credentials> {
   readonly protocolVersion: 4 | 5;
   /** Subscribes; the connection opens with the first subscription. */
   subscribe(filter: string, qos: 0 | 1 | 2, handler: MessageHandler): Unsubscribe;
+  /**
+   * Subscribes to see what others publish on a filter that is no source of readings (an actuator's command topics):
+   * this connection's own messages never reach the watcher, and a publish on such a topic is no echo to warn about.
+   */
+  watch(filter: string, watcher: MessageHandler): Unsubscribe;
   /** Opens the shared connection if it is not open yet (for nodes that only publish). */
   connect(): void;
   /**

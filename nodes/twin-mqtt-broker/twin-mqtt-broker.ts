@@ -10,7 +10,10 @@ import { connectionPlan, displayUrl, RECONNECT_MAX_MS, RECONNECT_MIN_MS, type Tw
 
 interface Subscription {
   qos: 0 | 1 | 2;
+  /** Nodes taking readings from the filter. */
   handlers: Set<MessageHandler>;
+  /** Nodes watching a command topic for what others left there (see `watch`): never readings. */
+  watchers: Set<MessageHandler>;
   /** Set while no node handles the filter but one is expected back (redeploy of a persistent session). */
   parkedTimer?: NodeJS.Timeout;
 }
@@ -131,6 +134,7 @@ export = function register(RED: NodeAPI): void {
           delivered = true;
           handler(packet.topic, payload, packet);
         }
+        for (const watcher of sub.watchers) watcher(packet.topic, payload, packet);
       }
       if (!delivered && parked && !clean) {
         // The node for this filter is being redeployed. Withholding the PUBACK pauses mqtt.js's input (it handles
@@ -233,7 +237,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     const release = (filter: string, sub: Subscription, removed: boolean): void => {
-      if (sub.handlers.size > 0 || subscriptions.get(filter) !== sub) return;
+      if (sub.handlers.size > 0 || sub.watchers.size > 0 || subscriptions.get(filter) !== sub) return;
       if (!clean && !removed && !closing) {
         // Persistent session and the node is only being redeployed: keep the broker queueing for it.
         sub.parkedTimer = setTimeout(() => {
@@ -252,10 +256,27 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
+    node.watch = (filter, watcher) => {
+      let sub = subscriptions.get(filter);
+      if (!sub) {
+        sub = { qos: 0, handlers: new Set(), watchers: new Set() };
+        subscriptions.set(filter, sub);
+        if (client?.connected) subscribeOnBroker(client, filter, 0);
+      }
+      sub.watchers.add(watcher);
+      client ??= open();
+      const mine = sub;
+      return () => {
+        mine.watchers.delete(watcher);
+        // Nothing to keep queued for a watcher: released at once, also with a persistent session.
+        release(filter, mine, true);
+      };
+    };
+
     node.subscribe = (filter, qos, handler) => {
       let sub = subscriptions.get(filter);
       if (!sub) {
-        sub = { qos, handlers: new Set() };
+        sub = { qos, handlers: new Set(), watchers: new Set() };
         subscriptions.set(filter, sub);
         if (client?.connected) subscribeOnBroker(client, filter, qos);
       } else if (qos > sub.qos) {
@@ -289,8 +310,10 @@ export = function register(RED: NodeAPI): void {
       if (!v5 && options.responseTopic) return Promise.reject(new Error(`a response topic needs MQTT 5; ${broker} is set to MQTT 3.1.1`));
       const properties = { messageExpiryInterval: ttlS, ...(options.responseTopic ? { responseTopic: options.responseTopic } : {}), ...(options.correlationData ? { correlationData: options.correlationData } : {}) };
       const publishOptions = v5 ? { qos: options.qos, retain: options.retain === true, properties } : { qos: options.qos, retain: options.retain === true };
-      const echoes = [...subscriptions.keys()].filter((filter) => topicMatchesFilter(filter, topic));
-      if (echoes.length > 0) {
+      const matching = [...subscriptions.keys()].filter((filter) => topicMatchesFilter(filter, topic));
+      // A filter some node takes readings from; a watcher of command topics expects commands there.
+      const echoes = matching.filter((filter) => subscriptions.get(filter)!.handlers.size > 0);
+      if (matching.length > 0) {
         // MQTT 5 subscriptions here are no-local: the broker sends no echo, and none must be waited for (a device
         // writing the same value back on that topic would be taken for it).
         if (!v5) {

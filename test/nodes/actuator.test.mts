@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import mqtt from 'mqtt';
-import { callsOn, coreNodes, helper, nodes, nextMessage, onTab, uid, until } from '../support/red.mts';
+import { callsOn, coreNodes, helper, nodes, nextMessage, onTab, textsOn, uid, until } from '../support/red.mts';
 
 const require = createRequire(import.meta.url);
 const { startEmbeddedBroker } = require('../../dist/scripts/embedded-broker.js') as typeof import('../../dist/scripts/embedded-broker.js');
@@ -92,6 +92,24 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     assert.deepEqual(audits[0].guards.map((g: any) => g.guard), ['shape', 'limits', 'rate', 'interlocks', 'simulation', 'source']);
     // QoS 1 over MQTT 3.1.1 in live mode: the deploy says what 3.1.1 cannot do.
     assert.ok(act.warn.args.some((a: unknown[]) => /^MQTT 3\.1\.1 cannot make a command expire: .* gets a QoS 1 command whenever it comes back/.test(String(a[0]))));
+  });
+
+  it('warns of a command left retained on the broker, which a device gets at every reconnect past every guard', async () => {
+    await wire.publishAsync('plant/pump-1/set/speed', '1800', { qos: 1, retain: true });
+    try {
+      const { act, results } = await load({ mode: 'live' });
+      const retained = () => textsOn(act, 'warn').filter((t) => t.includes('retained command'));
+      await until(() => retained().length > 0, 5000, 'the warning');
+      assert.match(retained()[0]!, /^a retained command "1800" is left on the broker at plant\/pump-1\/set\/speed: a device gets it each time it subscribes .*\(mosquitto_pub -r -n -t 'plant\/pump-1\/set\/speed'\)$/);
+      // The node's own command is no retained message, and watching its command topics is no echo to warn about.
+      act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1500 } });
+      await until(() => results.some((r) => r.result === 'written'), 5000, 'the write');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(retained().length, 1);
+      assert.deepEqual(textsOn(helper.getNode('twinBroker'), 'warn').filter((t) => t.includes('matches the subscription')), []);
+    } finally {
+      await wire.publishAsync('plant/pump-1/set/speed', '', { qos: 1, retain: true });
+    }
   });
 
   it('an interlock on the live bearing temperature stops a speed raise before anything reaches the wire', async () => {
