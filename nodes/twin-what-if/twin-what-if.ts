@@ -90,7 +90,9 @@ export = function register(RED: NodeAPI): void {
       wear: Math.max(0, numberSetting(config.wearUncertaintyPct, DEFAULT_UNCERTAINTY.wear * 100)) / 100,
     };
 
+    /** Scenarios run here, by asset and name: a name alone may be one scenario for each pump ("optimum"). */
     const remembered = new Map<string, Scenario>();
+    const rememberedKey = (assetId: string, name: string): string => `${assetId}\0${name}`;
     /** The latest optimisation's best setting, for `topic: "apply"`. */
     let latestOptimum: Scenario | undefined;
     const queue: Pending[] = [];
@@ -114,8 +116,9 @@ export = function register(RED: NodeAPI): void {
     };
 
     const remember = (scenario: Scenario): void => {
-      remembered.delete(scenario.name);
-      remembered.set(scenario.name, scenario);
+      const key = rememberedKey(scenario.assetId, scenario.name);
+      remembered.delete(key);
+      remembered.set(key, scenario);
       while (remembered.size > REMEMBERED_SCENARIOS) remembered.delete(remembered.keys().next().value!);
     };
 
@@ -193,14 +196,37 @@ export = function register(RED: NodeAPI): void {
       worker.postMessage(pending.job);
     };
 
+    /**
+     * The scenario a promote or apply names. With `assetId`, only that pump's: a dashboard showing another pump than
+     * the last run must never send the last run's setpoint to the pump on screen. Without it, the name must be unique.
+     */
+    const scenarioToPromote = (payload: Record<string, unknown> | string | undefined, apply: boolean): { scenario: Scenario } | { reason: string } => {
+      const name = typeof payload === 'string' ? payload : typeof payload?.name === 'string' ? payload.name : '';
+      const assetId = typeof payload === 'object' && payload !== null && payload.assetId !== undefined ? String(payload.assetId) : undefined;
+      if (apply) {
+        if (!latestOptimum) return { reason: 'the latest optimisation found no safe setting (or none has finished here yet): nothing to apply' };
+        if (assetId !== undefined && latestOptimum.assetId !== assetId) return { reason: `the latest optimisation was for ${latestOptimum.assetId}, not ${assetId}: optimise ${assetId} first` };
+        return { scenario: latestOptimum };
+      }
+      if (name === '') return { reason: `no scenario named: run one${assetId === undefined ? '' : ` for ${assetId}`} first, then promote it by its name` };
+      if (assetId !== undefined) {
+        const scenario = remembered.get(rememberedKey(assetId, name));
+        return scenario ? { scenario } : { reason: `no scenario named ${JSON.stringify(name)} has been run for ${assetId} here; run it first, then promote it` };
+      }
+      const named = [...remembered.values()].filter((s) => s.name === name);
+      if (named.length === 0) return { reason: `no scenario named ${JSON.stringify(name)} has been run here; run it first, then promote it` };
+      if (named.length > 1) return { reason: `scenario ${JSON.stringify(name)} has been run for ${named.map((s) => s.assetId).join(', ')}: say which with payload.assetId` };
+      return { scenario: named[0]! };
+    };
+
     const promote = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn, apply: boolean): void => {
       const payload = msg.payload as Record<string, unknown> | string | undefined;
-      const name = typeof payload === 'string' ? payload : typeof payload?.name === 'string' ? payload.name : '';
-      const scenario = apply ? latestOptimum : remembered.get(name);
-      if (!scenario) {
-        done(new Error(apply ? 'the latest optimisation found no safe setting (or none has finished here yet): nothing to apply' : `no scenario named ${JSON.stringify(name)} has been run here; run it first, then promote it`));
+      const found = scenarioToPromote(payload, apply);
+      if ('reason' in found) {
+        done(new Error(found.reason));
         return;
       }
+      const { scenario } = found;
       const commands = promoteScenario(scenario);
       if (!commands.ok) {
         done(new Error(commands.reason));

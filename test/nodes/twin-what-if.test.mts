@@ -158,6 +158,35 @@ describe('twin-what-if', function () {
     }
   });
 
+  it('promotes the scenario run for the pump named, never one of the same name run for another pump', async () => {
+    const { store, whatif, results, commands, caught } = await load();
+    const state = helper.getNode('state');
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) state.receive({ payload: { assetId: 'pump-2', ts: now - 5000 + i * 1000, signals: { speed: 1400, bearingTemp: 50 } } });
+    await until(() => store.version('pump-2') === 5, 2000, 'pump-2 in the twin');
+    whatif.receive({ payload: { name: 'faster', assetId: 'pump-1', changes: { setpoints: { speed: 1600 } } } });
+    await until(() => results.length === 1, 10_000, 'pump-1\'s scenario');
+
+    // A dashboard showing pump-2 after running pump-1's scenario: nothing is sent.
+    whatif.receive({ topic: 'promote', payload: { name: 'faster', assetId: 'pump-2' } });
+    await until(() => caught.length === 1, 5000, 'the refusal');
+    assert.match(caught[0].error.message, /no scenario named "faster" has been run for pump-2 here/);
+    assert.equal(commands.length, 0);
+    whatif.receive({ topic: 'promote', payload: { name: '', assetId: 'pump-2' } });
+    await until(() => caught.length === 2, 5000, 'the refusal of no name');
+    assert.match(caught[1].error.message, /no scenario named: run one for pump-2 first/);
+
+    whatif.receive({ payload: { name: 'faster', assetId: 'pump-2', changes: { setpoints: { speed: 1500 } } } });
+    await until(() => results.length === 2, 10_000, 'pump-2\'s scenario');
+    // One name, two pumps: the name alone is ambiguous.
+    whatif.receive({ topic: 'promote', payload: 'faster' });
+    await until(() => caught.length === 3, 5000, 'the ambiguity');
+    assert.match(caught[2].error.message, /scenario "faster" has been run for pump-1, pump-2: say which with payload.assetId/);
+    whatif.receive({ topic: 'promote', payload: { name: 'faster', assetId: 'pump-2' } });
+    await until(() => commands.length === 1, 5000, 'the command');
+    assert.deepEqual([commands[0].payload.assetId, commands[0].payload.requested], ['pump-2', 1500]);
+  });
+
   it('optimises with a JSONata objective in the worker, shows progress, and "apply" sends the best setting through the actuator guards', async () => {
     const { whatif, results, table, commands, caught } = await load({ mode: 'confirm' });
     await until(() => (helper.getNode('broker') as any).state === 'connected', 5000, 'the broker connection');
