@@ -202,7 +202,9 @@ export = function register(RED: NodeAPI): void {
      */
     const scenarioToPromote = (payload: Record<string, unknown> | string | undefined, apply: boolean): { scenario: Scenario } | { reason: string } => {
       const name = typeof payload === 'string' ? payload : typeof payload?.name === 'string' ? payload.name : '';
-      const assetId = typeof payload === 'object' && payload !== null && payload.assetId !== undefined ? String(payload.assetId) : undefined;
+      const given = typeof payload === 'object' && payload !== null ? payload.assetId : undefined;
+      if (given !== undefined && typeof given !== 'string') return { reason: `assetId must be a pump's id (text), got ${JSON.stringify(given)}` };
+      const assetId = given;
       if (apply) {
         if (!latestOptimum) return { reason: 'the latest optimisation found no safe setting (or none has finished here yet): nothing to apply' };
         if (assetId !== undefined && latestOptimum.assetId !== assetId) return { reason: `the latest optimisation was for ${latestOptimum.assetId}, not ${assetId}: optimise ${assetId} first` };
