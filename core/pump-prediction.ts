@@ -1,5 +1,6 @@
 import { DEFAULT_PUMP, operatingPoint, stepBearingTemperature, type PumpParameters } from './centrifugal-pump.js';
 import type { SignalDefinition } from './twin-definition.js';
+import type { SignalLimit } from './what-if/pump-scenario.js';
 
 /** One predicted moment of a pump after a speed command. */
 export interface PredictedPoint {
@@ -50,14 +51,19 @@ export function predictPumpAfterCommand(input: PumpPredictionInput): PredictedPo
   return out;
 }
 
-/** The first predicted value outside its signal's declared range, as a sentence; undefined when all stay inside. */
-export function firstLimitViolation(trajectory: readonly PredictedPoint[], signals: readonly SignalDefinition[]): string | undefined {
+/**
+ * The first predicted value outside its limit, as a sentence (with the signal's unit from `signals`, the twin
+ * definition's); undefined when all stay inside.
+ */
+export function firstLimitViolation(trajectory: readonly PredictedPoint[], limits: readonly SignalLimit[], signals: readonly SignalDefinition[] = []): string | undefined {
   for (const point of trajectory) {
-    for (const def of signals) {
-      const value = (point as unknown as Record<string, number>)[def.name];
+    for (const limit of limits) {
+      const value = (point as unknown as Record<string, number>)[limit.signal];
       if (value === undefined) continue;
-      if (def.max !== undefined && value > def.max) return `${def.name} would reach ${round(value)}${def.unit ? ` ${def.unit}` : ''} after ${formatTime(point.t)}, above its maximum ${def.max}`;
-      if (def.min !== undefined && value < def.min) return `${def.name} would fall to ${round(value)}${def.unit ? ` ${def.unit}` : ''} after ${formatTime(point.t)}, below its minimum ${def.min}`;
+      const unit = signals.find((s) => s.name === limit.signal)?.unit;
+      const reading = `${round(value)}${unit ? ` ${unit}` : ''}`;
+      if (limit.max !== undefined && value > limit.max) return `${limit.signal} would reach ${reading} after ${formatTime(point.t)}, above its maximum ${limit.max}`;
+      if (limit.min !== undefined && value < limit.min) return `${limit.signal} would fall to ${reading} after ${formatTime(point.t)}, below its minimum ${limit.min}`;
     }
   }
   return undefined;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { checkCommand, type ActuationCommand, type AuditRecord, type GuardDecision, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
 import { firstLimitViolation, predictPumpAfterCommand } from '../../core/pump-prediction.js';
+import { operatingLimits, type LimitConfig } from '../shared/operating-limits.js';
 import type { ActuationPoint } from '../../core/twin-definition.js';
 import { isCurrentReading, type DesiredValue, type TwinStore } from '../../core/twin-store.js';
 import type { TwinMqttBrokerNode, Unsubscribe } from '../twin-mqtt-broker/broker-api.js';
@@ -38,6 +39,8 @@ interface TwinActuatorConfig extends NodeDef {
   /** Simulate speed commands with the centrifugal pump model before writing ('none' or 'centrifugal-pump'). */
   simulation: string;
   simulationHorizonMin: string | number;
+  /** What the simulation holds the prediction against (bearingTemp max 90: a trip), before the valid ranges. */
+  limits?: LimitConfig[];
 }
 
 /** A command on its way: the result message and the audit record are built from it. */
@@ -313,7 +316,8 @@ export = function register(RED: NodeAPI): void {
 
     /**
      * Runs a speed command through the pump model from the twin's current state (and the bearing friction twin-model
-     * estimated, when it did) and checks every predicted signal against the twin definition's ranges.
+     * estimated, when it did) and checks every predicted signal against the node's operating limits, and where it has
+     * none for a signal, the twin definition's valid range.
      */
     const simulatePump = (twin: TwinStore, assetId: string, target: number): { ok: boolean; detail: string } => {
       const signals = twin.snapshot(assetId)?.signals ?? {};
@@ -329,7 +333,7 @@ export = function register(RED: NodeAPI): void {
         horizonS,
         ...(typeof friction === 'number' && friction > 0 ? { parameters: { bearingFriction: friction } } : {}),
       });
-      const violation = firstLimitViolation(trajectory, twin.definition.signals);
+      const violation = firstLimitViolation(trajectory, operatingLimits(config.limits, twin.definition.signals), twin.definition.signals);
       if (violation) return { ok: false, detail: violation };
       const hottest = Math.max(...trajectory.map((p) => p.bearingTemp));
       return { ok: true, detail: `within all limits for ${horizonS / 60} min (bearing at most ${hottest.toFixed(1)} °C)` };

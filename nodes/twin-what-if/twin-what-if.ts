@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_UNCERTAINTY, type SignalLimit, type WhatIfSettings } from '../../core/what-if/pump-scenario.js';
+import { operatingLimits, type LimitConfig } from '../shared/operating-limits.js';
 import { parseOptimisation, type OptimisationOutcome } from '../../core/what-if/optimise.js';
 import { parseDuration, parseScenarios, type Scenario } from '../../core/what-if/scenario.js';
 import { forkPump, promoteScenario, tableRow, type WhatIfOutcome } from '../../core/what-if/what-if.js';
@@ -8,12 +9,6 @@ import type { TwinStore } from '../../core/twin-store.js';
 import { findDefinition } from '../shared/definition.js';
 import { errorMessage, numberSetting, shortText, type DoneFn, type Node, type NodeAPI, type NodeDef, type NodeMessageInFlow, type SendFn } from '../shared/node-red.js';
 import type { WhatIfAnswer, WhatIfJob } from './what-if-job.js';
-
-interface LimitConfig {
-  signal: string;
-  min?: string | number;
-  max?: string | number;
-}
 
 interface TwinWhatIfConfig extends NodeDef {
   definition: string;
@@ -41,20 +36,6 @@ interface Pending {
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
-}
-
-/** Operating limits: the node's own list where it names a signal, else the twin definition's valid range. */
-function operatingLimits(config: LimitConfig[] | undefined, store: TwinStore): SignalLimit[] {
-  const own = new Map<string, SignalLimit>();
-  for (const l of Array.isArray(config) ? config : []) {
-    if (!l.signal) continue;
-    const limit: SignalLimit = { signal: l.signal };
-    if (l.min !== undefined && l.min !== '' && Number.isFinite(Number(l.min))) limit.min = Number(l.min);
-    if (l.max !== undefined && l.max !== '' && Number.isFinite(Number(l.max))) limit.max = Number(l.max);
-    own.set(l.signal, limit);
-  }
-  const fromDefinition = store.definition.signals.filter((s) => !own.has(s.name)).map((s) => ({ signal: s.name, ...(s.min !== undefined ? { min: s.min } : {}), ...(s.max !== undefined ? { max: s.max } : {}) }));
-  return [...own.values(), ...fromDefinition];
 }
 
 export = function register(RED: NodeAPI): void {
@@ -268,7 +249,7 @@ export = function register(RED: NodeAPI): void {
         if (scenarios && !scenarios.ok) throw new Error(scenarios.reason);
         const assetId = optimisation?.ok ? optimisation.value.assetId : scenarios?.ok ? scenarios.value[0]!.assetId : '';
         if (!store.has(assetId)) throw new Error(`unknown asset "${assetId}": the twin has no such asset`);
-        const limits = operatingLimits(config.limits, store);
+        const limits = operatingLimits(config.limits, store.definition.signals);
         // The fork reads a snapshot (a copy): nothing a scenario does can reach the live twin. Its statistics give the
         // mean speed, the baseline's setpoint when no command set one.
         const fork = forkPump(store.snapshot(assetId, { statistics: true }), { ...forkOptions, limitC: bearingLimit(limits) });

@@ -116,7 +116,7 @@ describe('pump prediction after a speed command (simulate before write)', () => 
       close(p.bearingTemp, steady + (start - steady) * Math.exp(-p.t / tau), 1e-9);
       close(p.flow, operatingPoint(DEFAULT_PUMP, 1800).flowM3h, 1e-9);
     }
-    assert.match(firstLimitViolation(trajectory, [{ name: 'bearingTemp', unit: 'degC', max: 56 }])!, /^bearingTemp would reach 56(\.\d)? degC after \d+ min, above its maximum 56$/);
-    assert.equal(firstLimitViolation(trajectory, [{ name: 'bearingTemp', max: 90 }]), undefined);
+    assert.match(firstLimitViolation(trajectory, [{ signal: 'bearingTemp', max: 56 }], [{ name: 'bearingTemp', unit: 'degC' }])!, /^bearingTemp would reach 56(\.\d)? degC after \d+ min, above its maximum 56$/);
+    assert.equal(firstLimitViolation(trajectory, [{ signal: 'bearingTemp', max: 90 }]), undefined);
   });
 });

@@ -166,6 +166,16 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
     assert.deepEqual(onWire.map((w) => w.payload), ['1500'], 'only the command the model accepted was written');
   });
 
+  it('simulate before write holds the prediction to the node\'s operating limit, not the sensor\'s valid range (150 °C)', async () => {
+    // The sensor reads up to 150 °C; the bearing may run at most 56 °C: 1800 rpm would settle it near 59 °C.
+    const { act, results } = await load({ mode: 'live', simulation: 'centrifugal-pump', simulationHorizonMin: '60', limits: [{ signal: 'bearingTemp', min: '', max: '56' }] }, 150);
+    act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1800 } });
+    await until(() => results.length > 0, 5000, 'a result');
+    assert.equal(results[0].result, 'refused');
+    assert.match(results[0].reason, /^simulation: bearingTemp would reach 56(\.\d)? degC after \d+ min, above its maximum 56/);
+    assert.deepEqual(onWire, []);
+  });
+
   it('refuses beyond limits, too fast, unknown points and scenario traffic, writing nothing', async () => {
     const { act, results } = await load({ mode: 'live' });
     for (const payload of [
