@@ -118,12 +118,12 @@ describe('demo dashboard: fleet table and texts', () => {
       ['pump-6', '–', 0, '0.97'],
     ]);
     assert.deepEqual(rows, {
-      'pump-1': [AMBER, 'bearingTemp anomaly, vibration anomaly'],
+      'pump-1': [AMBER, 'bearing temperature and vibration unlike the healthy pump'],
       'pump-2': [GREEN, 'none'],
       'pump-3': [AMBER, 'under 8 h of life left'],
       'pump-4': [RED, 'bearing 94.7 °C: at the 90 °C trip, under 2 h of life left'],
       'pump-5': [RED, 'under 2 h of life left'],
-      'pump-6': [AMBER, 'bearingTemp sensor bad'],
+      'pump-6': [AMBER, 'bearing temperature sensor bad'],
     });
   });
 });
