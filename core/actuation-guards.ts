@@ -226,7 +226,8 @@ export interface AuditRecord {
   source?: string;
   user?: string;
   mode: 'dry-run' | 'confirm' | 'live';
-  result: 'accepted' | 'refused' | 'written' | 'confirmed' | 'failed';
+  /** `expired`: confirm mode, nobody confirmed in time, nothing was written (not a failure of the write or the machine). */
+  result: 'accepted' | 'refused' | 'written' | 'confirmed' | 'failed' | 'expired';
   reason?: string;
   /** The verdicts that decided: at confirmation, in confirm mode (every guard is checked again then). */
   guards: GuardVerdict[];

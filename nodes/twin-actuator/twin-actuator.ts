@@ -575,7 +575,8 @@ export = function register(RED: NodeAPI): void {
         if (mode === 'confirm') {
           const timer = later(confirmTimeoutMs, () => {
             awaitingConfirmation.delete(command.id);
-            finish(command, 'failed', `not confirmed within ${confirmTimeoutMs / 1000} s`);
+            // Nothing was written and nothing broke: the offer lapsed. 'failed' read as a failed write or machine.
+            finish(command, 'expired', `not confirmed within ${confirmTimeoutMs / 1000} s: nothing was written`);
           });
           awaitingConfirmation.set(command.id, { command, timer, expiresAt: Date.now() + confirmTimeoutMs });
           showStatus();

@@ -229,10 +229,11 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
 
     results.length = 0;
     act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1250 } });
-    await until(() => results.some((r) => r.result === 'failed'), 5000, 'the confirmation to time out');
-    assert.match(results.at(-1).reason, /not confirmed within 2 s/);
-    assert.equal(status().fill, 'red');
-    assert.match(status().text, /pump-1 speed 1250 failed: not confirmed/);
+    await until(() => results.some((r) => r.result === 'expired'), 5000, 'the confirmation to time out');
+    assert.match(results.at(-1).reason, /^not confirmed within 2 s: nothing was written$/);
+    // A lapsed offer is no failed write: yellow, as a refusal, not red.
+    assert.equal(status().fill, 'yellow');
+    assert.match(status().text, /pump-1 speed 1250 expired: not confirmed/);
     assert.equal(onWire.length, 1, 'an unconfirmed command is never written');
   });
 
