@@ -287,6 +287,47 @@ export function requiredSignals(model: RulModel): readonly string[] {
   return names;
 }
 
+/** An operating setting (speed, for the pump model) now outside what the model's training histories held. */
+export interface SettingOutsideTraining {
+  setting: string;
+  /** The newest reading. */
+  value: number;
+  /** The operating point the model learned at nearest to it (its regime's centre). */
+  trained: number;
+}
+
+/**
+ * Settings whose newest reading lies outside the conditions the model was trained on: further from the nearest
+ * trained operating point than the settings ranged in training, and than 2 % of that point (a model trained at one
+ * speed, 1480 rpm, has a range of 0). Such an estimate extrapolates: a bearing at 1,800 rpm runs hotter and looks
+ * older to a model that only knows 1,480, and its interval does not know it.
+ */
+export function settingsOutsideTraining(model: RulModel, history: SignalColumns): SettingOutsideTraining[] {
+  const { settings, regimeCentres, settingScale } = model.pipeline;
+  if (settings.length === 0 || regimeCentres.length === 0) return [];
+  const latest = settings.map((name) => {
+    const column = history[name];
+    return column !== undefined && column.length > 0 ? column[column.length - 1]! : NaN;
+  });
+  if (latest.some((v) => !Number.isFinite(v))) return [];
+  let nearest = regimeCentres[0]!;
+  let best = Infinity;
+  for (const centre of regimeCentres) {
+    let d = 0;
+    for (let j = 0; j < settings.length; j++) d += ((latest[j]! - centre[j]!) / settingScale[j]!) ** 2;
+    if (d < best) {
+      best = d;
+      nearest = centre;
+    }
+  }
+  const outside: SettingOutsideTraining[] = [];
+  for (let j = 0; j < settings.length; j++) {
+    const trained = nearest[j]!;
+    if (Math.abs(latest[j]! - trained) > Math.max(settingScale[j]!, 0.02 * Math.abs(trained))) outside.push({ setting: settings[j]!, value: latest[j]!, trained });
+  }
+  return outside;
+}
+
 /**
  * Remaining life of an asset from its history since new (or since its last part replacement).
  * @param buffers reused arrays, for a caller that estimates on every update (the estimate keeps none of them)

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { EstimateBuffers } from '../../core/rul/buffers.js';
 import { knownRuns, learnRuns } from '../../core/rul/learn.js';
 import { MODELS_FOLDER, modelNameFrom } from '../../core/rul/model-file.js';
-import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, type RulMethod, type RulModel } from '../../core/rul/model.js';
+import { DEFAULT_RUL_METHOD, isRulMethod, parseRulModel, predictRul, requiredSignals, settingsOutsideTraining, type RulMethod, type RulModel, type SettingOutsideTraining } from '../../core/rul/model.js';
 import { completedRuns, historyStamp, lastPartReplacement, runId, stampHolds, type CompletedRun, type RefusedRun } from '../../core/rul/twin-history.js';
 import { cloneJson } from '../../core/json-clone.js';
 import { readableLife } from '../../core/units.js';
@@ -275,6 +275,26 @@ export = function register(RED: NodeAPI): void {
       return shown;
     };
 
+    /** Assets warned of already: they run at settings the model was not trained at. */
+    const warnedOutside = new Set<string>();
+    /**
+     * Operating settings (the pump's speed) outside what the model learned from: warned once per asset (again after
+     * it came back inside), and flagged on the estimate, whose interval does not know it extrapolates.
+     */
+    const trainingConditions = (assetId: string, columns: Record<string, ArrayLike<number>>): SettingOutsideTraining[] | undefined => {
+      const outside = settingsOutsideTraining(model!, columns);
+      if (outside.length === 0) {
+        warnedOutside.delete(assetId);
+        return undefined;
+      }
+      const shown = outside.map((o) => ({ setting: o.setting, value: Math.round(o.value * 1000) / 1000, trained: Math.round(o.trained * 1000) / 1000 }));
+      if (!warnedOutside.has(assetId)) {
+        warnedOutside.add(assetId);
+        this.warn(RED._('twin-rul.warnings.outside-training', { asset: assetId, now: shown.map((o) => `${o.setting} ${o.value}`).join(', '), trained: shown.map((o) => `${o.setting} ${o.trained}`).join(', ') }));
+      }
+      return shown;
+    };
+
     const estimate = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void => {
       try {
         if (!store) throw new Error('error' in found ? found.error : 'no twin definition');
@@ -313,7 +333,7 @@ export = function register(RED: NodeAPI): void {
         if (![prediction.rul, prediction.lower, prediction.upper].every(Number.isFinite)) {
           throw new Error(`the ${method} method gave no estimate for "${assetId}" (does the model file hold this method?)`);
         }
-        const result: Record<string, unknown> & { historyCut?: true; readingIntervalMismatch?: { seconds: number; modelSeconds: number } } = {
+        const result: Record<string, unknown> & { historyCut?: true; readingIntervalMismatch?: { seconds: number; modelSeconds: number }; outsideTraining?: SettingOutsideTraining[] } = {
           rul: prediction.rul,
           lower: prediction.lower,
           upper: prediction.upper,
@@ -328,12 +348,15 @@ export = function register(RED: NodeAPI): void {
         if (lifeCut(store, assetId, names, since)) result.historyCut = true;
         const mismatch = readingRate(assetId, ts, model.trainedOn.readingSeconds);
         if (mismatch) result.readingIntervalMismatch = mismatch;
+        const outside = trainingConditions(assetId, columns);
+        if (outside) result.outsideTraining = outside;
         const written = store.writeDerived(assetId, 'rul', result);
         if (!written.ok) throw new Error(written.reason);
         if (!worker) {
-          const key = result.historyCut ? 'estimate-cut' : mismatch ? 'estimate-rate' : 'estimate';
-          const flagged = result.historyCut === true || mismatch !== undefined;
-          estimateStatus(flagged || prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', key, { asset: assetId, ...readableLife(prediction.rul, prediction.unit), ...mismatch });
+          const key = result.historyCut ? 'estimate-cut' : mismatch ? 'estimate-rate' : outside ? 'estimate-outside' : 'estimate';
+          const flagged = result.historyCut === true || mismatch !== undefined || outside !== undefined;
+          const settingsNow = outside?.map((o) => `${o.setting} ${o.value}`).join(', ') ?? '';
+          estimateStatus(flagged || prediction.probabilityOfFailureWithin.p >= 0.5 ? 'yellow' : 'green', key, { asset: assetId, ...readableLife(prediction.rul, prediction.unit), ...mismatch, settings: settingsNow });
         }
         // The twin's own value is kept (the store replaces it on the next write, never changes it); the flow gets a copy.
         lastEstimates.set(assetId, { model, stamp: historyStamp(store, assetId, names, since), stored: written.value });

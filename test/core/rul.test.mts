@@ -59,6 +59,24 @@ describe('RUL core', () => {
       assert.equal(core.featureNames(pipeline).length, 14 * core.DEFAULT_FEATURES.length + 1);
     });
 
+    it('says when an asset runs outside the conditions a model was trained at: never for FD001\'s test engines, at once for a pump off its one speed', () => {
+      const fd001 = core.parseRulModel(readFileSync(new URL('../../models/cmapss-fd001-gbt.json', import.meta.url), 'utf8'));
+      assert.ok(fd001.ok);
+      const test = core.parseCmapss(readFileSync(join(DATA, 'test_FD001.txt'), 'utf8'));
+      assert.ok(test.ok);
+      const flagged = test.value.engines.filter((e) => core.settingsOutsideTraining(fd001.value, core.engineColumns(e)).length > 0);
+      assert.deepEqual(flagged.map((e) => e.unit), [], 'the test engines fly the training condition');
+      // Six flight conditions in one model: a reading at any of them is inside.
+      const six = core.trainRulModel(fleet(12, 3), { settings: SETTINGS, sensors: ['a', 'b', 'c'], folds: 2, seeds: 1, gbt: { trees: 5 } });
+      for (const [a, b, c] of CONDITIONS) assert.deepEqual(core.settingsOutsideTraining(six, { setting1: [a!], setting2: [b!], setting3: [c!], a: [0], b: [0], c: [0] }), []);
+      const pump = core.parseRulModel(readFileSync(new URL('../../models/pump-bearing-gbt.json', import.meta.url), 'utf8'));
+      assert.ok(pump.ok);
+      const at = (speed: number) => core.settingsOutsideTraining(pump.value, { speed: [1480, speed], bearingTemp: [50, 51] });
+      assert.deepEqual(at(1500), [], 'within 2 % of 1,480 rpm');
+      assert.deepEqual(at(1800), [{ setting: 'speed', value: 1800, trained: 1480 }]);
+      assert.deepEqual(at(1300), [{ setting: 'speed', value: 1300, trained: 1480 }]);
+    });
+
     it('with six flight conditions finds six regimes and scales each sensor per regime, so the condition disappears', () => {
       const histories = fleet(30, 7);
       const pipeline = core.fitFeaturePipeline(histories, { settings: SETTINGS, sensors: ['a', 'b', 'c'] });

@@ -14,7 +14,7 @@ const functionNode = require(require.resolve('@node-red/nodes/core/function/10-f
 const demo = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'flows', 'demo.json'), 'utf8')) as Array<Record<string, any>>;
 
 /** A snapshot of a pump as twin-state sends it, with the RUL twin-rul wrote into the twin (minutes of plant time). */
-function pump(assetId: string, rul: Record<string, number> | undefined, lastMaintenance?: Record<string, unknown>) {
+function pump(assetId: string, rul: Record<string, unknown> | undefined, lastMaintenance?: Record<string, unknown>) {
   return {
     assetId,
     ts: Date.UTC(2026, 11, 1, 9, 0),
@@ -63,6 +63,8 @@ describe('demo dashboard: fleet table and texts', () => {
         // The trees' calibrated interval may reach above their cap: a real bound, shown as it is.
         { ...pump('engine-1', { rul: 100, lower: 80, upper: 140, ceiling: 125 }), rul: { rul: 100, lower: 80, upper: 140, ceiling: 125, unit: 'cycles', method: 'gbt' } },
         { ...pump('engine-2', undefined), rul: { rul: 125, lower: 110, upper: 160, ceiling: 125, unit: 'cycles', method: 'gbt' } },
+        // Run at a speed the model never learned: the figure is rough, and the cell says why.
+        pump('pump-5', { rul: 1584, lower: 1080, upper: 2844, ceiling: 5146, outsideTraining: [{ setting: 'speed', value: 1760, trained: 1480 }] }),
       ],
     });
     await until(() => table.length === 1 && maintenance.length === 1, 5000, 'the table and the maintenance text');
@@ -74,6 +76,7 @@ describe('demo dashboard: fleet table and texts', () => {
       'pump-4': 'no estimate',
       'engine-1': '100 cycles (90 %: 80–140)',
       'engine-2': 'more than 125 cycles (no wear trend yet)',
+      'pump-5': '26.4 h (90 %: 18.0–47.4) · rough: speed 1760, learned at 1480',
     });
     // At the method's ceiling the life left is unknown too (no wear trend yet), however few readings the life has.
     assert.equal(table[0].payload.find((row: any) => row.asset === 'pump-2').life, '–');

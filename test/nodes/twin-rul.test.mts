@@ -365,6 +365,35 @@ describe('twin-rul', function () {
     assert.deepEqual(textsOn(sim, 'warn'), []);
   });
 
+  it('flags an estimate made at a speed the pump model was not trained at (1,480 rpm), warned once, and stops when the pump is back', async () => {
+    const PUMP_MODEL = new URL('../../models/pump-bearing-gbt.json', import.meta.url).pathname;
+    const def = uid('def');
+    await helper.load(
+      [nodes.definition, nodes.state, nodes.rul],
+      onTab([
+        definition(def),
+        { id: 'state', type: 'twin-state', definition: def, wires: [['rul'], []] },
+        { id: 'rul', type: 'twin-rul', definition: def, method: 'linear', modelFile: PUMP_MODEL, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]),
+    );
+    const out = collect(helper.getNode('out'));
+    const state = helper.getNode('state');
+    const t0 = Date.UTC(2026, 0, 1);
+    const read = async (i: number, speed: number) => {
+      const before = out.length;
+      state.receive({ payload: { assetId: 'pump-9', ts: t0 + i * 60_000, signals: { speed, bearingTemp: 50 + 0.02 * i } } });
+      await until(() => out.length > before, 5000, `the estimate after reading ${i + 1}`);
+      return out.at(-1).payload;
+    };
+    for (let i = 0; i < 20; i++) assert.equal((await read(i, i % 2 ? 1490 : 1475)).outsideTraining, undefined, 'within 2 % of 1,480 rpm');
+    // The what-if's optimum: 1,760 rpm.
+    for (let i = 20; i < 25; i++) assert.deepEqual((await read(i, 1760)).outsideTraining, [{ setting: 'speed', value: 1760, trained: 1480 }]);
+    assert.equal((await read(25, 1480)).outsideTraining, undefined, 'back at the trained speed');
+    const warnings = textsOn(helper.getNode('rul'), 'warn');
+    assert.deepEqual(warnings, ['twin-rul.warnings.outside-training'], 'warned once for the spell at 1,760 rpm');
+  });
+
   it('sends every error to Catch: unknown asset, missing model file, bad training requests', async () => {
     const dir = tempDir('twin-rul');
     try {
