@@ -113,6 +113,22 @@ describe('demo dashboard: what-if page texts and charts', () => {
     assert.deepEqual(plain(out[2].payload.changes), { setpoints: { speed: 1600 }, conditions: {} });
   });
 
+  it('the KPI table has fixed decimals per column and the chance of crossing a limit in per cent', async () => {
+    const format = byId('dash.wi.fn.table');
+    assert.deepEqual(byId('dash.wi.node').wires[1], ['dash.wi.fn.table']);
+    await helper.load([functionNode], onTab([{ ...format, z: 'tab', wires: [['out']] }, { id: 'out', type: 'helper' }]));
+    const out = collect(helper.getNode('out'));
+    helper.getNode(format.id).receive({ payload: [
+      { scenario: 'baseline', energyKwh: 58, throughputM3: 302, energyPerM3: 0.1569, peakBearingTempC: 60.2, rulAtEndH: 84.4, minutesOutsideLimits: 0, violations: 0, limitCrossingProbability: 0 },
+      { scenario: 'faster', energyKwh: 90.79, throughputM3: 360.5, energyPerM3: null, peakBearingTempC: 71, rulAtEndH: 20, minutesOutsideLimits: 12.25, violations: 1, limitCrossingProbability: 0.133 },
+    ] });
+    await until(() => out.length === 1, 5000, 'the table');
+    assert.deepEqual(plain(out[0].payload), [
+      { scenario: 'baseline', energyKwh: '58.0', throughputM3: '302.0', energyPerM3: '0.157', peakBearingTempC: '60.2', rulAtEndH: '84.4', minutesOutsideLimits: '0.0', limitCrossing: '0 %' },
+      { scenario: 'faster', energyKwh: '90.8', throughputM3: '360.5', energyPerM3: '–', peakBearingTempC: '71.0', rulAtEndH: '20.0', minutesOutsideLimits: '12.3', limitCrossing: '13 %' },
+    ]);
+  });
+
   it('Send to actuator sends the pump on screen the scenario last run for it, never the one last run for another pump', async () => {
     const build = byId('dash.wi.fn.build');
     await helper.load([functionNode], onTab([{ ...build, z: 'tab', wires: [['out']] }, { id: 'out', type: 'helper' }]));
