@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_UNCERTAINTY, type SignalLimit, type WhatIfSettings } from '../../core/what-if/pump-scenario.js';
+import { DEFAULT_UNCERTAINTY, type WhatIfSettings } from '../../core/what-if/pump-scenario.js';
 import { operatingLimits, type LimitConfig } from '../shared/operating-limits.js';
 import { parseOptimisation, type OptimisationOutcome } from '../../core/what-if/optimise.js';
 import { parseDuration, parseScenarios, type Scenario } from '../../core/what-if/scenario.js';
@@ -60,10 +60,15 @@ export = function register(RED: NodeAPI): void {
       doublingK: numberSetting(config.wearDoublingK, 15) > 0 ? numberSetting(config.wearDoublingK, 15) : Infinity,
       rampRpmPerS: Math.max(1, numberSetting(config.rampRpmPerS, 100)),
     };
-    const bearingLimit = (limits: SignalLimit[]): number => {
+    /**
+     * Where the bearing's life ends: Bearing trips at, else the node's own bearingTemp operating limit, else 90 °C (the
+     * simulated pump's trip). Never the twin definition's valid range: a sensor that reads up to 150 °C says nothing
+     * of where the bearing trips, and taking it made every life far too long.
+     */
+    const bearingTrip = ((): number => {
       const own = numberSetting(config.bearingLimitC, NaN);
-      return Number.isFinite(own) ? own : (limits.find((l) => l.signal === 'bearingTemp')?.max ?? 90);
-    };
+      return Number.isFinite(own) ? own : (operatingLimits(config.limits, []).find((l) => l.signal === 'bearingTemp')?.max ?? 90);
+    })();
     const maxPoints = Math.min(5000, Math.max(2, Math.round(numberSetting(config.maxPoints, 200))));
     const uncertainty = {
       ...DEFAULT_UNCERTAINTY,
@@ -252,7 +257,7 @@ export = function register(RED: NodeAPI): void {
         const limits = operatingLimits(config.limits, store.definition.signals);
         // The fork reads a snapshot (a copy): nothing a scenario does can reach the live twin. Its statistics give the
         // mean speed, the baseline's setpoint when no command set one.
-        const fork = forkPump(store.snapshot(assetId, { statistics: true }), { ...forkOptions, limitC: bearingLimit(limits) });
+        const fork = forkPump(store.snapshot(assetId, { statistics: true }), { ...forkOptions, limitC: bearingTrip });
         if (!fork.ok) throw new Error(fork.reason);
         const settings: WhatIfSettings = { limits, maxPoints, uncertainty };
         const id = nextId++;

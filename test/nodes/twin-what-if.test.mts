@@ -158,6 +158,32 @@ describe('twin-what-if', function () {
     }
   });
 
+  it('ends the bearing\'s life at its trip (90 °C by default), never at the top of the sensor\'s valid range (150 °C)', async () => {
+    const def = uid('def');
+    const whatIf = (id: string, extra: Record<string, unknown>) => ({ id, type: 'twin-what-if', definition: def, horizon: '10 min', step: '10 s', runs: '1', ...extra, wires: [['results'], [], []] });
+    await helper.load(
+      [nodes.definition, nodes.state, nodes.whatIf],
+      onTab([
+        definition(def),
+        { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
+        whatIf('unset', {}),
+        whatIf('at90', { bearingLimitC: '90' }),
+        whatIf('at150', { bearingLimitC: '150' }),
+        { id: 'results', type: 'helper' },
+      ]),
+    );
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) helper.getNode('state').receive({ payload: { assetId: 'pump-1', ts: now - 5000 + i * 1000, signals: { speed: 1480, bearingTemp: 52.9 } } });
+    const store = (helper.getNode(def) as any).store;
+    await until(() => store.version('pump-1') === 5, 2000, 'five readings in the twin');
+    const results = collect('results');
+    for (const id of ['unset', 'at90', 'at150']) helper.getNode(id).receive({ payload: { name: id, assetId: 'pump-1', changes: {} } });
+    await until(() => results.length === 3, 10_000, 'three results');
+    const life = Object.fromEntries(results.map((m) => [m.payload.scenarios[0].name, m.payload.fork.rulNowH]));
+    assert.equal(life.unset, life.at90, 'unset: the 90 °C trip');
+    assert.ok(life.at150 > life.unset * 1.5, `a 150 °C trip would give a much longer life: ${JSON.stringify(life)}`);
+  });
+
   it('promotes the scenario run for the pump named, never one of the same name run for another pump', async () => {
     const { store, whatif, results, commands, caught } = await load();
     const state = helper.getNode('state');
