@@ -107,6 +107,8 @@ function zoneOffsetMs(format: Intl.DateTimeFormat, at: number): number {
   return wall - Math.floor(at / 1000) * 1000;
 }
 
+const DAY_MS = 86_400_000;
+
 /** The instant a zone-less date and time names in `zone`, or why it names none. */
 function readZonelessTime(text: string, zone: ZonelessTimes): Parsed<number> {
   const m = ZONELESS_TIME.exec(text)!;
@@ -114,20 +116,29 @@ function readZonelessTime(text: string, zone: ZonelessTimes): Parsed<number> {
   const ms = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const check = new Date(wall);
+  // Date.UTC reads the years 0–99 as 1900–1999: a clock that says 0099 was never set, and no reading is that old.
+  if (year < 1900) return { ok: false, reason: `timestamp "${text.trim().slice(0, 40)}" is before 1900: is the device's clock set?` };
   // Date.UTC rolls 2026-02-30 over into March and 25:00 into the next day: such a text is no date.
   if (month < 1 || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     return { ok: false, reason: `timestamp "${text.trim().slice(0, 40)}" is not a date` };
   }
-  if (zone === 'UTC') return { ok: true, value: wall };
-  if (zone === 'host') return { ok: true, value: new Date(year, month - 1, day, hour, minute, second, ms).getTime() };
   const known = checkZonelessTimes(zone);
   if (!known.ok) return known;
-  const format = zoneFormats.get(zone)!;
-  // The offset at the wall time read as UTC is off by the offset itself near a daylight-saving change: look again.
-  let at = wall - zoneOffsetMs(format, wall);
-  const again = zoneOffsetMs(format, at);
-  if (again !== wall - at) at = wall - again;
-  return { ok: true, value: at };
+  if (known.value === 'UTC') return { ok: true, value: wall };
+  if (known.value === 'host') return { ok: true, value: new Date(year, month - 1, day, hour, minute, second, ms).getTime() };
+  const format = zoneFormats.get(known.value)!;
+  // The zone's offsets a day either side of the time: an instant that gives back the wall time with one of them is
+  // a reading of it. Two such instants (the hour repeated when the clocks go back) → the first, and none (the hour
+  // skipped when they go forward) → the offset before the change, 02:30 being read as 03:30: as JavaScript reads
+  // local time, so every zone setting, the host's included, agrees.
+  const before = zoneOffsetMs(format, wall - DAY_MS);
+  const after = zoneOffsetMs(format, wall + DAY_MS);
+  let first: number | undefined;
+  for (const offset of [before, after]) {
+    const at = wall - offset;
+    if (zoneOffsetMs(format, at) === offset && (first === undefined || at < first)) first = at;
+  }
+  return { ok: true, value: first ?? wall - before };
 }
 
 /**

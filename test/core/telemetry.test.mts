@@ -57,6 +57,18 @@ describe('telemetry validation', () => {
     // The hours either side of the change to summer time (Berlin, 29 March 2026, 02:00 → 03:00).
     assert.equal(at('2026-03-29T01:59:00', 'Europe/Berlin'), Date.UTC(2026, 2, 29, 0, 59));
     assert.equal(at('2026-03-29T03:00:00', 'Europe/Berlin'), Date.UTC(2026, 2, 29, 1, 0));
+    // The skipped hour is read as JavaScript reads local time, moved forward: 02:30 is 03:30 summer time, east and
+    // west of Greenwich (New York: 8 March 2026, 02:00 EST → 03:00 EDT).
+    assert.equal(at('2026-03-29T02:30:00', 'Europe/Berlin'), Date.UTC(2026, 2, 29, 1, 30));
+    assert.equal(at('2026-03-08T02:30:00', 'America/New_York'), Date.UTC(2026, 2, 8, 7, 30));
+    // The repeated hour when the clocks go back is read as its first occurrence, in both (Berlin: 25 October 2026,
+    // 03:00 CEST → 02:00 CET; New York: 1 November 2026, 02:00 EDT → 01:00 EST).
+    assert.equal(at('2026-10-25T02:30:00', 'Europe/Berlin'), Date.UTC(2026, 9, 25, 0, 30));
+    assert.equal(at('2026-11-01T01:30:00', 'America/New_York'), Date.UTC(2026, 10, 1, 5, 30));
+    assert.equal(at('2026-10-25T03:30:00', 'Europe/Berlin'), Date.UTC(2026, 9, 25, 2, 30), 'after the repeated hour');
+    // Zones with half hours, and a zone name as the nodes pass it after checking.
+    assert.equal(at('2026-11-25T17:30:00', 'Asia/Kolkata'), NOW);
+    assert.equal(at('2026-11-25T12:00:00', ' utc '), NOW);
     // The host's zone, as JavaScript reads local time (the default).
     assert.equal(at('2026-11-25T12:00:00'), new Date(2026, 10, 25, 12).getTime());
     // A zone offset in the text wins over the setting.
@@ -66,6 +78,10 @@ describe('telemetry validation', () => {
     for (const text of ['2026-02-30T10:00:00', '2026-11-25T24:00:00', '2026-13-01']) {
       assert.match((parseTimestamp(text, 'UTC') as { reason: string }).reason, /is not a date/, text);
     }
+    // A device clock never set: not the year 1999 (Date.UTC reads 99 so).
+    assert.match((parseTimestamp('0099-01-01T00:00:00', 'UTC') as { reason: string }).reason, /before 1900: is the device's clock set\?/);
+    // A zone name not checked before (the core API called directly) is a reason, not an exception.
+    assert.match((parseTimestamp('2026-11-25T12:00:00', 'Mars/Olympus') as { reason: string }).reason, /is no time zone/);
   });
 
   it('checks the zone setting, and says which times validation read without a zone', () => {
