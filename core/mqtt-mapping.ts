@@ -30,6 +30,35 @@ export function withoutSharePrefix(filter: string): string {
   return slash < 0 ? '' : rest.slice(slash + 1);
 }
 
+/** An actuator's command topic template (`plant/{assetId}/set/{point}`), compiled once. */
+export interface CommandTopic {
+  /** The topic of one asset's point. */
+  expand: (assetId: string, point: string) => string;
+  /** A subscription filter that covers every topic the template makes: each level holding a placeholder is `+`. */
+  filter: string;
+  /** Whether a topic is one the template makes (the filter may cover more: `pump-{assetId}` is a whole `+`). */
+  matches: (topic: string) => boolean;
+}
+
+/** Compiles a command topic template; `{assetId}` and `{point}` may stand anywhere in a level (`pump-{assetId}`). */
+export function commandTopic(template: string): CommandTopic {
+  const filter = template
+    .split('/')
+    .map((level) => (level.includes('{assetId}') || level.includes('{point}') ? '+' : level))
+    .join('/');
+  // A placeholder takes what lies between two slashes, at least one character; everything else is literal.
+  const pattern = template
+    .split(/(\{assetId\}|\{point\})/)
+    .map((piece) => (piece === '{assetId}' || piece === '{point}' ? '[^/]+' : piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  const regex = new RegExp(`^${pattern}$`);
+  return {
+    expand: (assetId, point) => template.replaceAll('{assetId}', assetId).replaceAll('{point}', point),
+    filter,
+    matches: (topic) => regex.test(topic),
+  };
+}
+
 /**
  * Compiles a topic template. Placeholders `{assetId}` and `{signal}` and the wildcard `+` each take one whole
  * topic level; `#` may end the template. A `$share/<group>/` prefix is kept in the filter (MQTT 5 shared

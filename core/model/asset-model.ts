@@ -62,7 +62,7 @@ export interface AssetModelResult {
   expected: Record<string, number>;
   residuals: Record<string, number>;
   normalisedResiduals: Record<string, number>;
-  /** In (0, 1]; null while learning. */
+  /** In [0, 1], to four decimals; null while learning. */
   healthIndex: number | null;
   anomalies: Record<string, boolean>;
   /** Signals whose flag rose / fell with this update. */

@@ -7,7 +7,8 @@
  *
  * Health index: H = exp(−½ · (1/k) · Σᵢ Zᵢ²), where Zᵢ is the EWMA-smoothed normalised residual of signal i (the
  * same statistic as the anomaly chart) over the k signals with a learned scale. Why this one:
- * - it is 1 at zero residual and falls towards 0 as any residual grows, bounded in (0, 1] with no tuning constant;
+ * - it is 1 at zero residual and falls towards 0 as any residual grows, bounded in [0, 1] (0 once below 0.00005, as
+ *   it is given to four decimals) with no tuning constant;
  * - it is the geometric mean over the signals of the Gaussian likelihood ratio exp(−½Z²) of the smoothed residual
  *   against healthy behaviour: a Mahalanobis distance with a diagonal covariance, divided by k so the scale does not
  *   depend on how many signals a model has;
@@ -204,7 +205,7 @@ export class ResidualMonitor {
 }
 
 /**
- * Health index from the mean squared smoothed residual: H = exp(−½·mean Z²), in (0, 1].
+ * Health index from the mean squared smoothed residual: H = exp(−½·mean Z²), in (0, 1] (the monitor rounds it).
  * @example healthIndex(0) // 1
  * @example healthIndex(4) // exp(−2) ≈ 0.135: every signal 2σ off
  */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { checkCommand, type ActuationCommand, type AuditRecord, type GuardDecision, type GuardPolicy, type InterlockResult } from '../../core/actuation-guards.js';
 import { firstLimitViolation, predictPumpAfterCommand } from '../../core/pump-prediction.js';
 import { operatingLimits, type LimitConfig } from '../shared/operating-limits.js';
+import { commandTopic } from '../../core/mqtt-mapping.js';
 import type { ActuationPoint } from '../../core/twin-definition.js';
 import { isCurrentReading, type DesiredValue, type TwinStore } from '../../core/twin-store.js';
 import type { TwinMqttBrokerNode, Unsubscribe } from '../twin-mqtt-broker/broker-api.js';
@@ -194,19 +195,17 @@ export = function register(RED: NodeAPI): void {
 
     // A command left retained on the broker (by a test tool, a script, another controller) reaches the device again
     // whenever it subscribes, after every reconnect, past this node's limits, rate guard and audit. The broker replays
-    // retained messages to a new subscription: watched at deploy and after every reconnect, said once per message.
+    // retained messages to a new subscription (at deploy, and after a reconnect on MQTT 3.1.1 or with a new session):
+    // watched then, said once per message.
     const stopWatching: Unsubscribe[] = [];
     if (transport === 'mqtt' && broker && mode !== 'dry-run' && !configError) {
       const templates = new Set([topicTemplate, ...(store?.definition.actuationPoints ?? []).flatMap((p) => (p.binding ? [p.binding] : []))]);
       const told = new Set<string>();
       for (const template of templates) {
-        // Each level with a {placeholder} becomes +; the template itself then says which topics are command topics.
-        const filter = template.split('/').map((level) => (level.includes('{') ? '+' : level)).join('/');
-        const escaped = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replaceAll('{assetId}', '[^/]+').replaceAll('{point}', '[^/]+');
-        const commandTopic = new RegExp(`^${escaped}$`);
+        const { filter, matches } = commandTopic(template);
         stopWatching.push(
           broker.watch(filter, (topic, payload, packet) => {
-            if (!packet.retain || payload.length === 0 || !commandTopic.test(topic)) return;
+            if (!packet.retain || payload.length === 0 || !matches(topic)) return;
             const text = payload.toString('utf8', 0, 100);
             if (told.has(`${topic}\0${text}`)) return;
             told.add(`${topic}\0${text}`);
@@ -262,7 +261,7 @@ export = function register(RED: NodeAPI): void {
       command.send([msg, { topic: command.assetId, payload: command.audit }]);
       command.done(err);
       const value = command.audit.written ?? auditedValue(command.requested);
-      lastResult = { result, text: shortText(`${command.assetId} ${command.point.name} ${String(value)} ${result}${reason !== undefined ? `: ${reason}` : ''}`, 60) };
+      lastResult = { result, text: shortText(`${command.assetId} ${command.point.name} ${String(value)} ${result}${reason !== undefined ? `: ${reason}` : ''}`, 80) };
       showStatus();
     };
 
@@ -339,8 +338,7 @@ export = function register(RED: NodeAPI): void {
       return { ok: true, detail: `within all limits for ${horizonS / 60} min (bearing at most ${hottest.toFixed(1)} °C)` };
     };
 
-    const topicFor = (command: Command): string =>
-      (command.point.binding || topicTemplate).replaceAll('{assetId}', command.assetId).replaceAll('{point}', command.point.name);
+    const topicFor = (command: Command): string => commandTopic(command.point.binding || topicTemplate).expand(command.assetId, command.point.name);
 
     const payloadFor = (command: Command, value: number): string => {
       if (config.payloadFormat === 'json') return JSON.stringify({ value, id: command.id, ts: Date.now() });

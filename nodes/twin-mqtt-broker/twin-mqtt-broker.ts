@@ -14,6 +14,8 @@ interface Subscription {
   handlers: Set<MessageHandler>;
   /** Nodes watching a command topic for what others left there (see `watch`): never readings. */
   watchers: Set<MessageHandler>;
+  /** Some node took readings from it: on a redeploy it is parked, not dropped, whoever lets go of it last. */
+  hadHandlers?: boolean;
   /** Set while no node handles the filter but one is expected back (redeploy of a persistent session). */
   parkedTimer?: NodeJS.Timeout;
 }
@@ -74,6 +76,8 @@ export = function register(RED: NodeAPI): void {
     let shortConnections: number[] = [];
     /** When the last connection ended, if it was short and nothing has failed since. */
     let closedSoon: number | undefined;
+    /** The broker ended the connection with an MQTT 5 reason other than a session taken over. */
+    let endedWithReason = false;
     let calmTimer: NodeJS.Timeout | undefined;
 
     const plan = connectionPlan(config, node.credentials ?? {}, (path) => readFileSync(path), `twinflow-${randomBytes(4).toString('hex')}`);
@@ -85,7 +89,7 @@ export = function register(RED: NodeAPI): void {
      * subscription that also matches the command topic is dropped, never taken as the machine's reading (MQTT 3.1.1
      * brokers send a client its own messages; MQTT 5 subscriptions here ask them not to, with no-local).
      */
-    const ownMessages = new Map<string, { payload: Buffer; until: number }>();
+    const ownMessages = new Map<string, { payload: Buffer; until: number; copies: number }>();
     /** Subscription filters already warned about matching a command topic. */
     const warnedEcho = new Set<string>();
     if (plan.ok) for (const warning of plan.value.warnings) node.warn(warning);
@@ -119,8 +123,11 @@ export = function register(RED: NodeAPI): void {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const own = ownMessages.size > 0 ? ownMessages.get(packet.topic) : undefined;
       if (own !== undefined) {
-        ownMessages.delete(packet.topic);
-        if (own.until >= Date.now() && payload.equals(own.payload)) {
+        // A broker may send one copy per matching subscription (MQTT 3.1.1 allows it): as many copies are dropped as
+        // filters matched when it was published, so a second copy is no reading either.
+        const mine = own.until >= Date.now() && payload.equals(own.payload);
+        if (!mine || --own.copies <= 0) ownMessages.delete(packet.topic);
+        if (mine) {
           ack();
           return;
         }
@@ -203,6 +210,7 @@ export = function register(RED: NodeAPI): void {
             if (!c.connected || closing) return;
             idInUse = undefined;
             shortConnections = [];
+            c.options.reconnectPeriod = RECONNECT_MIN_MS;
             setState('connected');
           }, CALM_MS);
         }
@@ -217,13 +225,16 @@ export = function register(RED: NodeAPI): void {
       });
       c.on('disconnect', (packet: { reasonCode?: number }) => {
         if (packet.reasonCode === SESSION_TAKEN_OVER) takenOver(`the broker ended this connection because another client logged in with the same client id "${clientId}"`);
+        // The broker said why (not authorised, packet too large …): no sign of a client id used twice.
+        else endedWithReason = true;
       });
       c.on('close', () => {
         clearTimeout(calmTimer);
         const lasted = connectedAt === undefined ? undefined : Date.now() - connectedAt;
         connectedAt = undefined;
         // Counted when the next connection opens at the first attempt (see 'connect'); a failed attempt forgets it.
-        closedSoon = !closing && lasted !== undefined && lasted < SHORT_CONNECTION_MS ? Date.now() : undefined;
+        closedSoon = !closing && !endedWithReason && lasted !== undefined && lasted < SHORT_CONNECTION_MS ? Date.now() : undefined;
+        endedWithReason = false;
         if (!closing && node.state === 'connected') setState('disconnected');
       });
       c.on('error', (err: Error & { code?: string | number }) => {
@@ -268,8 +279,9 @@ export = function register(RED: NodeAPI): void {
       const mine = sub;
       return () => {
         mine.watchers.delete(watcher);
-        // Nothing to keep queued for a watcher: released at once, also with a persistent session.
-        release(filter, mine, true);
+        // Nothing to keep queued for a watcher alone: released at once, also with a persistent session; a filter that
+        // also takes readings is parked like theirs (a redeploy of the reading node must not lose its queue).
+        release(filter, mine, mine.hadHandlers !== true);
       };
     };
 
@@ -284,6 +296,7 @@ export = function register(RED: NodeAPI): void {
         if (client?.connected) subscribeOnBroker(client, filter, qos);
       }
       sub.handlers.add(handler);
+      sub.hadHandlers = true;
       if (sub.parkedTimer) {
         clearTimeout(sub.parkedTimer);
         sub.parkedTimer = undefined;
@@ -319,7 +332,7 @@ export = function register(RED: NodeAPI): void {
         if (!v5) {
           const now = Date.now();
           for (const [key, entry] of ownMessages) if (entry.until < now) ownMessages.delete(key);
-          ownMessages.set(topic, { payload: Buffer.from(payload), until: now + Math.max(options.ttlMs, 10_000) });
+          ownMessages.set(topic, { payload: Buffer.from(payload), until: now + Math.max(options.ttlMs, 10_000), copies: matching.length });
         }
         for (const filter of echoes.filter((f) => !warnedEcho.has(f))) {
           warnedEcho.add(filter);

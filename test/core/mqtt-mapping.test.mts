@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { compileTopicTemplate, decodePayload, topicMatchesFilter, resolveNodeId, qualityFromStatusCode } from '../../dist/core/index.js';
+import { commandTopic, compileTopicTemplate, decodePayload, topicMatchesFilter, resolveNodeId, qualityFromStatusCode } from '../../dist/core/index.js';
 
 const opts = { format: 'auto' as const, maxBytes: 1024 };
 
@@ -118,5 +118,28 @@ describe('OPC UA helpers', () => {
       assert.ok(!refused.ok && /a numeric identifier \(i=\) must be a whole number from 0 to 4294967295/.test(refused.reason), `${bad}: ${JSON.stringify(refused)}`);
     }
     assert.deepEqual(resolveNodeId('i=2258', ns), { ok: true, value: 'i=2258' });
+  });
+});
+
+describe('command topics (twin-actuator)', () => {
+  it('expands a template, and gives a filter covering its topics and a test for exactly them', () => {
+    const plain = commandTopic('plant/{assetId}/set/{point}');
+    assert.equal(plain.expand('pump-1', 'speed'), 'plant/pump-1/set/speed');
+    assert.equal(plain.filter, 'plant/+/set/+');
+    assert.ok(plain.matches('plant/pump-1/set/speed'));
+    assert.ok(!plain.matches('plant/pump-1/set'));
+    assert.ok(!plain.matches('plant/pump-1/set/speed/extra'));
+    assert.ok(!plain.matches('plant//set/speed'), 'a placeholder takes at least one character');
+    // A placeholder inside a level: the filter takes the whole level, the test only the template's topics.
+    const mixed = commandTopic('site.a/pump-{assetId}/cmd+{point}');
+    assert.equal(mixed.expand('7', 'speed'), 'site.a/pump-7/cmd+speed');
+    assert.equal(mixed.filter, 'site.a/+/+');
+    assert.ok(mixed.matches('site.a/pump-7/cmd+speed'));
+    assert.ok(!mixed.matches('site.a/valve-7/cmd+speed'));
+    assert.ok(!mixed.matches('siteXa/pump-7/cmd+speed'), 'the dot is literal');
+    // A fixed binding (one point of one asset) is its own filter.
+    const fixed = commandTopic('line3/pump1/speed_sp');
+    assert.equal(fixed.filter, 'line3/pump1/speed_sp');
+    assert.ok(fixed.matches('line3/pump1/speed_sp'));
   });
 });

@@ -101,7 +101,8 @@ describe('twin-actuator: guarded commands over MQTT, closed loop with the simula
       const retained = () => textsOn(act, 'warn').filter((t) => t.includes('retained command'));
       await until(() => retained().length > 0, 5000, 'the warning');
       assert.match(retained()[0]!, /^a retained command "1800" is left on the broker at plant\/pump-1\/set\/speed: a device gets it each time it subscribes .*\(mosquitto_pub -r -n -t 'plant\/pump-1\/set\/speed'\)$/);
-      // The node's own command is no retained message, and watching its command topics is no echo to warn about.
+      // The node's own command (never retained) adds no warning, and watching its command topics is no subscription
+      // the broker node warns about as one whose readings its commands would reach.
       act.receive({ payload: { assetId: 'pump-1', point: 'speed', value: 1500 } });
       await until(() => results.some((r) => r.result === 'written'), 5000, 'the write');
       await new Promise((r) => setTimeout(r, 300));

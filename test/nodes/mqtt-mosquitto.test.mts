@@ -367,6 +367,46 @@ describe('twin-mqtt-in against Mosquitto', function () {
     });
   });
 
+  describe('commands and readings on overlapping subscriptions', () => {
+    let broker: Mosquitto;
+    before(async () => {
+      // A copy per matching subscription, as EMQX sends (MQTT 3.1.1 allows either).
+      broker = await Mosquitto.start({ persistence: false, allowDuplicateMessages: true });
+    });
+    after(() => broker?.dispose());
+
+    it('a command matching both the readings filter and the actuator\'s own watch is no reading, also from a broker that sends one copy per subscription', async () => {
+      const def = 'def-overlap';
+      await helper.load(
+        [nodes.mqttBroker, nodes.mqttIn, nodes.definition, nodes.state, nodes.actuator],
+        onTab([
+          { id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: '4', cleanSession: true },
+          { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '10', acceptUndeclared: true, signals: [], actuationPoints: [{ name: 'speed', min: 0, max: 1800, tolerance: 5, settleS: 0 }] },
+          // Readings on <anything>/<asset>/<signal>; the actuator's commands on cmnd/<asset>/<point> match it, and its
+          // watch for retained commands (cmnd/+/+) too: two subscriptions, two copies of each command.
+          { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: '+/{assetId}/{signal}', qos: '1', format: 'auto', wires: [['state']] },
+          { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
+          { id: 'act', type: 'twin-actuator', definition: def, broker: 'broker', mode: 'live', topic: 'cmnd/{assetId}/{point}', qos: '0', readBackTimeoutS: '1.5', ttlS: '10', wires: [['results'], []] },
+          { id: 'results', type: 'helper' },
+        ]),
+      );
+      const results: any[] = [];
+      helper.getNode('results').on('input', (m: any) => results.push(m.payload));
+      const store = (helper.getNode(def) as any).store;
+      const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+      try {
+        await publishUntil(publisher, () => store.has('pump-2'), 'stat/pump-2/speed', '1400');
+        await new Promise((r) => setTimeout(r, 300)); // the actuator's watch subscription on its way
+        helper.getNode('act').receive({ payload: { assetId: 'pump-2', point: 'speed', value: 1420 } });
+        await until(() => results.some((r) => r.result === 'confirmed' || r.result === 'failed'), 5000, 'a final result');
+        assert.deepEqual(results.map((r) => r.result), ['written', 'failed'], JSON.stringify(results));
+        assert.equal(store.snapshot('pump-2').signals.speed.value, 1400, 'its own command is not the pump\'s speed');
+      } finally {
+        await publisher.endAsync();
+      }
+    });
+  });
+
   describe('a client id used twice', () => {
     let broker: Mosquitto;
     before(async () => {

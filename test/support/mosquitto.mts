@@ -30,6 +30,8 @@ export interface MosquittoOptions {
   tls?: MosquittoTls;
   /** user → password; when given, anonymous clients are refused. */
   users?: Record<string, string>;
+  /** One copy of a message per matching subscription of a client (as EMQX does); Mosquitto 2.0 sends one by default. */
+  allowDuplicateMessages?: boolean;
 }
 
 export class Mosquitto {
@@ -78,6 +80,7 @@ export class Mosquitto {
       `persistence_location ${this.dir.path}/`,
       `autosave_interval ${o.autosaveInterval ?? 1800}`,
       `max_queued_messages ${o.maxQueuedMessages ?? 0}`,
+      ...(o.allowDuplicateMessages ? ['allow_duplicate_messages true'] : []),
       'max_inflight_messages 20',
       `log_dest file ${this.logPath}`,
       'log_type error',
