@@ -271,6 +271,14 @@ export class TwinStore {
         const { min, max } = signal.definition ?? {};
         if (!Number.isNaN(signal.value) && ((min !== undefined && signal.value < min) || (max !== undefined && signal.value > max))) {
           report.outsideRange.push({ assetId: asset.assetId, signal: name, value: signal.value });
+          // As a reading outside the range would have been: bad from its own time until a newer usable reading, so an
+          // interlock or a prediction no longer trusts it. Snapshots asked for since the last version see the change.
+          if (!(signal.badSince <= signal.ts)) {
+            signal.badSince = signal.ts;
+            asset.version++;
+            signal.changedAtVersion = asset.version;
+            this.dirty.add(asset.assetId);
+          }
         }
         if (resize) {
           const before = signal.history.length;
@@ -914,7 +922,8 @@ export class TwinStore {
         signal.quality = s.quality;
         signal.changedAtVersion = s.changedAtVersion;
         if (s.ewma !== null) signal.ewma = s.ewma;
-        signal.badSince = typeof s.badSince === 'number' && Number.isFinite(s.badSince) && s.badSince > s.ts ? s.badSince : NaN;
+        // From the value's own time on: the value itself is outside the range (a range narrowed under it).
+        signal.badSince = typeof s.badSince === 'number' && Number.isFinite(s.badSince) && s.badSince >= s.ts ? s.badSince : NaN;
       }
       // A bad spell that began live, before the restore finished, still holds when it is newer than the value kept.
       if (liveBadSince > signal.ts && !(signal.badSince <= liveBadSince)) signal.badSince = liveBadSince;

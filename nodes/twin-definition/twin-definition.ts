@@ -167,7 +167,7 @@ function describeChange(report: ReconfigureReport, spec: TwinDefinitionSpec): st
   }
   if (report.outsideRange.length > 0) {
     const named = report.outsideRange.map((r) => `${r.signal} of ${r.assetId} (${r.value})`);
-    lines.push(`latest values outside the new range, kept until a newer reading: ${list(named)}`);
+    lines.push(`latest values outside the new range, marked bad until a newer usable reading: ${list(named)}`);
   }
   if (report.assetsNotMatching.length > 0) {
     lines.push(`assets whose id the new asset id pattern refuses take no more readings (reset them to remove them): ${list(report.assetsNotMatching)}`);

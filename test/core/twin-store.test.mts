@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ManualClock, TwinStore, normaliseDefinition } from '../../dist/core/index.js';
+import { ManualClock, TwinStore, isCurrentReading, normaliseDefinition } from '../../dist/core/index.js';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -191,11 +191,25 @@ describe('twin store', () => {
       outsideRange: [{ assetId: 'pump-1', signal: 'bearingTemp', value: 80 }],
       assetsNotMatching: ['fan-9'],
     });
+    // The value outside the new range is marked bad from its own time, as a reading outside the range would be:
+    // nothing that guards a command trusts it, and a snapshot asked for since the last version shows the change.
+    const version = store.version('pump-1');
+    const marked = store.snapshot('pump-1')!.signals.bearingTemp!;
+    assert.equal(marked.value, 80);
+    assert.equal(marked.badSince, T0 + 4);
+    assert.equal(isCurrentReading(marked), false);
+    assert.equal(store.reconfigure(store.definition).outsideRange.length, 1, 'still outside, and said again');
+    assert.equal(store.version('pump-1'), version, 'marked once');
+    // Kept across a save and a restore.
+    const copy = new TwinStore(store.definition, new ManualClock(T0));
+    assert.ok(copy.importAsset(store.exportAsset('pump-1')!).ok);
+    assert.equal(copy.snapshot('pump-1')!.signals.bearingTemp!.badSince, T0 + 4);
     // flow is refused now for pump-1 as it would be for a new asset, and keeps what it had.
     const out = store.ingest({ assetId: 'pump-1', ts: T0 + 10, signals: { flow: 1, bearingTemp: 40 } });
     assert.deepEqual(out.rejected, [{ signal: 'flow', reason: 'signal "flow" is not declared in "pump"', kind: 'undeclared' }]);
     assert.equal(store.snapshot('pump-1')!.signals.flow!.value, 104);
     assert.equal(store.snapshot('pump-1')!.signals.bearingTemp!.value, 40);
+    assert.equal(store.snapshot('pump-1')!.signals.bearingTemp!.badSince, undefined, 'a newer usable reading clears it');
   });
 
   it('forgets one asset or all on reset', () => {
