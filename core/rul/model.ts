@@ -302,31 +302,35 @@ export interface SettingOutsideTraining {
  * speed, 1480 rpm, has a range of 0). Such an estimate extrapolates: a bearing at 1,800 rpm runs hotter and looks
  * older to a model that only knows 1,480, and its interval does not know it.
  */
-export function settingsOutsideTraining(model: RulModel, history: SignalColumns): SettingOutsideTraining[] {
+export function settingsOutsideTraining(model: RulModel, history: SignalColumns): readonly SettingOutsideTraining[] {
   const { settings, regimeCentres, settingScale } = model.pipeline;
-  if (settings.length === 0 || regimeCentres.length === 0) return [];
-  const latest = settings.map((name) => {
-    const column = history[name];
+  // Called on every estimate: nothing is allocated unless a setting is outside (the usual answer is NONE_OUTSIDE).
+  const latest = (j: number): number => {
+    const column = history[settings[j]!];
     return column !== undefined && column.length > 0 ? column[column.length - 1]! : NaN;
-  });
-  if (latest.some((v) => !Number.isFinite(v))) return [];
-  let nearest = regimeCentres[0]!;
+  };
+  let nearest: number[] | undefined;
   let best = Infinity;
   for (const centre of regimeCentres) {
     let d = 0;
-    for (let j = 0; j < settings.length; j++) d += ((latest[j]! - centre[j]!) / settingScale[j]!) ** 2;
+    for (let j = 0; j < settings.length; j++) d += ((latest(j) - centre[j]!) / settingScale[j]!) ** 2;
+    // NaN (a setting without a reading) never compares below: no centre, nothing to say.
     if (d < best) {
       best = d;
       nearest = centre;
     }
   }
-  const outside: SettingOutsideTraining[] = [];
+  if (nearest === undefined) return NONE_OUTSIDE;
+  let outside: SettingOutsideTraining[] | undefined;
   for (let j = 0; j < settings.length; j++) {
     const trained = nearest[j]!;
-    if (Math.abs(latest[j]! - trained) > Math.max(settingScale[j]!, 0.02 * Math.abs(trained))) outside.push({ setting: settings[j]!, value: latest[j]!, trained });
+    const value = latest(j);
+    if (Math.abs(value - trained) > Math.max(settingScale[j]!, 0.02 * Math.abs(trained))) (outside ??= []).push({ setting: settings[j]!, value, trained });
   }
-  return outside;
+  return outside ?? NONE_OUTSIDE;
 }
+
+const NONE_OUTSIDE: readonly SettingOutsideTraining[] = Object.freeze([]);
 
 /**
  * Remaining life of an asset from its history since new (or since its last part replacement).

@@ -281,7 +281,7 @@ export = function register(RED: NodeAPI): void {
      * Operating settings (the pump's speed) outside what the model learned from: warned once per asset (again after
      * it came back inside), and flagged on the estimate, whose interval does not know it extrapolates.
      */
-    const trainingConditions = (assetId: string, columns: Record<string, ArrayLike<number>>): SettingOutsideTraining[] | undefined => {
+    const trainingConditions = (assetId: string, columns: Record<string, ArrayLike<number>>): readonly SettingOutsideTraining[] | undefined => {
       const outside = settingsOutsideTraining(model!, columns);
       if (outside.length === 0) {
         warnedOutside.delete(assetId);
@@ -333,7 +333,7 @@ export = function register(RED: NodeAPI): void {
         if (![prediction.rul, prediction.lower, prediction.upper].every(Number.isFinite)) {
           throw new Error(`the ${method} method gave no estimate for "${assetId}" (does the model file hold this method?)`);
         }
-        const result: Record<string, unknown> & { historyCut?: true; readingIntervalMismatch?: { seconds: number; modelSeconds: number }; outsideTraining?: SettingOutsideTraining[] } = {
+        const result: Record<string, unknown> & { historyCut?: true; readingIntervalMismatch?: { seconds: number; modelSeconds: number }; outsideTraining?: readonly SettingOutsideTraining[] } = {
           rul: prediction.rul,
           lower: prediction.lower,
           upper: prediction.upper,

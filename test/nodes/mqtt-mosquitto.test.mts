@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { coreNodes, helper, nodes, onTab, textsOn, until, type TestNode } from '../support/red.mts';
 import { Mosquitto, makeTestPki, type TestPki } from '../support/mosquitto.mts';
+import { commandsOnAReadingsTopic } from '../support/mqtt-flows.mts';
 
 /** A broker node, twin-mqtt-in on `topic` into the helper `out`, and a Catch node on it into `caught`. */
 function inWithCatch(brokerNode: Record<string, unknown>, topic: string) {
@@ -379,16 +380,9 @@ describe('twin-mqtt-in against Mosquitto', function () {
       const def = 'def-overlap';
       await helper.load(
         [nodes.mqttBroker, nodes.mqttIn, nodes.definition, nodes.state, nodes.actuator],
-        onTab([
-          { id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: '4', cleanSession: true },
-          { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '10', acceptUndeclared: true, signals: [], actuationPoints: [{ name: 'speed', min: 0, max: 1800, tolerance: 5, settleS: 0 }] },
-          // Readings on <anything>/<asset>/<signal>; the actuator's commands on cmnd/<asset>/<point> match it, and its
-          // watch for retained commands (cmnd/+/+) too: two subscriptions, two copies of each command.
-          { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: '+/{assetId}/{signal}', qos: '1', format: 'auto', wires: [['state']] },
-          { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
-          { id: 'act', type: 'twin-actuator', definition: def, broker: 'broker', mode: 'live', topic: 'cmnd/{assetId}/{point}', qos: '0', readBackTimeoutS: '1.5', ttlS: '10', wires: [['results'], []] },
-          { id: 'results', type: 'helper' },
-        ]),
+        // The actuator's commands on cmnd/<asset>/<point> match the readings filter, and its watch for retained
+        // commands (cmnd/+/+) too: two subscriptions, two copies of each command.
+        commandsOnAReadingsTopic({ id: 'broker', type: 'twin-mqtt-broker', url: broker.url, protocolVersion: '4', cleanSession: true }, def),
       );
       const results: any[] = [];
       helper.getNode('results').on('input', (m: any) => results.push(m.payload));

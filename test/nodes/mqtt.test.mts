@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import mqtt from 'mqtt';
 import { callsOn, coreNodes, helper, nodes, nextMessage, onTab, textsOn, uid, until } from '../support/red.mts';
+import { commandsOnAReadingsTopic } from '../support/mqtt-flows.mts';
 
 const require = createRequire(import.meta.url);
 const { startEmbeddedBroker } = require('../../dist/scripts/embedded-broker.js') as typeof import('../../dist/scripts/embedded-broker.js');
@@ -212,15 +213,7 @@ describe('twin-mqtt-in against an in-process aedes broker over TCP', function ()
     const def = uid('def');
     await helper.load(
       [nodes.mqttBroker, nodes.mqttIn, nodes.definition, nodes.state, nodes.actuator],
-      onTab([
-        brokerNode(),
-        { id: def, type: 'twin-definition', assetClass: 'pump', historyPoints: '10', acceptUndeclared: true, signals: [], actuationPoints: [{ name: 'speed', min: 0, max: 1800, tolerance: 5, settleS: 0 }] },
-        // Readings on <anything>/<asset>/<signal>: the commands on cmnd/<asset>/<point> match too.
-        { id: 'in', type: 'twin-mqtt-in', broker: 'broker', topic: '+/{assetId}/{signal}', qos: '1', format: 'auto', wires: [['state']] },
-        { id: 'state', type: 'twin-state', definition: def, throttleMs: '0', wires: [[], []] },
-        { id: 'act', type: 'twin-actuator', definition: def, broker: 'broker', mode: 'live', topic: 'cmnd/{assetId}/{point}', qos: '0', readBackTimeoutS: '1.5', ttlS: '10', wires: [['results'], []] },
-        { id: 'results', type: 'helper' },
-      ]),
+      commandsOnAReadingsTopic(brokerNode(), def),
     );
     const results: any[] = [];
     helper.getNode('results').on('input', (m: any) => results.push(m.payload));
